@@ -1,0 +1,28 @@
+//! rig: a Phoenix Channels client engine with no async runtime.
+//!
+//! rig speaks the [Phoenix Channels] protocol (serializer versions 1.0.0 and
+//! 2.0.0, text and binary frames) and is built in layers:
+//!
+//! ```text
+//!  protocol/  sans-IO core: messages, serializers, socket/channel/push state
+//!             machines, presence. No sockets, no threads, no clock reads.
+//!  timer/     hierarchical timer wheel, driven by the injected clock.
+//!  time       the clock handle (real or quanta's mock clock).
+//!  server/    an embedded Phoenix-compatible server (feature "server"),
+//!             used by `rig serve`, the tests, the demo and the stress harness.
+//! ```
+//!
+//! [Phoenix Channels]: https://hexdocs.pm/phoenix/channels.html
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![warn(missing_debug_implementations)]
+#![doc(test(attr(deny(warnings))))]
+
+pub mod error;
+pub mod protocol;
+#[cfg(feature = "server")]
+pub mod server;
+pub mod time;
+pub mod timer;
+
+pub use error::Error;

@@ -1,0 +1,95 @@
+//! Serializers: [`Message`] ⇄ WebSocket [`Frame`].
+//!
+//! | vsn     | text frames                              | binary frames            |
+//! |---------|------------------------------------------|--------------------------|
+//! | `2.0.0` | `[join_ref, ref, topic, event, payload]` | push / reply / broadcast |
+//! | `1.0.0` | `{"topic","event","payload","ref",...}`  | not supported            |
+//!
+//! A client uses [`Serializer`] (encode what it sends, decode what the server
+//! sends); the embedded server uses [`ServerSerializer`] for the other
+//! direction. The binary layouts differ by direction: a client push has a ref,
+//! a server push has none, and only servers send replies and broadcasts.
+//!
+//! Decoders never panic, on any input: malformed frames give a
+//! [`DecodeError`] that names what was wrong.
+
+use std::fmt;
+
+use super::error::{DecodeError, EncodeError};
+use super::message::{Frame, Message};
+
+mod v2_json;
+
+pub use v2_json::V2Serializer;
+
+/// The client side of a serializer: encodes client messages, decodes server frames.
+///
+/// Implement it to plug in another wire format; the session only talks to
+/// this trait.
+///
+/// # Examples
+///
+/// ```
+/// use rig::protocol::{Frame, Message, Payload, Ref, Serializer, V2Serializer};
+///
+/// let ser = V2Serializer::default();
+/// let hb = Message::new(None, Some(Ref::from_u64(1)), "phoenix", "heartbeat", Payload::empty());
+/// assert_eq!(ser.encode(&hb)?, Frame::text(r#"[null,"1","phoenix","heartbeat",{}]"#));
+///
+/// let reply = ser.decode(Frame::text(r#"[null,"1","phoenix","phx_reply",{"response":{},"status":"ok"}]"#))?;
+/// assert_eq!(reply.r#ref, Some(Ref::from_u64(1)));
+/// # Ok::<(), rig::protocol::Error>(())
+/// ```
+pub trait Serializer: Send + Sync + fmt::Debug {
+    /// The `vsn` query parameter that selects this format on the server.
+    fn vsn(&self) -> &'static str;
+
+    /// Encodes a message the client sends.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError`] when the message cannot be represented (e.g. a binary
+    /// header field over 255 bytes).
+    fn encode(&self, msg: &Message) -> Result<Frame, EncodeError>;
+
+    /// Decodes a frame the server sent.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError`] naming what was wrong with the frame.
+    fn decode(&self, frame: Frame) -> Result<Message, DecodeError>;
+}
+
+/// The server side of a serializer: decodes client frames, encodes server messages.
+///
+/// # Examples
+///
+/// ```
+/// use rig::protocol::{Frame, ServerSerializer, V2Serializer};
+///
+/// let ser = V2Serializer::default();
+/// let join = ser.decode_client(Frame::text(r#"["1","1","room:a","phx_join",{}]"#))?;
+/// assert_eq!(&*join.topic, "room:a");
+/// # Ok::<(), rig::protocol::Error>(())
+/// ```
+pub trait ServerSerializer: Send + Sync + fmt::Debug {
+    /// The `vsn` this serializer answers to.
+    fn vsn(&self) -> &'static str;
+
+    /// Decodes a frame a client sent.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError`] naming what was wrong with the frame.
+    fn decode_client(&self, frame: Frame) -> Result<Message, DecodeError>;
+
+    /// Encodes a message the server sends (a reply, push or broadcast).
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError`] when the message cannot be represented.
+    fn encode_server(&self, msg: &Message) -> Result<Frame, EncodeError>;
+}
+
+/// The default limit on the size of one frame a decoder accepts: 8 MiB.
+pub const DEFAULT_MAX_FRAME: usize = 8 << 20;

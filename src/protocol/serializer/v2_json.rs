@@ -1,0 +1,311 @@
+//! V2 JSON text frames: `[join_ref, ref, topic, event, payload]`.
+//!
+//! Decoding cuts every field out of the received text without copying (the
+//! result shares the frame's buffer); only strings that contain JSON escapes
+//! are unescaped into new buffers.
+
+use std::fmt::{self, Write as _};
+
+use bytestring::ByteString;
+use serde::de::{self, Deserializer as _, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use super::{DEFAULT_MAX_FRAME, Serializer, ServerSerializer};
+use crate::protocol::error::{DecodeError, EncodeError, Field, json_type_name};
+use crate::protocol::message::{Frame, Message, Payload, Ref};
+
+/// The V2 serializer (`vsn=2.0.0`): JSON arrays in text frames, and the binary
+/// layouts for binary payloads.
+///
+/// # Examples
+///
+/// ```
+/// use rig::protocol::{Frame, Serializer, V2Serializer};
+///
+/// let msg = V2Serializer::default().decode(Frame::text(r#"[null,null,"room:a","shout",{"x":1}]"#))?;
+/// assert_eq!(msg.payload.as_json(), Some(r#"{"x":1}"#));
+/// # Ok::<(), rig::protocol::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct V2Serializer {
+    max_frame: usize,
+}
+
+impl Default for V2Serializer {
+    fn default() -> Self {
+        Self { max_frame: DEFAULT_MAX_FRAME }
+    }
+}
+
+impl V2Serializer {
+    /// The `vsn` query value.
+    pub const VSN: &'static str = "2.0.0";
+
+    /// A serializer that rejects frames longer than `max_frame` bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rig::protocol::{Frame, Serializer, V2Serializer};
+    /// let ser = V2Serializer::with_max_frame(8);
+    /// assert!(ser.decode(Frame::text(r#"[null,null,"t","e",{}]"#)).is_err());
+    /// ```
+    #[must_use]
+    pub fn with_max_frame(max_frame: usize) -> Self {
+        Self { max_frame }
+    }
+
+    fn check_len(&self, len: usize) -> Result<(), DecodeError> {
+        if len > self.max_frame {
+            return Err(DecodeError::TooLarge { len, max: self.max_frame });
+        }
+        Ok(())
+    }
+
+    fn decode_frame(&self, frame: Frame) -> Result<Message, DecodeError> {
+        self.check_len(frame.len())?;
+        match frame {
+            Frame::Text(text) => decode_text(&text),
+            Frame::Binary(_) => Err(DecodeError::BinaryUnsupported { vsn: Self::VSN }),
+        }
+    }
+}
+
+impl Serializer for V2Serializer {
+    fn vsn(&self) -> &'static str {
+        Self::VSN
+    }
+
+    fn encode(&self, msg: &Message) -> Result<Frame, EncodeError> {
+        encode_text(msg, Self::VSN).map(Frame::Text)
+    }
+
+    fn decode(&self, frame: Frame) -> Result<Message, DecodeError> {
+        self.decode_frame(frame)
+    }
+}
+
+impl ServerSerializer for V2Serializer {
+    fn vsn(&self) -> &'static str {
+        Self::VSN
+    }
+
+    fn decode_client(&self, frame: Frame) -> Result<Message, DecodeError> {
+        self.decode_frame(frame)
+    }
+
+    fn encode_server(&self, msg: &Message) -> Result<Frame, EncodeError> {
+        encode_text(msg, Self::VSN).map(Frame::Text)
+    }
+}
+
+/// Encodes `msg` as a V2 JSON array. The payload text is written as given.
+pub(crate) fn encode_text(msg: &Message, vsn: &'static str) -> Result<ByteString, EncodeError> {
+    let Payload::Json(payload) = &msg.payload else {
+        return Err(EncodeError::Unsupported { what: "binary payload in a text frame", vsn });
+    };
+    let mut out = String::with_capacity(msg.topic.len() + msg.event.len() + payload.len() + 32);
+    out.push('[');
+    write_ref(&mut out, msg.join_ref.as_ref());
+    out.push(',');
+    write_ref(&mut out, msg.r#ref.as_ref());
+    out.push(',');
+    write_json_string(&mut out, &msg.topic);
+    out.push(',');
+    write_json_string(&mut out, &msg.event);
+    out.push(',');
+    out.push_str(payload);
+    out.push(']');
+    Ok(ByteString::from(out))
+}
+
+pub(crate) fn write_ref(out: &mut String, r: Option<&Ref>) {
+    match r {
+        None => out.push_str("null"),
+        Some(r) if r.is_number() => out.push_str(r.as_str()),
+        Some(r) => write_json_string(out, r.as_str()),
+    }
+}
+
+/// Writes `s` as a JSON string literal (the escaping serde_json uses).
+pub(crate) fn write_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => {
+                // Writing to a String cannot fail.
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Decodes a V2 JSON array, sharing `text`'s buffer for every field.
+pub(crate) fn decode_text(text: &ByteString) -> Result<Message, DecodeError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let raw = de.deserialize_any(FiveVisitor).map_err(|e| decode_error(&e))?;
+    de.end().map_err(|e| DecodeError::json(&e))?;
+    let [join_ref, r#ref, topic, event, payload] = raw.fields;
+    Ok(Message {
+        join_ref: decode_ref(text, join_ref, Field::JoinRef)?,
+        r#ref: decode_ref(text, r#ref, Field::Ref)?,
+        topic: decode_string(text, topic, Field::Topic)?,
+        event: decode_string(text, event, Field::Event)?,
+        payload: Payload::Json(text.slice_ref(payload.get())),
+    })
+}
+
+fn decode_ref(text: &ByteString, raw: &RawValue, field: Field) -> Result<Option<Ref>, DecodeError> {
+    let s = raw.get();
+    match s.as_bytes().first() {
+        Some(b'n') => Ok(None),
+        Some(b'"') => Ok(Some(Ref::new(unquote(text, s, field)?))),
+        Some(b'-' | b'0'..=b'9') => Ok(Some(Ref::number(text.slice_ref(s)))),
+        _ => Err(DecodeError::FieldType {
+            field,
+            expected: "a string, a number or null",
+            got: json_type_name(s),
+        }),
+    }
+}
+
+fn decode_string(
+    text: &ByteString,
+    raw: &RawValue,
+    field: Field,
+) -> Result<ByteString, DecodeError> {
+    let s = raw.get();
+    if s.as_bytes().first() != Some(&b'"') {
+        return Err(DecodeError::FieldType { field, expected: "a string", got: json_type_name(s) });
+    }
+    unquote(text, s, field)
+}
+
+/// The contents of the JSON string literal `s` (a slice of `text`).
+pub(crate) fn unquote(text: &ByteString, s: &str, field: Field) -> Result<ByteString, DecodeError> {
+    let inner = s.get(1..s.len().saturating_sub(1)).unwrap_or_default();
+    if !inner.contains('\\') {
+        return Ok(text.slice_ref(inner));
+    }
+    serde_json::from_str::<String>(s).map(ByteString::from).map_err(|_| DecodeError::FieldType {
+        field,
+        expected: "a string",
+        got: "an invalid string",
+    })
+}
+
+fn decode_error(err: &serde_json::Error) -> DecodeError {
+    // FiveVisitor reports shape problems through `invalid_type`/`invalid_length`;
+    // anything else is a syntax error.
+    let msg = err.to_string();
+    if let Some(rest) = msg.strip_prefix("invalid length ") {
+        let got = rest.split(',').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        return DecodeError::Arity { got };
+    }
+    if msg.starts_with("invalid type: ") {
+        let got = msg
+            .strip_prefix("invalid type: ")
+            .and_then(|r| r.split(", expected").next())
+            .unwrap_or("something else")
+            .to_owned();
+        return DecodeError::Shape { expected: "a JSON array", got };
+    }
+    DecodeError::json(err)
+}
+
+struct Five<'a> {
+    fields: [&'a RawValue; 5],
+}
+
+struct FiveVisitor;
+
+impl<'de> Visitor<'de> for FiveVisitor {
+    type Value = Five<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON array of 5 elements")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut fields: [Option<&'de RawValue>; 5] = [None; 5];
+        let mut n = 0usize;
+        while let Some(value) = seq.next_element::<&'de RawValue>()? {
+            if let Some(slot) = fields.get_mut(n) {
+                *slot = Some(value);
+            }
+            n = n.saturating_add(1);
+        }
+        match fields {
+            [Some(a), Some(b), Some(c), Some(d), Some(e)] if n == 5 => {
+                Ok(Five { fields: [a, b, c, d, e] })
+            }
+            _ => Err(de::Error::invalid_length(n, &self)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(s: &str) -> Result<Message, DecodeError> {
+        V2Serializer::default().decode(Frame::text(s.to_owned()))
+    }
+
+    #[test]
+    fn decodes_every_field_and_null_refs() {
+        let m = dec(r#"["1",null,"room:a","ev",{"a":[1,2]}]"#).unwrap();
+        assert_eq!(m.join_ref, Some(Ref::new("1")));
+        assert_eq!(m.r#ref, None);
+        assert_eq!(&*m.topic, "room:a");
+        assert_eq!(&*m.event, "ev");
+        assert_eq!(m.payload.as_json(), Some(r#"{"a":[1,2]}"#));
+    }
+
+    #[test]
+    fn numeric_refs_roundtrip_as_numbers() {
+        let m = dec(r#"[null, 1, "phoenix", "heartbeat", {}]"#).unwrap();
+        assert_eq!(m.r#ref, Some(Ref::number("1")));
+        let out = V2Serializer::default().encode(&m).unwrap();
+        assert_eq!(out, Frame::text(r#"[null,1,"phoenix","heartbeat",{}]"#));
+    }
+
+    #[test]
+    fn escaped_strings_are_unescaped() {
+        let m = dec(r#"[null,null,"room:\u00e9","a\"b",{}]"#).unwrap();
+        assert_eq!(&*m.topic, "room:é");
+        assert_eq!(&*m.event, "a\"b");
+        let out = V2Serializer::default().encode(&m).unwrap();
+        assert_eq!(out, Frame::text(r#"[null,null,"room:é","a\"b",{}]"#));
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        assert!(matches!(dec("not json at all"), Err(DecodeError::Json { .. })));
+        assert_eq!(dec(r#"[null,"1","phoenix","heartbeat"]"#), Err(DecodeError::Arity { got: 4 }));
+        assert_eq!(dec(r#"[1,2,3,4,5,6]"#), Err(DecodeError::Arity { got: 6 }));
+        assert!(matches!(dec(r#"{"topic":"x"}"#), Err(DecodeError::Shape { .. })));
+        assert_eq!(
+            dec(r#"[null,null,1,"e",{}]"#),
+            Err(DecodeError::FieldType {
+                field: Field::Topic,
+                expected: "a string",
+                got: "a number"
+            })
+        );
+        assert!(matches!(
+            dec(r#"[{},null,"t","e",{}]"#),
+            Err(DecodeError::FieldType { field: Field::JoinRef, .. })
+        ));
+        assert!(matches!(dec(r#"[null,null,"t","e",{}] x"#), Err(DecodeError::Json { .. })));
+    }
+}

@@ -1,0 +1,1 @@
+//! A hierarchical timer wheel driven by the injected clock.
