@@ -7,10 +7,8 @@
 /// ```
 /// use rig::protocol::{Serializer, V2Serializer, Frame};
 ///
-/// let err: rig::Error = V2Serializer::default()
-///     .decode(Frame::text("not json"))
-///     .unwrap_err()
-///     .into();
+/// let decode_err = V2Serializer::default().decode(Frame::text("not json")).unwrap_err();
+/// let err = rig::Error::from(rig::protocol::Error::from(decode_err));
 /// assert!(err.to_string().starts_with("protocol: "));
 /// ```
 #[derive(Debug, thiserror::Error)]
