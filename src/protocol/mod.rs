@@ -7,8 +7,13 @@
 
 mod error;
 mod message;
+mod reply;
 pub mod serializer;
+
+#[cfg(test)]
+mod test;
 
 pub use error::{DecodeError, EncodeError, Error, Field};
 pub use message::{Frame, Message, PHOENIX_TOPIC, Payload, Ref, events};
+pub use reply::Reply;
 pub use serializer::{Serializer, ServerSerializer, V2Serializer};

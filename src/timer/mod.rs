@@ -165,7 +165,11 @@ impl<T> TimerWheel<T> {
     fn tick_ceil(&self, t: Instant) -> u64 {
         let d = t.saturating_duration_since(self.origin);
         let ms = d.as_millis();
-        let ms = if d > Duration::from_millis(u64::try_from(ms).unwrap_or(u64::MAX)) { ms + 1 } else { ms };
+        let ms = if d > Duration::from_millis(u64::try_from(ms).unwrap_or(u64::MAX)) {
+            ms + 1
+        } else {
+            ms
+        };
         u64::try_from(ms).unwrap_or(u64::MAX)
     }
 

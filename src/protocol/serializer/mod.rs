@@ -18,7 +18,7 @@ use std::fmt;
 use super::error::{DecodeError, EncodeError};
 use super::message::{Frame, Message};
 
-mod v2_json;
+pub(crate) mod v2_json;
 
 pub use v2_json::V2Serializer;
 
