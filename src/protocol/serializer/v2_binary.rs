@@ -116,8 +116,9 @@ pub(crate) fn encode_client_push(msg: &Message, vsn: &'static str) -> Result<Byt
 }
 
 /// Encodes a server message with a binary payload: a reply for
-/// [`Payload::BinaryReply`], a broadcast when both refs are `None`, a push
-/// (no ref field) when only `join_ref` is set.
+/// [`Payload::BinaryReply`] (event `phx_reply`), else (any other event) a
+/// broadcast when both refs are `None`, a push (no ref field) when only
+/// `join_ref` is set.
 pub(crate) fn encode_server_frame(msg: &Message, vsn: &'static str) -> Result<Bytes, EncodeError> {
     match &msg.payload {
         Payload::BinaryReply { status, response } => {
@@ -138,6 +139,11 @@ pub(crate) fn encode_server_frame(msg: &Message, vsn: &'static str) -> Result<By
                 response,
             )
         }
+        // A reply needs a status, which only a BinaryReply payload carries.
+        Payload::Binary(_) if msg.is_event(events::REPLY) => Err(EncodeError::Unsupported {
+            what: "binary phx_reply without a status (use a BinaryReply payload)",
+            vsn,
+        }),
         Payload::Binary(data) => match (&msg.join_ref, &msg.r#ref) {
             (None, None) => write_frame(
                 KIND_BROADCAST,
@@ -321,6 +327,12 @@ mod tests {
         );
         assert!(matches!(
             encode_server_frame(&odd_reply, VSN),
+            Err(EncodeError::Unsupported { .. })
+        ));
+        let reply_without_status =
+            Message::new(Some(Ref::new("3")), None, "t", events::REPLY, Payload::binary(vec![1u8]));
+        assert!(matches!(
+            encode_server_frame(&reply_without_status, VSN),
             Err(EncodeError::Unsupported { .. })
         ));
         let json = Message::new(None, None, "t", "e", Payload::empty());

@@ -40,9 +40,9 @@ use crate::protocol::message::{Frame, Message, Payload, Ref};
 ///   (broadcast, both refs `None`).
 /// - [`ServerSerializer::decode_client`]: text, or binary kind 0 with the
 ///   client's 5-byte header.
-/// - [`ServerSerializer::encode_server`]: [`Payload::BinaryReply`] → reply;
-///   [`Payload::Binary`] → broadcast when both refs are `None`, server push
-///   when only `join_ref` is set.
+/// - [`ServerSerializer::encode_server`]: [`Payload::BinaryReply`] (event
+///   `phx_reply`) → reply; [`Payload::Binary`] (any other event) → broadcast
+///   when both refs are `None`, server push when only `join_ref` is set.
 ///
 /// A `None` ref travels in binary frames as an empty field and decodes back
 /// to `None`. Decoded fields share the frame's buffer.
