@@ -17,7 +17,7 @@ use bytes::Bytes;
 use bytestring::ByteString;
 
 use super::{Serializer, ServerSerializer, V1Serializer, V2Serializer};
-use crate::protocol::message::{Frame, Message, Payload};
+use crate::protocol::message::{Frame, Message, Payload, events};
 
 /// Which decoders accepted an input.
 ///
@@ -87,7 +87,12 @@ pub fn decode_binary(data: &[u8]) -> Accepted {
     let ser = V2Serializer::default();
     let from_server = ser.decode(Frame::Binary(bytes.clone()));
     let from_client = ser.decode_client(Frame::Binary(bytes.clone()));
-    if let Ok(msg) = &from_server {
+    // A push or broadcast named `phx_reply` decodes, but a server may only
+    // send a reply as a BinaryReply (with a status), so it does not re-encode.
+    let status_less_reply = from_server
+        .as_ref()
+        .is_ok_and(|m| m.is_event(events::REPLY) && matches!(m.payload, Payload::Binary(_)));
+    if let (Ok(msg), false) = (&from_server, status_less_reply) {
         assert_payload_shares(msg, bytes.as_ptr_range());
         // Every decoded field came with a one-byte length, so it re-encodes.
         let wire = encode_ok(ser.encode_server(msg), msg);
