@@ -89,6 +89,12 @@ pub enum DecodeError {
         /// The field.
         field: Field,
     },
+    /// A V1 object names the same field twice.
+    #[error("field {field} appears more than once")]
+    DuplicateField {
+        /// The field.
+        field: Field,
+    },
     /// A binary frame ends before its header or a field it announces.
     #[error("binary frame truncated: need {need} bytes, have {have}")]
     Truncated {

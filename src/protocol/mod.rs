@@ -16,4 +16,4 @@ mod test;
 pub use error::{DecodeError, EncodeError, Error, Field};
 pub use message::{Frame, Message, PHOENIX_TOPIC, Payload, Ref, events};
 pub use reply::Reply;
-pub use serializer::{Serializer, ServerSerializer, V2Serializer};
+pub use serializer::{Serializer, ServerSerializer, V1Serializer, V2Serializer};

@@ -1,9 +1,18 @@
 //! Serializers: [`Message`] ⇄ WebSocket [`Frame`].
 //!
-//! | vsn     | text frames                              | binary frames            |
-//! |---------|------------------------------------------|--------------------------|
-//! | `2.0.0` | `[join_ref, ref, topic, event, payload]` | push / reply / broadcast |
-//! | `1.0.0` | `{"topic","event","payload","ref",...}`  | not supported            |
+//! | vsn     | serializer         | text frames                              | binary frames            |
+//! |---------|--------------------|------------------------------------------|--------------------------|
+//! | `2.0.0` | [`V2Serializer`]   | `[join_ref, ref, topic, event, payload]` | push / reply / broadcast |
+//! | `1.0.0` | [`V1Serializer`]   | `{"topic","event","payload","ref",...}`  | not supported            |
+//!
+//! The binary layouts (V2; one-byte lengths counting UTF-8 bytes):
+//!
+//! ```text
+//! client push  (kind 0): [0][jr_len][ref_len][topic_len][event_len]  jr ref topic event  payload
+//! server push  (kind 0): [0][jr_len][topic_len][event_len]           jr topic event      payload
+//! reply        (kind 1): [1][jr_len][ref_len][topic_len][status_len] jr ref topic status payload
+//! broadcast    (kind 2): [2][topic_len][event_len]                   topic event         payload
+//! ```
 //!
 //! A client uses [`Serializer`] (encode what it sends, decode what the server
 //! sends); the embedded server uses [`ServerSerializer`] for the other
@@ -18,8 +27,16 @@ use std::fmt;
 use super::error::{DecodeError, EncodeError};
 use super::message::{Frame, Message};
 
+#[cfg(test)]
+mod conformance_tests;
+#[cfg(any(test, fuzzing))]
+#[doc(hidden)]
+pub mod fuzzing;
+pub(crate) mod v1_json;
+pub(crate) mod v2_binary;
 pub(crate) mod v2_json;
 
+pub use v1_json::V1Serializer;
 pub use v2_json::V2Serializer;
 
 /// The client side of a serializer: encodes client messages, decodes server frames.

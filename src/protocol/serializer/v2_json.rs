@@ -1,4 +1,5 @@
-//! V2 JSON text frames: `[join_ref, ref, topic, event, payload]`.
+//! V2 JSON text frames: `[join_ref, ref, topic, event, payload]`, and the
+//! [`V2Serializer`] that also routes binary frames to [`super::v2_binary`].
 //!
 //! Decoding cuts every field out of the received text without copying (the
 //! result shares the frame's buffer); only strings that contain JSON escapes
@@ -10,20 +11,56 @@ use bytestring::ByteString;
 use serde::de::{self, Deserializer as _, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::{DEFAULT_MAX_FRAME, Serializer, ServerSerializer};
+use super::{DEFAULT_MAX_FRAME, Serializer, ServerSerializer, v2_binary};
 use crate::protocol::error::{DecodeError, EncodeError, Field, json_type_name};
 use crate::protocol::message::{Frame, Message, Payload, Ref};
 
-/// The V2 serializer (`vsn=2.0.0`): JSON arrays in text frames, and the binary
-/// layouts for binary payloads.
+/// The V2 serializer (`vsn=2.0.0`, phoenix.js's default): JSON arrays in text
+/// frames, and Phoenix's binary layouts for binary payloads.
+///
+/// Text frames: `[join_ref, ref, topic, event, payload]`, compact, refs as
+/// JSON strings (or numbers, when a peer sent numbers), `null` for none; the
+/// payload text is written exactly as given.
+///
+/// Binary frames (every length is one byte counting UTF-8 bytes; payload =
+/// the rest of the frame):
+///
+/// ```text
+/// client push  (kind 0): [0][jr_len][ref_len][topic_len][event_len]  jr ref topic event  payload
+/// server push  (kind 0): [0][jr_len][topic_len][event_len]           jr topic event      payload
+/// reply        (kind 1): [1][jr_len][ref_len][topic_len][status_len] jr ref topic status payload
+/// broadcast    (kind 2): [2][topic_len][event_len]                   topic event         payload
+/// ```
+///
+/// - [`Serializer::encode`]: [`Payload::Json`] → text; [`Payload::Binary`] →
+///   client push. A header field over 255 bytes is
+///   [`EncodeError::FieldTooLong`].
+/// - [`Serializer::decode`]: text, or binary kinds 0 (server push, `ref` =
+///   `None`), 1 (reply: event `phx_reply`, [`Payload::BinaryReply`]) and 2
+///   (broadcast, both refs `None`).
+/// - [`ServerSerializer::decode_client`]: text, or binary kind 0 with the
+///   client's 5-byte header.
+/// - [`ServerSerializer::encode_server`]: [`Payload::BinaryReply`] (event
+///   `phx_reply`) → reply; [`Payload::Binary`] (any other event) → broadcast
+///   when both refs are `None`, server push when only `join_ref` is set.
+///
+/// A `None` ref travels in binary frames as an empty field and decodes back
+/// to `None`. Decoded fields share the frame's buffer.
 ///
 /// # Examples
 ///
 /// ```
-/// use rig::protocol::{Frame, Serializer, V2Serializer};
+/// use rig::protocol::{Frame, Message, Payload, Ref, Serializer, V2Serializer};
 ///
-/// let msg = V2Serializer::default().decode(Frame::text(r#"[null,null,"room:a","shout",{"x":1}]"#))?;
+/// let ser = V2Serializer::default();
+/// let msg = ser.decode(Frame::text(r#"[null,null,"room:a","shout",{"x":1}]"#))?;
 /// assert_eq!(msg.payload.as_json(), Some(r#"{"x":1}"#));
+///
+/// let push = Message::new(Some(Ref::new("1")), Some(Ref::new("2")), "t", "e", Payload::binary(vec![7u8]));
+/// assert_eq!(ser.encode(&push)?, Frame::binary(b"\x00\x01\x01\x01\x0112te\x07".to_vec()));
+///
+/// let server_push = ser.decode(Frame::binary(b"\x00\x01\x01\x011te\x07".to_vec()))?;
+/// assert_eq!((server_push.join_ref, server_push.r#ref), (Some(Ref::new("1")), None));
 /// # Ok::<(), rig::protocol::Error>(())
 /// ```
 #[derive(Clone, Debug)]
@@ -62,13 +99,21 @@ impl V2Serializer {
         Ok(())
     }
 
-    fn decode_frame(&self, frame: Frame) -> Result<Message, DecodeError> {
+    fn decode_frame(&self, frame: Frame, from: Peer) -> Result<Message, DecodeError> {
         self.check_len(frame.len())?;
-        match frame {
-            Frame::Text(text) => decode_text(&text),
-            Frame::Binary(_) => Err(DecodeError::BinaryUnsupported { vsn: Self::VSN }),
+        match (frame, from) {
+            (Frame::Text(text), _) => decode_text(&text),
+            (Frame::Binary(bytes), Peer::Server) => v2_binary::decode_server_frame(&bytes),
+            (Frame::Binary(bytes), Peer::Client) => v2_binary::decode_client_frame(&bytes),
         }
     }
+}
+
+/// Who sent a frame: the binary layouts differ by direction.
+#[derive(Clone, Copy)]
+enum Peer {
+    Client,
+    Server,
 }
 
 impl Serializer for V2Serializer {
@@ -77,11 +122,14 @@ impl Serializer for V2Serializer {
     }
 
     fn encode(&self, msg: &Message) -> Result<Frame, EncodeError> {
-        encode_text(msg, Self::VSN).map(Frame::Text)
+        match msg.payload {
+            Payload::Json(_) => encode_text(msg, Self::VSN).map(Frame::Text),
+            _ => v2_binary::encode_client_push(msg, Self::VSN).map(Frame::Binary),
+        }
     }
 
     fn decode(&self, frame: Frame) -> Result<Message, DecodeError> {
-        self.decode_frame(frame)
+        self.decode_frame(frame, Peer::Server)
     }
 }
 
@@ -91,11 +139,14 @@ impl ServerSerializer for V2Serializer {
     }
 
     fn decode_client(&self, frame: Frame) -> Result<Message, DecodeError> {
-        self.decode_frame(frame)
+        self.decode_frame(frame, Peer::Client)
     }
 
     fn encode_server(&self, msg: &Message) -> Result<Frame, EncodeError> {
-        encode_text(msg, Self::VSN).map(Frame::Text)
+        match msg.payload {
+            Payload::Json(_) => encode_text(msg, Self::VSN).map(Frame::Text),
+            _ => v2_binary::encode_server_frame(msg, Self::VSN).map(Frame::Binary),
+        }
     }
 }
 
@@ -164,7 +215,12 @@ pub(crate) fn decode_text(text: &ByteString) -> Result<Message, DecodeError> {
     })
 }
 
-fn decode_ref(text: &ByteString, raw: &RawValue, field: Field) -> Result<Option<Ref>, DecodeError> {
+/// A ref from its raw JSON: a string, a number (kept as written) or null.
+pub(crate) fn decode_ref(
+    text: &ByteString,
+    raw: &RawValue,
+    field: Field,
+) -> Result<Option<Ref>, DecodeError> {
     let s = raw.get();
     match s.as_bytes().first() {
         Some(b'n') => Ok(None),
@@ -178,7 +234,8 @@ fn decode_ref(text: &ByteString, raw: &RawValue, field: Field) -> Result<Option<
     }
 }
 
-fn decode_string(
+/// A JSON string field, sharing `text`'s buffer unless it has escapes.
+pub(crate) fn decode_string(
     text: &ByteString,
     raw: &RawValue,
     field: Field,
