@@ -76,6 +76,8 @@ mod classify;
 mod connection;
 mod error;
 mod open;
+mod output;
+mod ready;
 mod request;
 mod rustls_stream;
 mod state;

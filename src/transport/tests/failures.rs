@@ -177,6 +177,37 @@ fn peer_hangs_up_while_open_without_a_close_frame() {
 }
 
 #[test]
+fn a_hang_up_arriving_with_the_handshake_is_reported_after_opened() {
+    // One write: the 101, a text frame and the FIN arrive together, so the
+    // call that opens also meets the end of the stream.
+    let addr = serve_tcp(|mut stream| {
+        let head = read_request_head(&mut stream);
+        let key = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("sec-websocket-key:")
+                    .map(|_| l[18..].trim().to_owned())
+            })
+            .unwrap();
+        let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
+        let mut bytes = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+        )
+        .into_bytes();
+        bytes.extend_from_slice(b"\x81\x05hello");
+        stream.write_all(&bytes).unwrap();
+        stream.shutdown(Shutdown::Write).unwrap();
+        let _ = stream.read(&mut [0_u8; 64]);
+    });
+    let mut d = Driver::connect(addr, &format!("ws://{addr}/"), None);
+    d.open().unwrap();
+    assert_eq!(d.texts(), ["hello"]);
+    let err = d.run_until(|_| false).unwrap_err();
+    assert!(matches!(err, Error::PeerClosed { during: State::Open, code: None, .. }), "{err:?}");
+}
+
+#[test]
 fn peer_closes_while_open_with_code_and_reason() {
     let addr = serve_ws(|mut ws| {
         ws.send(Message::text("before close")).unwrap();

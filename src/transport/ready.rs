@@ -1,0 +1,160 @@
+//! Driving a [`Connection`] on readiness: connect, TLS and WebSocket
+//! handshakes, then reading frames in the open and closing states.
+
+use std::mem;
+
+use tungstenite::handshake::HandshakeError;
+use tungstenite::handshake::client::{ClientHandshake, Request};
+use tungstenite::protocol::WebSocketConfig;
+
+use super::classify::{io_error, ws_error};
+use super::connection::{Connection, Pending, Phase};
+use super::stream::Stream;
+use super::{Data, Error, HandshakeResponse, Progress, State, open};
+
+impl Connection {
+    /// Advances the connection after a readiness event (spurious events are
+    /// fine) and appends every complete message read to `out`, in order.
+    ///
+    /// It connects, runs the TLS and WebSocket handshakes, and once open reads
+    /// until the socket is drained (the only way to re-arm an edge-triggered
+    /// event), answers pings, then flushes queued output.
+    ///
+    /// # Errors
+    ///
+    /// Any [`Error`]; all are fatal and leave the connection
+    /// [`State::Closed`]. Frames read before the error are still in `out`:
+    /// handle them first.
+    ///
+    /// # Examples
+    ///
+    /// See the [module docs](super).
+    pub fn handle_ready(
+        &mut self,
+        readable: bool,
+        writable: bool,
+        out: &mut Vec<Data>,
+    ) -> Result<Progress, Error> {
+        let result = match self.deferred.take() {
+            Some(e) => Err(e),
+            None => self.advance(readable, writable, out),
+        };
+        if result.is_err() || matches!(result, Ok(Progress::Closed)) {
+            self.phase = Phase::Closed;
+        }
+        result
+    }
+
+    fn advance(
+        &mut self,
+        readable: bool,
+        writable: bool,
+        out: &mut Vec<Data>,
+    ) -> Result<Progress, Error> {
+        // Each arm either parks the connection in a state and returns, or
+        // moves to the next state and loops: the next step may be possible
+        // without waiting for another event.
+        loop {
+            match mem::replace(&mut self.phase, Phase::Closed) {
+                Phase::Connecting { mut tcp, next } => {
+                    if !tcp.poll_connected()? {
+                        self.phase = Phase::Connecting { tcp, next };
+                        return Ok(Progress::Continue);
+                    }
+                    log::debug!("tcp connected");
+                    let Pending { http, limits, tls } = *next;
+                    self.phase = match tls {
+                        Some(start) => Phase::TlsHandshaking {
+                            tls: Box::new(start.begin(tcp)?),
+                            next: Box::new(Pending { http, limits, tls: None }),
+                        },
+                        None => start_ws(Stream::Plain(tcp), http, limits)?,
+                    };
+                }
+                Phase::TlsHandshaking { mut tls, next } => {
+                    if !tls.handshake().map_err(|e| io_error(e, State::TlsHandshaking))? {
+                        self.phase = Phase::TlsHandshaking { tls, next };
+                        return Ok(Progress::Continue);
+                    }
+                    log::debug!("tls handshake done");
+                    self.phase = start_ws(Stream::Rustls(tls), next.http, next.limits)?;
+                }
+                Phase::WsHandshaking(mid) => match mid.handshake() {
+                    Ok((ws, response)) => {
+                        log::debug!("websocket open");
+                        self.phase = Phase::Open(ws);
+                        // Frames may have arrived with the response; the
+                        // socket will not signal them again. A failure among
+                        // them is reported by the next call, after `Opened`.
+                        if let Err(e) = self.read_and_flush(true, out) {
+                            self.deferred = Some(e);
+                        }
+                        let response = HandshakeResponse::from(response);
+                        return Ok(Progress::Opened(Box::new(response)));
+                    }
+                    Err(HandshakeError::Interrupted(mid)) => {
+                        self.phase = Phase::WsHandshaking(mid);
+                        return Ok(Progress::Continue);
+                    }
+                    Err(HandshakeError::Failure(e)) => {
+                        return Err(ws_error(e, State::WsHandshaking));
+                    }
+                },
+                phase @ (Phase::Open(_) | Phase::Closing { .. }) => {
+                    self.phase = phase;
+                    // A writable-only event needs no read; an event with
+                    // neither flag (a driver unsure why it woke) reads too.
+                    return self.read_and_flush(readable || !writable, out);
+                }
+                Phase::Closed => return Err(Error::Closed),
+            }
+        }
+    }
+
+    fn read_and_flush(&mut self, readable: bool, out: &mut Vec<Data>) -> Result<Progress, Error> {
+        let during = self.state();
+        let (Phase::Open(ws) | Phase::Closing { ws, .. }) = &mut self.phase else {
+            return Ok(Progress::Continue);
+        };
+        let read = if readable { open::read_frames(ws, out) } else { Ok(open::Read::default()) };
+        let read = match read {
+            Ok(read) => read,
+            // We started closing and the peer hung up without answering:
+            // closed all the same.
+            Err(tungstenite::Error::Protocol(
+                tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+            )) if matches!(self.phase, Phase::Closing { by_us: true, .. }) => {
+                return Ok(Progress::Closed);
+            }
+            Err(e) => return Err(ws_error(e, during)),
+        };
+        if let Some(close) = read.peer_close {
+            self.phase = match mem::replace(&mut self.phase, Phase::Closed) {
+                Phase::Open(ws) => Phase::Closing { ws, by_us: false, peer_close: Some(close) },
+                // The peer's answer to our close: nothing to report.
+                other => other,
+            };
+        }
+        if read.finished {
+            // The caller moves to Closed; the socket stays until then.
+            return match &mut self.phase {
+                Phase::Closing { by_us: false, peer_close, .. } => {
+                    let (code, reason) =
+                        peer_close.take().map_or((None, String::new()), |(c, r)| (Some(c), r));
+                    Err(Error::PeerClosed { during: State::Open, code, reason })
+                }
+                _ => Ok(Progress::Closed),
+            };
+        }
+        self.flush_output()?;
+        Ok(Progress::Continue)
+    }
+}
+
+/// Writes the upgrade request (as far as the socket takes it) and parks the
+/// handshake; it is resumed in the loop.
+fn start_ws(stream: Stream, http: Request, limits: WebSocketConfig) -> Result<Phase, Error> {
+    let mid = ClientHandshake::start(stream, http, Some(limits))
+        .map_err(|e| ws_error(e, State::WsHandshaking))?;
+    Ok(Phase::WsHandshaking(mid))
+}
