@@ -74,6 +74,7 @@
 
 mod classify;
 mod connection;
+mod dns;
 mod error;
 mod open;
 mod output;
@@ -90,10 +91,11 @@ mod url;
 mod tests;
 
 pub use connection::Connection;
+pub use dns::resolve;
 pub use error::{CertificateError, Error, SendError};
 pub use request::{ConnectRequest, DEFAULT_MAX_QUEUED_BYTES, HandshakeResponse};
 pub use state::{Data, Progress, State};
 pub use tls::{TlsConfig, TlsConnector};
 pub use tungstenite::protocol::WebSocketConfig;
 pub use tungstenite::{Bytes, Utf8Bytes};
-pub use url::{Host, Scheme, UrlError, WsUrl, resolve};
+pub use url::{Host, Scheme, UrlError, WsUrl};

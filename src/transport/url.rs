@@ -2,7 +2,7 @@
 //! thread.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv6Addr};
 use std::str::FromStr;
 
 use super::Error;
@@ -352,122 +352,5 @@ fn parse_port(text: &str) -> Result<u16, UrlError> {
     match text.parse::<u16>() {
         Ok(0) | Err(_) => Err(bad()),
         Ok(port) => Ok(port),
-    }
-}
-
-/// Resolves the URL's host to socket addresses, in the resolver's order.
-///
-/// This blocks (it calls the system resolver): run it off the I/O thread and
-/// hand the chosen address to [`Connection::start`](super::Connection::start).
-/// IP literals resolve without a lookup.
-///
-/// # Errors
-///
-/// [`Error::Dns`] when the lookup fails or finds no address.
-///
-/// # Examples
-///
-/// ```
-/// use rig::transport::{resolve, WsUrl};
-///
-/// let addrs = resolve(&WsUrl::parse("ws://127.0.0.1:4000/socket")?)?;
-/// assert_eq!(addrs, vec!["127.0.0.1:4000".parse()?]);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn resolve(url: &WsUrl) -> Result<Vec<SocketAddr>, Error> {
-    let dns_error = |source| Error::Dns { host: url.host.to_string(), source };
-    let addrs: Vec<SocketAddr> = match &url.host {
-        Host::Ip(ip) => vec![SocketAddr::new(*ip, url.port)],
-        Host::Domain(name) => {
-            (name.as_str(), url.port).to_socket_addrs().map_err(dns_error)?.collect()
-        }
-    };
-    if addrs.is_empty() {
-        return Err(dns_error(std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            "the name resolved to no address",
-        )));
-    }
-    Ok(addrs)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn err(s: &str) -> UrlError {
-        match WsUrl::parse(s) {
-            Err(Error::Url(e)) => e,
-            other => panic!("{s}: expected a url error, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn defaults_ports_and_path() {
-        let url = WsUrl::parse("ws://example.com").unwrap();
-        assert_eq!((url.port(), url.path_and_query()), (80, "/"));
-        let url = WsUrl::parse("WSS://example.com:8443").unwrap();
-        assert_eq!((url.scheme(), url.port()), (Scheme::Wss, 8443));
-        assert_eq!(url.host_header(), "example.com:8443");
-        assert_eq!(WsUrl::parse("ws://h:80/").unwrap().host_header(), "h");
-    }
-
-    #[test]
-    fn path_and_query_kept_verbatim() {
-        let url = WsUrl::parse("ws://h/socket/websocket?token=a%2Fb&vsn=2.0.0").unwrap();
-        assert_eq!(url.path_and_query(), "/socket/websocket?token=a%2Fb&vsn=2.0.0");
-        assert_eq!(WsUrl::parse("ws://h?x=1").unwrap().path_and_query(), "/?x=1");
-    }
-
-    #[test]
-    fn ip_literals() {
-        let url = WsUrl::parse("ws://[2001:db8::1]:4000/s").unwrap();
-        assert_eq!(url.host(), &Host::Ip("2001:db8::1".parse().unwrap()));
-        assert_eq!(url.port(), 4000);
-        assert_eq!(url.to_string(), "ws://[2001:db8::1]:4000/s");
-        let url = WsUrl::parse("wss://[::1]").unwrap();
-        assert_eq!((url.port(), url.host_header()), (443, "[::1]".to_owned()));
-        let url = WsUrl::parse("ws://10.0.0.1:1/").unwrap();
-        assert_eq!(url.host(), &Host::Ip("10.0.0.1".parse().unwrap()));
-    }
-
-    #[test]
-    fn rejects_bad_urls() {
-        assert_eq!(err("example.com"), UrlError::MissingScheme);
-        assert_eq!(err("https://example.com"), UrlError::BadScheme("https".into()));
-        assert_eq!(err("ws://"), UrlError::BadHost(String::new()));
-        assert_eq!(err("ws://exa mple.com"), UrlError::BadHost("exa mple.com".into()));
-        assert_eq!(err("ws://h/a b"), UrlError::BadPath);
-        assert_eq!(err("ws://bad..host/"), UrlError::BadHost("bad..host".into()));
-        assert_eq!(err("ws://-x.com/"), UrlError::BadHost("-x.com".into()));
-        assert_eq!(err("ws://[::1/"), UrlError::BadHost("[::1".into()));
-        assert_eq!(err("ws://[nope]/"), UrlError::BadHost("nope".into()));
-        assert_eq!(err("ws://[::1]x/"), UrlError::BadHost("[::1]x".into()));
-        assert_eq!(err("ws://h:0/"), UrlError::BadPort("0".into()));
-        assert_eq!(err("ws://h:65536/"), UrlError::BadPort("65536".into()));
-        assert_eq!(err("ws://h:/"), UrlError::BadPort(String::new()));
-        assert_eq!(err("ws://h:+1/"), UrlError::BadPort("+1".into()));
-        assert_eq!(err("ws://u:p@h/"), UrlError::UserInfo);
-        assert_eq!(err("ws://h/#frag"), UrlError::Fragment);
-        assert_eq!(err("ws://h/a\tb"), UrlError::BadPath);
-        assert_eq!(
-            err(&format!("ws://{}.com/", "a".repeat(64))),
-            UrlError::BadHost(format!("{}.com", "a".repeat(64)))
-        );
-    }
-
-    #[test]
-    fn trailing_dot_and_case_are_normalised() {
-        let url = WsUrl::parse("ws://LocalHost./").unwrap();
-        assert_eq!(url.host(), &Host::Domain("localhost".into()));
-    }
-
-    #[test]
-    fn resolves_literals_and_localhost() {
-        let url = WsUrl::parse("ws://[::1]:9/").unwrap();
-        assert_eq!(resolve(&url).unwrap(), vec!["[::1]:9".parse().unwrap()]);
-        let url = WsUrl::parse("ws://localhost:9/").unwrap();
-        let addrs = resolve(&url).unwrap();
-        assert!(addrs.iter().all(|a| a.ip().is_loopback() && a.port() == 9), "{addrs:?}");
     }
 }

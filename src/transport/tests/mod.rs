@@ -5,6 +5,7 @@
 mod failures;
 mod pki;
 mod tls;
+mod url;
 mod ws;
 
 use std::io::{Read, Write};
