@@ -90,7 +90,7 @@ impl Connection {
 
     /// Starts the close handshake with `code` and `reason` (cut to the 123
     /// bytes a close frame holds). Keep calling `handle_ready`: it reports
-    /// [`Progress::Closed`] when the server has answered and closed; apply a
+    /// [`Progress::Closed`](super::Progress::Closed) when the server has answered and closed; apply a
     /// deadline and drop the connection if it does not. Before the WebSocket
     /// is open this aborts at once (the connection is dropped to closed).
     ///
