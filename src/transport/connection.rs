@@ -8,10 +8,10 @@ use tungstenite::handshake::MidHandshake;
 use tungstenite::handshake::client::{ClientHandshake, Request};
 use tungstenite::protocol::WebSocketConfig;
 
-use super::rustls_stream::RustlsStream;
 use super::stream::Stream;
 use super::tcp::Tcp;
 use super::tls::TlsStart;
+use super::tls_handshake::TlsHandshake;
 use super::{ConnectRequest, Error, State, TlsConnector};
 
 /// One client WebSocket connection over a non-blocking socket.
@@ -45,7 +45,7 @@ pub(super) enum Phase {
         next: Box<Pending>,
     },
     TlsHandshaking {
-        tls: Box<RustlsStream>,
+        tls: TlsHandshake,
         next: Box<Pending>,
     },
     WsHandshaking(MidHandshake<ClientHandshake<Stream>>),

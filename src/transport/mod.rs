@@ -85,6 +85,9 @@ mod state;
 mod stream;
 mod tcp;
 mod tls;
+mod tls_handshake;
+#[cfg(feature = "native-tls")]
+mod tls_native;
 mod url;
 
 #[cfg(test)]

@@ -4,12 +4,12 @@
 use std::mem;
 
 use tungstenite::handshake::HandshakeError;
-use tungstenite::handshake::client::{ClientHandshake, Request};
-use tungstenite::protocol::WebSocketConfig;
+use tungstenite::handshake::client::ClientHandshake;
 
-use super::classify::{io_error, ws_error};
+use super::classify::ws_error;
 use super::connection::{Connection, Pending, Phase};
 use super::stream::Stream;
+use super::tls_handshake::TlsProgress;
 use super::{Data, Error, HandshakeResponse, Progress, State, open};
 
 impl Connection {
@@ -63,21 +63,20 @@ impl Connection {
                     }
                     log::debug!("tcp connected");
                     let Pending { http, limits, tls } = *next;
+                    let next = Box::new(Pending { http, limits, tls: None });
                     self.phase = match tls {
-                        Some(start) => Phase::TlsHandshaking {
-                            tls: Box::new(start.begin(tcp)?),
-                            next: Box::new(Pending { http, limits, tls: None }),
-                        },
-                        None => start_ws(Stream::Plain(tcp), http, limits)?,
+                        Some(start) => tls_step(start.begin(tcp)?, next)?,
+                        None => start_ws(Stream::Plain(tcp), next)?,
                     };
-                }
-                Phase::TlsHandshaking { mut tls, next } => {
-                    if !tls.handshake().map_err(|e| io_error(e, State::TlsHandshaking))? {
-                        self.phase = Phase::TlsHandshaking { tls, next };
+                    if let Phase::TlsHandshaking { .. } = self.phase {
                         return Ok(Progress::Continue);
                     }
-                    log::debug!("tls handshake done");
-                    self.phase = start_ws(Stream::Rustls(tls), next.http, next.limits)?;
+                }
+                Phase::TlsHandshaking { tls, next } => {
+                    self.phase = tls_step(tls.resume()?, next)?;
+                    if let Phase::TlsHandshaking { .. } = self.phase {
+                        return Ok(Progress::Continue);
+                    }
                 }
                 Phase::WsHandshaking(mid) => match mid.handshake() {
                     Ok((ws, response)) => {
@@ -151,9 +150,21 @@ impl Connection {
     }
 }
 
-/// Writes the upgrade request (as far as the socket takes it) and parks the
-/// handshake; it is resumed in the loop.
-fn start_ws(stream: Stream, http: Request, limits: WebSocketConfig) -> Result<Phase, Error> {
+/// The state after a TLS handshake step: still handshaking, or upgrading.
+fn tls_step(progress: TlsProgress, next: Box<Pending>) -> Result<Phase, Error> {
+    match progress {
+        TlsProgress::Pending(tls) => Ok(Phase::TlsHandshaking { tls, next }),
+        TlsProgress::Done(stream) => {
+            log::debug!("tls handshake done");
+            start_ws(stream, next)
+        }
+    }
+}
+
+/// Prepares the upgrade request and parks the handshake; the loop resumes
+/// it at once, writing as much as the socket takes.
+fn start_ws(stream: Stream, next: Box<Pending>) -> Result<Phase, Error> {
+    let Pending { http, limits, .. } = *next;
     let mid = ClientHandshake::start(stream, http, Some(limits))
         .map_err(|e| ws_error(e, State::WsHandshaking))?;
     Ok(Phase::WsHandshaking(mid))

@@ -13,8 +13,10 @@ pub(crate) enum Stream {
     Plain(Tcp),
     /// `wss://` with rustls.
     Rustls(Box<RustlsStream>),
-    // A `native-tls` variant slots in here: its stream would wrap `Tcp` too,
-    // and report `wants_write` from `Tcp::write_blocked`.
+    /// `wss://` with the platform library. It writes straight to the socket,
+    /// so a blocked socket is the only pending output.
+    #[cfg(feature = "native-tls")]
+    Native(Box<native_tls::TlsStream<Tcp>>),
 }
 
 impl Stream {
@@ -23,6 +25,8 @@ impl Stream {
         match self {
             Self::Plain(tcp) => tcp.write_blocked(),
             Self::Rustls(tls) => tls.wants_write(),
+            #[cfg(feature = "native-tls")]
+            Self::Native(tls) => tls.get_ref().write_blocked(),
         }
     }
 
@@ -31,6 +35,8 @@ impl Stream {
         match self {
             Self::Plain(tcp) => tcp,
             Self::Rustls(tls) => tls.tcp_mut(),
+            #[cfg(feature = "native-tls")]
+            Self::Native(tls) => tls.get_mut(),
         }
     }
 }
@@ -40,6 +46,8 @@ impl Read for Stream {
         match self {
             Self::Plain(tcp) => tcp.read(buf),
             Self::Rustls(tls) => tls.read(buf),
+            #[cfg(feature = "native-tls")]
+            Self::Native(tls) => tls.read(buf),
         }
     }
 }
@@ -49,6 +57,8 @@ impl Write for Stream {
         match self {
             Self::Plain(tcp) => tcp.write(buf),
             Self::Rustls(tls) => tls.write(buf),
+            #[cfg(feature = "native-tls")]
+            Self::Native(tls) => tls.write(buf),
         }
     }
 
@@ -56,6 +66,8 @@ impl Write for Stream {
         match self {
             Self::Plain(tcp) => tcp.flush(),
             Self::Rustls(tls) => tls.flush(),
+            #[cfg(feature = "native-tls")]
+            Self::Native(tls) => tls.flush(),
         }
     }
 }

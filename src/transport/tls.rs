@@ -15,6 +15,7 @@ use rustls::{ClientConfig, RootCertStore};
 
 use super::rustls_stream::RustlsStream;
 use super::tcp::Tcp;
+use super::tls_handshake::{TlsHandshake, TlsProgress};
 use super::{Error, Host};
 
 /// Which trust roots a [`TlsConnector`] accepts, built into a connector.
@@ -37,10 +38,10 @@ use super::{Error, Host};
 /// ```
 #[derive(Clone, Debug)]
 pub struct TlsConfig {
-    webpki_roots: bool,
-    native_roots: bool,
-    ca_files: Vec<PathBuf>,
-    ca_pems: Vec<Vec<u8>>,
+    pub(super) webpki_roots: bool,
+    pub(super) native_roots: bool,
+    pub(super) ca_files: Vec<PathBuf>,
+    pub(super) ca_pems: Vec<Vec<u8>>,
 }
 
 impl Default for TlsConfig {
@@ -155,13 +156,8 @@ impl TlsConfig {
             }
             let (_added, _skipped) = roots.add_parsable_certificates(found.certs);
         }
-        for path in &self.ca_files {
-            let pem = std::fs::read(path)
-                .map_err(|e| Error::TlsConfig(format!("ca file {}: {e}", path.display())))?;
-            add_pem(&mut roots, &pem, &path.display().to_string())?;
-        }
-        for pem in &self.ca_pems {
-            add_pem(&mut roots, pem, "ca pem")?;
+        for cert in self.extra_cas()? {
+            roots.add(cert).map_err(|e| Error::TlsConfig(format!("ca certificate: {e}")))?;
         }
         if roots.is_empty() {
             return Err(Error::TlsConfig("no trust roots".to_owned()));
@@ -174,25 +170,40 @@ impl TlsConfig {
             .with_no_client_auth();
         Ok(TlsConnector::rustls(Arc::new(config)))
     }
+
+    /// The certificates from [`ca_file`](Self::ca_file) and
+    /// [`ca_pem`](Self::ca_pem), in DER.
+    pub(super) fn extra_cas(&self) -> Result<Vec<CertificateDer<'static>>, Error> {
+        let mut certs = Vec::new();
+        for path in &self.ca_files {
+            let pem = std::fs::read(path)
+                .map_err(|e| Error::TlsConfig(format!("ca file {}: {e}", path.display())))?;
+            certs.extend(parse_pem(&pem, &path.display().to_string())?);
+        }
+        for pem in &self.ca_pems {
+            certs.extend(parse_pem(pem, "ca pem")?);
+        }
+        Ok(certs)
+    }
 }
 
-fn add_pem(roots: &mut RootCertStore, pem: &[u8], origin: &str) -> Result<(), Error> {
-    let mut count = 0_usize;
-    for cert in CertificateDer::pem_slice_iter(pem) {
-        let cert = cert.map_err(|e| Error::TlsConfig(format!("{origin}: {e}")))?;
-        roots.add(cert).map_err(|e| Error::TlsConfig(format!("{origin}: {e}")))?;
-        count += 1;
-    }
-    if count == 0 {
+/// Every certificate in a PEM text; none at all is an error.
+fn parse_pem(pem: &[u8], origin: &str) -> Result<Vec<CertificateDer<'static>>, Error> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::TlsConfig(format!("{origin}: {e}")))?;
+    if certs.is_empty() {
         return Err(Error::TlsConfig(format!("{origin}: no certificate found")));
     }
-    Ok(())
+    Ok(certs)
 }
 
 /// How `wss://` connections do TLS; cheap to clone and share.
 ///
-/// Today the backend is rustls; a `native-tls` backend (cargo feature) would
-/// be a second variant behind the same type, with the same connection states.
+/// The backend is rustls ([`TlsConfig::build`], [`TlsConnector::rustls`])
+/// or, with the `native-tls` cargo feature, the platform library
+/// (`TlsConfig::build_native_tls`, `TlsConnector::native`); connections go
+/// through the same states either way.
 ///
 /// # Examples
 ///
@@ -216,6 +227,8 @@ pub struct TlsConnector {
 #[derive(Clone, Debug)]
 enum Backend {
     Rustls(Arc<ClientConfig>),
+    #[cfg(feature = "native-tls")]
+    Native(native_tls::TlsConnector),
 }
 
 impl TlsConnector {
@@ -234,15 +247,36 @@ impl TlsConnector {
         Self { backend: Backend::Rustls(config) }
     }
 
+    /// A connector using the platform TLS library, configured as given.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let native = native_tls::TlsConnector::new()?;
+    /// let _connector = rig::transport::TlsConnector::native(native);
+    /// # Ok::<(), native_tls::Error>(())
+    /// ```
+    #[cfg(feature = "native-tls")]
+    #[must_use]
+    pub fn native(connector: native_tls::TlsConnector) -> Self {
+        Self { backend: Backend::Native(connector) }
+    }
+
     /// Checks the server name now, so a bad name fails at `start`.
     pub(crate) fn prepare(&self, host: &Host) -> Result<TlsStart, Error> {
-        let name = match host {
-            Host::Ip(ip) => ServerName::IpAddress((*ip).into()),
-            Host::Domain(name) => ServerName::try_from(name.clone())
-                .map_err(|_| Error::Url(super::UrlError::BadHost(name.clone())))?,
-        };
         match &self.backend {
-            Backend::Rustls(config) => Ok(TlsStart { config: Arc::clone(config), name }),
+            Backend::Rustls(config) => {
+                let name = match host {
+                    Host::Ip(ip) => ServerName::IpAddress((*ip).into()),
+                    Host::Domain(name) => ServerName::try_from(name.clone())
+                        .map_err(|_| Error::Url(super::UrlError::BadHost(name.clone())))?,
+                };
+                Ok(TlsStart::Rustls { config: Arc::clone(config), name })
+            }
+            #[cfg(feature = "native-tls")]
+            Backend::Native(connector) => {
+                Ok(TlsStart::Native { connector: connector.clone(), domain: host.to_string() })
+            }
         }
     }
 }
@@ -255,14 +289,30 @@ impl From<Arc<ClientConfig>> for TlsConnector {
 
 /// A TLS session waiting for its TCP connection.
 #[derive(Debug)]
-pub(crate) struct TlsStart {
-    config: Arc<ClientConfig>,
-    name: ServerName<'static>,
+pub(crate) enum TlsStart {
+    Rustls {
+        config: Arc<ClientConfig>,
+        name: ServerName<'static>,
+    },
+    #[cfg(feature = "native-tls")]
+    Native {
+        connector: native_tls::TlsConnector,
+        domain: String,
+    },
 }
 
 impl TlsStart {
-    /// Starts the session over the connected socket.
-    pub(crate) fn begin(self, tcp: Tcp) -> Result<RustlsStream, Error> {
-        RustlsStream::new(self.config, self.name, tcp)
+    /// Starts the handshake over the connected socket.
+    pub(crate) fn begin(self, tcp: Tcp) -> Result<TlsProgress, Error> {
+        match self {
+            Self::Rustls { config, name } => {
+                let tls = RustlsStream::new(config, name, tcp)?;
+                TlsHandshake::Rustls(Box::new(tls)).resume()
+            }
+            #[cfg(feature = "native-tls")]
+            Self::Native { connector, domain } => {
+                super::tls_native::settle(connector.connect(&domain, tcp))
+            }
+        }
     }
 }

@@ -3,6 +3,8 @@
 //! bounded (a poll deadline in the driver, socket timeouts in the servers).
 
 mod failures;
+#[cfg(feature = "native-tls")]
+mod native_tls;
 mod pki;
 mod tls;
 mod url;

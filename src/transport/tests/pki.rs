@@ -45,7 +45,12 @@ impl Ca {
 
     /// A client connector that trusts only this CA.
     pub(super) fn client(&self) -> TlsConnector {
-        TlsConfig::new().webpki_roots(false).ca_pem(self.issuer.pem()).build().unwrap()
+        TlsConfig::new().webpki_roots(false).ca_pem(self.pem()).build().unwrap()
+    }
+
+    /// The CA certificate in PEM.
+    pub(super) fn pem(&self) -> String {
+        self.issuer.pem()
     }
 
     /// A server configuration with a leaf for `names`, signed by this CA.
