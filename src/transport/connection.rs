@@ -35,6 +35,10 @@ pub struct Connection {
     /// An error met right after the handshake, kept so that the call can
     /// report `Opened` first; the next call returns it.
     pub(super) deferred: Option<Error>,
+    /// Most messages one `handle_ready` reads.
+    pub(super) read_budget: usize,
+    /// The last read stopped on the budget, not on an empty socket.
+    pub(super) input_pending: bool,
 }
 
 /// The state with the objects each state owns.
@@ -108,6 +112,8 @@ impl Connection {
             registered: None,
             unflushed: false,
             deferred: None,
+            read_budget: request.read_budget_value(),
+            input_pending: false,
         })
     }
 
@@ -221,6 +227,26 @@ impl Connection {
             Phase::Closing { .. } => State::Closing,
             Phase::Closed => State::Closed,
         }
+    }
+
+    /// Whether the last [`handle_ready`](Self::handle_ready) stopped on the
+    /// read budget with input left: call it again (readable) before waiting
+    /// for events, since the edge-triggered socket will not signal again.
+    /// The budget keeps one busy connection from starving the others.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use rig::transport::{ConnectRequest, Connection, WsUrl};
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// # let url = WsUrl::parse(&format!("ws://{}/", listener.local_addr()?))?;
+    /// let conn = Connection::start(listener.local_addr()?, &ConnectRequest::new(url), None)?;
+    /// assert!(!conn.wants_read());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn wants_read(&self) -> bool {
+        self.input_pending && matches!(self.phase, Phase::Open(_) | Phase::Closing { .. })
     }
 
     /// Whether frames can be sent.

@@ -17,7 +17,8 @@
 //! ```
 //!
 //! Every call is driven by readiness: register the connection, call
-//! [`Connection::handle_ready`] for each event on its token, and
+//! [`Connection::handle_ready`] for each event on its token (and again while
+//! [`Connection::wants_read`] says the read budget left input behind), and
 //! [`Connection::reregister`] afterwards (it only touches the registry when
 //! the [`Connection::interest`] changed: readable always, writable while
 //! connecting or while output waits for the socket).
@@ -96,7 +97,9 @@ mod tests;
 pub use connection::Connection;
 pub use dns::resolve;
 pub use error::{CertificateError, Error, SendError};
-pub use request::{ConnectRequest, DEFAULT_MAX_QUEUED_BYTES, HandshakeResponse};
+pub use request::{
+    ConnectRequest, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_READ_BUDGET, HandshakeResponse,
+};
 pub use state::{Data, Progress, State};
 pub use tls::{TlsConfig, TlsConnector};
 pub use tungstenite::protocol::WebSocketConfig;

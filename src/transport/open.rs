@@ -26,16 +26,20 @@ pub(crate) struct Read {
     pub(crate) peer_close: Option<(u16, String)>,
     /// The close handshake finished and the peer closed the socket.
     pub(crate) finished: bool,
+    /// The budget ran out before the socket was drained.
+    pub(crate) exhausted: bool,
 }
 
-/// Reads messages until the socket would block, appending data to `out`.
-/// Pongs to pings are queued by tungstenite; the caller flushes them.
+/// Reads messages until the socket would block or `budget` messages
+/// (control frames included) were read, appending data to `out`. Pongs to
+/// pings are queued by tungstenite; the caller flushes them.
 pub(crate) fn read_frames(
     ws: &mut WebSocket<Stream>,
     out: &mut Vec<Data>,
+    budget: usize,
 ) -> Result<Read, tungstenite::Error> {
     let mut read = Read::default();
-    loop {
+    for _ in 0..budget {
         match ws.read() {
             Ok(Message::Text(text)) => out.push(Data::Text(text)),
             Ok(Message::Binary(bytes)) => out.push(Data::Binary(bytes)),
@@ -59,6 +63,8 @@ pub(crate) fn read_frames(
             Err(e) => return Err(e),
         }
     }
+    read.exhausted = true;
+    Ok(read)
 }
 
 /// Queues one message. A `WouldBlock` while tungstenite tries to write a

@@ -115,7 +115,11 @@ impl Connection {
         let (Phase::Open(ws) | Phase::Closing { ws, .. }) = &mut self.phase else {
             return Ok(Progress::Continue);
         };
-        let read = if readable { open::read_frames(ws, out) } else { Ok(open::Read::default()) };
+        let read = if readable {
+            open::read_frames(ws, out, self.read_budget)
+        } else {
+            Ok(open::Read::default())
+        };
         let read = match read {
             Ok(read) => read,
             // We started closing and the peer hung up without answering:
@@ -134,6 +138,7 @@ impl Connection {
                 other => other,
             };
         }
+        self.input_pending = read.exhausted;
         if read.finished {
             // The caller moves to Closed; the socket stays until then.
             return match &mut self.phase {

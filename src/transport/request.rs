@@ -18,6 +18,9 @@ const RESERVED_HEADERS: [HeaderName; 6] = [
     header::SEC_WEBSOCKET_PROTOCOL,
 ];
 
+/// The default for [`ConnectRequest::read_budget`].
+pub const DEFAULT_READ_BUDGET: usize = 1024;
+
 /// The default cap on queued outgoing bytes (see [`ConnectRequest::websocket_config`]).
 pub const DEFAULT_MAX_QUEUED_BYTES: usize = 16 << 20;
 
@@ -45,6 +48,7 @@ pub struct ConnectRequest {
     headers: Vec<(String, String)>,
     subprotocols: Vec<String>,
     websocket: WebSocketConfig,
+    read_budget: usize,
 }
 
 impl ConnectRequest {
@@ -61,7 +65,13 @@ impl ConnectRequest {
     #[must_use]
     pub fn new(url: WsUrl) -> Self {
         let websocket = WebSocketConfig::default().max_write_buffer_size(DEFAULT_MAX_QUEUED_BYTES);
-        Self { url, headers: Vec::new(), subprotocols: Vec::new(), websocket }
+        Self {
+            url,
+            headers: Vec::new(),
+            subprotocols: Vec::new(),
+            websocket,
+            read_budget: DEFAULT_READ_BUDGET,
+        }
     }
 
     /// Adds a header to the upgrade request (e.g. `origin`, `authorization`,
@@ -122,6 +132,41 @@ impl ConnectRequest {
     pub fn websocket_config(mut self, config: WebSocketConfig) -> Self {
         self.websocket = config;
         self
+    }
+
+    /// The most messages one [`Connection::handle_ready`](super::Connection::handle_ready)
+    /// call reads (at least 1; default [`DEFAULT_READ_BUDGET`]). When it
+    /// runs out, [`Connection::wants_read`](super::Connection::wants_read)
+    /// says to call again: the I/O thread serves its other connections in
+    /// between.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let url = rig::transport::WsUrl::parse("ws://localhost")?;
+    /// let request = rig::transport::ConnectRequest::new(url).read_budget(64);
+    /// assert_eq!(request.read_budget_value(), 64);
+    /// # Ok::<(), rig::transport::Error>(())
+    /// ```
+    #[must_use]
+    pub fn read_budget(mut self, messages: usize) -> Self {
+        self.read_budget = messages.max(1);
+        self
+    }
+
+    /// The read budget in force.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let url = rig::transport::WsUrl::parse("ws://localhost")?;
+    /// let request = rig::transport::ConnectRequest::new(url);
+    /// assert_eq!(request.read_budget_value(), rig::transport::DEFAULT_READ_BUDGET);
+    /// # Ok::<(), rig::transport::Error>(())
+    /// ```
+    #[must_use]
+    pub fn read_budget_value(&self) -> usize {
+        self.read_budget
     }
 
     /// The URL to connect to.

@@ -99,20 +99,31 @@ impl Driver {
 
     fn turn(&mut self, timeout: Duration) -> Result<(), Error> {
         self.poll.poll(&mut self.events, Some(timeout)).unwrap();
-        for event in &self.events {
-            assert_eq!(event.token(), TOKEN);
+        let ready: Vec<(bool, bool)> = self
+            .events
+            .iter()
+            .inspect(|event| assert_eq!(event.token(), TOKEN))
+            .map(|event| (event.is_readable(), event.is_writable()))
+            .collect();
+        for (readable, writable) in ready {
             self.wakeups += 1;
-            match self.conn.handle_ready(
-                event.is_readable(),
-                event.is_writable(),
-                &mut self.frames,
-            )? {
-                Progress::Opened(response) => self.opened = Some(*response),
-                Progress::Closed => self.closed = true,
-                _ => {}
+            self.ready(readable, writable)?;
+            // Input left by the read budget: the socket will not signal it.
+            while self.conn.wants_read() {
+                self.ready(true, false)?;
             }
         }
         self.after_call();
+        Ok(())
+    }
+
+    /// One `handle_ready` call, recording its progress.
+    pub(super) fn ready(&mut self, readable: bool, writable: bool) -> Result<(), Error> {
+        match self.conn.handle_ready(readable, writable, &mut self.frames)? {
+            Progress::Opened(response) => self.opened = Some(*response),
+            Progress::Closed => self.closed = true,
+            _ => {}
+        }
         Ok(())
     }
 

@@ -189,3 +189,53 @@ fn close_handshake_with_code_and_reason() {
     assert_eq!(d.conn.state(), State::Closed);
     assert_eq!(wait(), (4001, "going away now".to_owned()));
 }
+
+#[test]
+fn the_read_budget_bounds_one_call_and_asks_for_more() {
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let (sent_tx, wait_sent) = report();
+    let addr = serve_ws(move |mut ws| {
+        if go_rx.recv_timeout(super::DEADLINE).is_ok() {
+            for i in 0..25 {
+                ws.send(Message::text(format!("m{i}"))).unwrap();
+            }
+            sent_tx.send(()).unwrap();
+            echo(ws);
+        }
+    });
+    let url = WsUrl::parse(&format!("ws://{addr}/")).unwrap();
+    let mut d = Driver::start(addr, &ConnectRequest::new(url).read_budget(10), None);
+    d.open().unwrap();
+    go_tx.send(()).unwrap();
+    wait_sent();
+    // Loopback delivered all 25 already: one call reads 10 and asks for more.
+    d.ready(true, false).unwrap();
+    assert_eq!(d.frames.len(), 10);
+    assert!(d.conn.wants_read());
+    d.ready(true, false).unwrap();
+    d.ready(true, false).unwrap();
+    assert_eq!(d.frames.len(), 25);
+    assert!(!d.conn.wants_read(), "the socket is drained");
+    let expected: Vec<String> = (0..25).map(|i| format!("m{i}")).collect();
+    assert_eq!(d.texts(), expected);
+}
+
+#[test]
+fn a_message_over_the_size_limit_is_a_typed_error() {
+    let addr = serve_ws(|mut ws| {
+        ws.send(Message::text("x".repeat(2048))).unwrap();
+        let _ = ws.read();
+    });
+    let limits = WebSocketConfig::default().max_message_size(Some(1024)).max_frame_size(Some(1024));
+    let url = WsUrl::parse(&format!("ws://{addr}/")).unwrap();
+    let mut d = Driver::start(addr, &ConnectRequest::new(url).websocket_config(limits), None);
+    let err = match d.open() {
+        Ok(_) => d.run_until(|_| false).unwrap_err(),
+        Err(e) => e,
+    };
+    assert!(
+        matches!(&err, crate::transport::Error::WebSocket(e) if matches!(**e, tungstenite::Error::Capacity(_))),
+        "{err:?}"
+    );
+    assert!(d.frames.is_empty());
+}
