@@ -126,7 +126,16 @@ impl Connection {
     ///
     /// # Examples
     ///
-    /// See the [module docs](super).
+    /// ```
+    /// # use rig::transport::{ConnectRequest, Connection, WsUrl};
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// # let addr = listener.local_addr()?;
+    /// # let url = WsUrl::parse(&format!("ws://{addr}/"))?;
+    /// # let mut conn = Connection::start(addr, &ConnectRequest::new(url), None)?;
+    /// let poll = mio::Poll::new()?;
+    /// conn.register(poll.registry(), mio::Token(1))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn register(&mut self, registry: &Registry, token: Token) -> Result<(), Error> {
         let interest = self.interest();
         let tcp = self.tcp_mut().ok_or(Error::Closed)?;
@@ -146,7 +155,18 @@ impl Connection {
     ///
     /// # Examples
     ///
-    /// See the [module docs](super).
+    /// ```
+    /// # use rig::transport::{ConnectRequest, Connection, WsUrl};
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// # let addr = listener.local_addr()?;
+    /// # let url = WsUrl::parse(&format!("ws://{addr}/"))?;
+    /// # let mut conn = Connection::start(addr, &ConnectRequest::new(url), None)?;
+    /// let poll = mio::Poll::new()?;
+    /// conn.register(poll.registry(), mio::Token(1))?;
+    /// // Nothing happened since: the interest is unchanged, no syscall.
+    /// assert!(!conn.reregister(poll.registry())?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn reregister(&mut self, registry: &Registry) -> Result<bool, Error> {
         let interest = self.interest();
         let Some((token, registered)) = self.registered else { return Ok(false) };
@@ -171,7 +191,17 @@ impl Connection {
     ///
     /// # Examples
     ///
-    /// See the [module docs](super).
+    /// ```
+    /// # use rig::transport::{ConnectRequest, Connection, WsUrl};
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// # let addr = listener.local_addr()?;
+    /// # let url = WsUrl::parse(&format!("ws://{addr}/"))?;
+    /// # let mut conn = Connection::start(addr, &ConnectRequest::new(url), None)?;
+    /// let poll = mio::Poll::new()?;
+    /// conn.register(poll.registry(), mio::Token(1))?;
+    /// conn.deregister(poll.registry())?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn deregister(&mut self, registry: &Registry) -> Result<(), Error> {
         if self.registered.take().is_some() {
             if let Some(tcp) = self.tcp_mut() {
@@ -216,7 +246,15 @@ impl Connection {
     ///
     /// # Examples
     ///
-    /// See [`Connection::start`].
+    /// ```
+    /// # use rig::transport::{ConnectRequest, Connection, State, WsUrl};
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// # let addr = listener.local_addr()?;
+    /// # let url = WsUrl::parse(&format!("ws://{addr}/"))?;
+    /// let conn = Connection::start(addr, &ConnectRequest::new(url), None)?;
+    /// assert_eq!(conn.state(), State::Connecting);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn state(&self) -> State {
         match self.phase {

@@ -19,7 +19,17 @@ impl Connection {
     ///
     /// # Examples
     ///
-    /// See the [module docs](super).
+    /// ```
+    /// # use rig::transport::{ConnectRequest, Connection, WsUrl};
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// # let addr = listener.local_addr()?;
+    /// # let url = WsUrl::parse(&format!("ws://{addr}/"))?;
+    /// # let mut conn = Connection::start(addr, &ConnectRequest::new(url), None)?;
+    /// // Not open yet: the frame comes back.
+    /// let refused = conn.send_text("too early").unwrap_err();
+    /// assert_eq!(refused.into_data(), Some(rig::transport::Data::from("too early")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn send_text(&mut self, text: impl Into<tungstenite::Utf8Bytes>) -> Result<(), SendError> {
         self.send(Data::Text(text.into()))
     }
@@ -32,7 +42,16 @@ impl Connection {
     ///
     /// # Examples
     ///
-    /// See the [module docs](super).
+    /// ```
+    /// # use rig::transport::{ConnectRequest, Connection, WsUrl};
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// # let addr = listener.local_addr()?;
+    /// # let url = WsUrl::parse(&format!("ws://{addr}/"))?;
+    /// # let mut conn = Connection::start(addr, &ConnectRequest::new(url), None)?;
+    /// let refused = conn.send_binary(vec![1_u8, 2, 3]).unwrap_err();
+    /// assert!(matches!(refused, rig::transport::SendError::NotOpen(_)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn send_binary(&mut self, bytes: impl Into<tungstenite::Bytes>) -> Result<(), SendError> {
         self.send(Data::Binary(bytes.into()))
     }
@@ -45,7 +64,16 @@ impl Connection {
     ///
     /// # Examples
     ///
-    /// See the [module docs](super).
+    /// ```
+    /// # use rig::transport::{ConnectRequest, Connection, WsUrl};
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// # let addr = listener.local_addr()?;
+    /// # let url = WsUrl::parse(&format!("ws://{addr}/"))?;
+    /// # let mut conn = Connection::start(addr, &ConnectRequest::new(url), None)?;
+    /// let refused = conn.send(rig::transport::Data::from("hi")).unwrap_err();
+    /// assert!(refused.into_data().is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn send(&mut self, data: Data) -> Result<(), SendError> {
         let Phase::Open(ws) = &mut self.phase else { return Err(SendError::NotOpen(data)) };
         match open::queue(ws, data) {
@@ -70,7 +98,15 @@ impl Connection {
     ///
     /// # Examples
     ///
-    /// See the [module docs](super).
+    /// ```
+    /// # use rig::transport::{ConnectRequest, Connection, WsUrl};
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// # let addr = listener.local_addr()?;
+    /// # let url = WsUrl::parse(&format!("ws://{addr}/"))?;
+    /// # let mut conn = Connection::start(addr, &ConnectRequest::new(url), None)?;
+    /// conn.flush()?; // nothing queued: a no-op
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn flush(&mut self) -> Result<(), Error> {
         let result = self.flush_output();
         if result.is_err() {
@@ -90,9 +126,10 @@ impl Connection {
 
     /// Starts the close handshake with `code` and `reason` (cut to the 123
     /// bytes a close frame holds). Keep calling `handle_ready`: it reports
-    /// [`Progress::Closed`](super::Progress::Closed) when the server has answered and closed; apply a
-    /// deadline and drop the connection if it does not. Before the WebSocket
-    /// is open this aborts at once (the connection is dropped to closed).
+    /// [`Progress::Closed`](super::Progress::Closed) when the server has
+    /// answered and closed; apply a deadline and drop the connection if it
+    /// does not. Before the WebSocket is open this aborts at once (the
+    /// connection is dropped to closed).
     ///
     /// # Errors
     ///
@@ -100,7 +137,16 @@ impl Connection {
     ///
     /// # Examples
     ///
-    /// See the [module docs](super).
+    /// ```
+    /// # use rig::transport::{ConnectRequest, Connection, WsUrl};
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// # let addr = listener.local_addr()?;
+    /// # let url = WsUrl::parse(&format!("ws://{addr}/"))?;
+    /// # let mut conn = Connection::start(addr, &ConnectRequest::new(url), None)?;
+    /// conn.close(1000, "bye")?; // before the upgrade: dropped at once
+    /// assert_eq!(conn.state(), rig::transport::State::Closed);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn close(&mut self, code: u16, reason: &str) -> Result<(), Error> {
         match mem::replace(&mut self.phase, Phase::Closed) {
             Phase::Open(mut ws) => {

@@ -28,7 +28,28 @@ impl Connection {
     ///
     /// # Examples
     ///
-    /// See the [module docs](super).
+    /// ```
+    /// # use rig::transport::{ConnectRequest, Connection, State, WsUrl};
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// # let addr = listener.local_addr()?;
+    /// # let url = WsUrl::parse(&format!("ws://{addr}/"))?;
+    /// # let mut conn = Connection::start(addr, &ConnectRequest::new(url), None)?;
+    /// let mut poll = mio::Poll::new()?;
+    /// conn.register(poll.registry(), mio::Token(0))?;
+    /// let mut events = mio::Events::with_capacity(4);
+    /// let mut frames = Vec::new();
+    /// // The listener's backlog completes the TCP connect; the upgrade
+    /// // request goes out and the connection waits for the response.
+    /// while conn.state() == State::Connecting {
+    ///     poll.poll(&mut events, Some(std::time::Duration::from_secs(5)))?;
+    ///     for event in &events {
+    ///         conn.handle_ready(event.is_readable(), event.is_writable(), &mut frames)?;
+    ///     }
+    ///     conn.reregister(poll.registry())?;
+    /// }
+    /// assert_eq!(conn.state(), State::WsHandshaking);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn handle_ready(
         &mut self,
         readable: bool,
