@@ -24,7 +24,7 @@ use super::{Error, Host, WsUrl};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn resolve(url: &WsUrl) -> Result<Vec<SocketAddr>, Error> {
-    let dns_error = |source| Error::Dns { host: url.host().to_string(), source };
+    let dns_error = |error| Error::Dns { host: url.host().to_string(), error };
     let addrs: Vec<SocketAddr> = match url.host() {
         Host::Ip(ip) => vec![SocketAddr::new(*ip, url.port())],
         Host::Domain(name) => {

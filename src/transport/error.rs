@@ -31,7 +31,7 @@ pub enum Error {
     /// The URL is not a valid `ws://` or `wss://` URL. Fix the URL; retrying
     /// cannot help.
     #[error("bad url: {0}")]
-    Url(#[from] UrlError),
+    Url(UrlError),
     /// The upgrade request could not be built: an invalid header name or
     /// value, a header the connection sets itself, or an invalid subprotocol.
     /// Fix the request; retrying cannot help.
@@ -46,13 +46,12 @@ pub enum Error {
     TlsRequired,
     /// The host name could not be resolved, or resolved to no address.
     /// Usually transient (network down) or a typo in the host.
-    #[error("dns: cannot resolve {host:?}: {source}")]
+    #[error("dns: cannot resolve {host:?}: {error}")]
     Dns {
         /// The host that was looked up.
         host: String,
         /// The resolver's error.
-        #[source]
-        source: io::Error,
+        error: io::Error,
     },
     /// The peer refused the TCP connection (nothing listens on that port).
     /// Retry later with backoff.
@@ -60,13 +59,12 @@ pub enum Error {
     ConnectRefused(SocketAddr),
     /// The TCP connection could not be made for another reason (unreachable
     /// network or host, ...).
-    #[error("connect: {addr}: {source}")]
+    #[error("connect: {addr}: {error}")]
     Connect {
         /// The address we tried.
         addr: SocketAddr,
         /// The socket error.
-        #[source]
-        source: io::Error,
+        error: io::Error,
     },
     /// A deadline passed. The transport never reads a clock: the driver
     /// applies its deadlines (connect, close) and reports them with this
@@ -78,8 +76,8 @@ pub enum Error {
     #[error("tls: invalid peer certificate: {0}")]
     Certificate(CertificateError),
     /// Any other TLS failure: an alert from the peer, a protocol violation,
-    /// no common cipher suite, a bad TLS configuration. The source is the TLS
-    /// backend's error (a [`rustls::Error`] with the rustls backend).
+    /// no common cipher suite. It holds the TLS backend's error (a
+    /// [`rustls::Error`] with the rustls backend; downcast to inspect it).
     #[error("tls: {0}")]
     Tls(Box<dyn std::error::Error + Send + Sync>),
     /// The server answered the WebSocket upgrade with another status than
@@ -116,7 +114,22 @@ pub enum Error {
     Closed,
     /// Any other I/O error on the socket (reset, broken pipe, ...).
     #[error("io: {0}")]
-    Io(#[from] io::Error),
+    Io(io::Error),
+}
+
+// The messages above repeat their cause, so no variant chains it through
+// `source()` as well (a report printing the chain would say it twice).
+
+impl From<UrlError> for Error {
+    fn from(e: UrlError) -> Self {
+        Self::Url(e)
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        Self::Io(e)
+    }
 }
 
 impl Error {
@@ -219,7 +232,7 @@ pub enum SendError {
     NotOpen(Data),
     /// The connection failed while writing; it is closed now. The frame may
     /// or may not have been queued before the failure.
-    #[error(transparent)]
+    #[error("send failed: {0}")]
     Failed(Box<Error>),
 }
 

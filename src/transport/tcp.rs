@@ -59,11 +59,11 @@ impl Tcp {
     }
 }
 
-fn connect_error(addr: SocketAddr, source: io::Error) -> Error {
-    if source.kind() == io::ErrorKind::ConnectionRefused {
+fn connect_error(addr: SocketAddr, error: io::Error) -> Error {
+    if error.kind() == io::ErrorKind::ConnectionRefused {
         Error::ConnectRefused(addr)
     } else {
-        Error::Connect { addr, source }
+        Error::Connect { addr, error }
     }
 }
 

@@ -214,3 +214,22 @@ fn interest_is_writable_only_while_needed() {
     d.run_until(|d| !d.frames.is_empty()).unwrap();
     assert_eq!(d.texts(), ["queued"]);
 }
+
+#[test]
+fn public_types_can_move_to_the_io_thread() {
+    fn assert_send<T: Send + 'static>() {}
+    assert_send::<Connection>();
+    assert_send::<Error>();
+    assert_send::<super::SendError>();
+    assert_send::<TlsConnector>();
+    fn assert_sync<T: Sync>() {}
+    assert_sync::<TlsConnector>();
+    assert_sync::<Error>();
+}
+
+#[test]
+fn timeouts_name_the_state() {
+    let err = Error::Timeout(super::State::TlsHandshaking);
+    assert_eq!(err.to_string(), "timed out while handshaking tls");
+    assert!(err.is_retryable());
+}
