@@ -1,7 +1,8 @@
 //! The non-blocking client transport: TCP, TLS and WebSocket on a mio socket.
 //!
 //! In scope: `ws://` / `wss://` URLs, DNS resolution (blocking, kept apart),
-//! a non-blocking TCP connect, the TLS handshake (rustls), the WebSocket
+//! a non-blocking TCP connect, the TLS handshake (rustls; native-tls with the
+//! `native-tls` feature), the WebSocket
 //! upgrade (tungstenite), reading and writing frames with size limits and a
 //! bounded output queue, ping/pong, and the close handshake. Out of scope:
 //! Phoenix (this module never sees a Phoenix message), clocks and deadlines
@@ -9,11 +10,15 @@
 //! I/O thread drives thousands of [`Connection`]s from its own loop.
 //!
 //! ```text
-//!  start(addr) ──▶ Connecting ──tcp up──▶ TlsHandshaking ──▶ WsHandshaking ──101──▶ Open
-//!                      │          (ws://: skip) └──────────────────▲                  │
-//!                      │                                                   close() │ peer close frame
-//!                      ▼                                                           ▼
-//!  any error ──▶ Closed ◀──── Progress::Closed / Error::PeerClosed ──────────── Closing
+//!  start(addr)
+//!      │
+//!      ▼
+//!  Connecting ──tcp up (wss)──▶ TlsHandshaking ──tls done──▶ WsHandshaking ──101──▶ Open
+//!      │   └────────────tcp up (ws)──────────────────────────────▲                  │
+//!      │                                                 close() or the peer's      │
+//!      │                                                 close frame                ▼
+//!      └─ any error, in every state ─▶ Closed ◀─ Progress::Closed ──────────────── Closing
+//!                                              or Error::PeerClosed
 //! ```
 //!
 //! Every call is driven by readiness: register the connection, call

@@ -112,7 +112,8 @@ impl ConnectRequest {
     /// Replaces the WebSocket limits: `max_frame_size` and `max_message_size`
     /// bound what the peer can make us buffer; `max_write_buffer_size` caps
     /// the output queue ([`SendError::Full`](super::SendError::Full) past it);
-    /// `read_buffer_size` is the size of one socket read.
+    /// `read_buffer_size` is the size of one socket read, allocated up front
+    /// per connection (128 KiB by default: lower it when running thousands).
     ///
     /// # Examples
     ///
