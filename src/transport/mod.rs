@@ -2,9 +2,9 @@
 //!
 //! In scope: `ws://` / `wss://` URLs, DNS resolution (blocking, kept apart),
 //! a non-blocking TCP connect, the TLS handshake (rustls; native-tls with the
-//! `native-tls` feature), the WebSocket
-//! upgrade (tungstenite), reading and writing frames with size limits and a
-//! bounded output queue, ping/pong, and the close handshake. Out of scope:
+//! `native-tls` feature), the WebSocket upgrade (tungstenite), reading and
+//! writing frames with size limits and a bounded output queue, ping/pong,
+//! and the close handshake. Out of scope:
 //! Phoenix (this module never sees a Phoenix message), clocks and deadlines
 //! (the driver applies them), reconnecting, and owning the `Poll` loop: one
 //! I/O thread drives thousands of [`Connection`]s from its own loop.
