@@ -8,6 +8,8 @@
 //!             machines, presence. No sockets, no threads, no clock reads.
 //!  timer/     hierarchical timer wheel, driven by the injected clock.
 //!  time       the clock handle (real or quanta's mock clock).
+//!  transport/ non-blocking TCP + TLS + WebSocket connections on mio; knows
+//!             nothing of Phoenix.
 //!  server/    an embedded Phoenix-compatible server (feature "server"),
 //!             used by `rig serve`, the tests, the demo and the stress harness.
 //! ```
@@ -24,5 +26,6 @@ pub mod protocol;
 pub mod server;
 pub mod time;
 pub mod timer;
+pub mod transport;
 
 pub use error::Error;

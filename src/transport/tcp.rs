@@ -1,0 +1,101 @@
+//! The non-blocking TCP socket under every connection, and its connect step.
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+
+use mio::net::TcpStream;
+
+use super::Error;
+
+/// A non-blocking TCP stream that remembers whether its last write hit
+/// `WouldBlock`, so the connection knows when to ask for `WRITABLE`.
+#[derive(Debug)]
+pub(crate) struct Tcp {
+    stream: TcpStream,
+    addr: SocketAddr,
+    write_blocked: bool,
+}
+
+impl Tcp {
+    /// Starts a non-blocking connect to `addr`; completion is learnt later
+    /// with [`Tcp::poll_connected`].
+    pub(crate) fn connect(addr: SocketAddr) -> Result<Self, Error> {
+        let stream = TcpStream::connect(addr).map_err(|e| connect_error(addr, e))?;
+        Ok(Self { stream, addr, write_blocked: false })
+    }
+
+    /// Whether the connect finished. `Ok(false)`: still in progress (a
+    /// spurious or early event); wait for the next one.
+    pub(crate) fn poll_connected(&mut self) -> Result<bool, Error> {
+        // mio's contract for a non-blocking connect: a pending socket error
+        // means it failed; otherwise a peer address means it succeeded.
+        if let Some(e) = self.stream.take_error().map_err(|e| connect_error(self.addr, e))? {
+            return Err(connect_error(self.addr, e));
+        }
+        match self.stream.peer_addr() {
+            Ok(_) => {
+                // Frames are small and latency matters more than packet count.
+                self.stream.set_nodelay(true).map_err(|e| connect_error(self.addr, e))?;
+                Ok(true)
+            }
+            Err(e)
+                if e.kind() == io::ErrorKind::NotConnected
+                    || e.kind() == io::ErrorKind::WouldBlock =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(connect_error(self.addr, e)),
+        }
+    }
+
+    /// Whether the last write attempt could not write everything.
+    pub(crate) fn write_blocked(&self) -> bool {
+        self.write_blocked
+    }
+
+    /// The socket, for (re)registration with a mio `Registry`.
+    pub(crate) fn source(&mut self) -> &mut TcpStream {
+        &mut self.stream
+    }
+}
+
+fn connect_error(addr: SocketAddr, error: io::Error) -> Error {
+    if error.kind() == io::ErrorKind::ConnectionRefused {
+        Error::ConnectRefused(addr)
+    } else {
+        Error::Connect { addr, error }
+    }
+}
+
+impl Read for Tcp {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.stream.read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                other => return other,
+            }
+        }
+    }
+}
+
+impl Write for Tcp {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        loop {
+            match self.stream.write(buf) {
+                Ok(n) => {
+                    self.write_blocked = n < buf.len();
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.write_blocked = e.kind() == io::ErrorKind::WouldBlock;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
+}
