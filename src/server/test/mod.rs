@@ -1,0 +1,5 @@
+//! Server tests: real sockets on 127.0.0.1:0, raw tungstenite clients.
+
+mod room;
+mod socket;
+mod util;
