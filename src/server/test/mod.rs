@@ -1,5 +1,6 @@
 //! Server tests: real sockets on 127.0.0.1:0, raw tungstenite clients.
 
+mod fixtures;
 mod room;
 mod socket;
 mod util;
