@@ -2,5 +2,7 @@
 
 mod fixtures;
 mod room;
+mod scale;
 mod socket;
+mod tls;
 mod util;
