@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use mio::net::TcpListener;
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Poll, Token};
 
 use super::channels::presence::Tracker;
 use super::config::ServerConfig;
@@ -21,14 +21,14 @@ use super::conn::{Conn, Health, Inbound, Phase, drive_http};
 use super::fanout::PubSub;
 use super::http::Vsn;
 use super::session::CLOSE_MALFORMED;
-use super::transport::Transport;
+use super::wall_clock::WallClock;
 use crate::protocol::{ServerSerializer, V2Serializer};
 use crate::time::{Clock, Instant};
 use crate::timer::TimerWheel;
 
 pub(crate) const LISTENER: Token = Token(0);
 pub(crate) const WAKER: Token = Token(1);
-const FIRST_CONN: usize = 2;
+pub(crate) const FIRST_CONN: usize = 2;
 
 /// Frames read from one connection before others get a turn.
 const READ_BATCH: usize = 256;
@@ -36,37 +36,12 @@ const READ_BATCH: usize = 256;
 const STREAM_BATCH: usize = 256;
 /// Stream production pauses while this many bytes wait to be sent.
 const STREAM_HIGH_WATER: usize = 64 * 1024;
-/// How long an HTTP request head may take to arrive.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long to wait for the peer's close frame after ours.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
 /// Close code Bandit uses for an idle timeout.
 const CLOSE_IDLE: u16 = 1002;
 /// Close code for a server shutting down.
 const CLOSE_GOING_AWAY: u16 = 1001;
-
-/// Maps the wall clock onto the injected monotonic clock, read once at start.
-pub(crate) struct WallClock {
-    origin: Instant,
-    origin_unix_us: u64,
-}
-
-impl WallClock {
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "stream events carry the server's wall-clock time"
-    )]
-    pub(crate) fn new(now: Instant) -> Self {
-        let since_epoch =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        Self { origin: now, origin_unix_us: u64::try_from(since_epoch.as_micros()).unwrap_or(0) }
-    }
-
-    pub(crate) fn unix_us(&self, now: Instant) -> u64 {
-        let elapsed = now.saturating_duration_since(self.origin).as_micros();
-        self.origin_unix_us.saturating_add(u64::try_from(elapsed).unwrap_or(u64::MAX))
-    }
-}
 
 /// Everything the I/O thread owns.
 pub(crate) struct Hub {
@@ -88,6 +63,8 @@ pub(crate) struct Hub {
     pub(crate) overflowed: Vec<usize>,
     /// Connections that still had frames to read when their batch ended.
     pub(crate) read_again: Vec<usize>,
+    /// When to retry accepting after a failure (e.g. out of descriptors).
+    pub(crate) accept_retry: Option<Instant>,
 }
 
 /// The serializer for a negotiated `vsn`.
@@ -126,6 +103,7 @@ impl Hub {
             dirty: Vec::new(),
             overflowed: Vec::new(),
             read_again: Vec::new(),
+            accept_retry: None,
         }
     }
 
@@ -135,7 +113,11 @@ impl Hub {
         loop {
             let now = self.clock.now();
             let timeout = if self.read_again.is_empty() {
-                self.timers.next_deadline().map(|d| d.saturating_duration_since(now))
+                [self.timers.next_deadline(), self.accept_retry]
+                    .into_iter()
+                    .flatten()
+                    .min()
+                    .map(|d| d.saturating_duration_since(now))
             } else {
                 Some(Duration::ZERO)
             };
@@ -156,6 +138,10 @@ impl Hub {
                     Token(t) => self.on_ready(t.saturating_sub(FIRST_CONN), now),
                 }
             }
+            if self.accept_retry.is_some_and(|at| at <= now) {
+                self.accept_retry = None;
+                self.accept(now);
+            }
             for slot in std::mem::take(&mut self.read_again) {
                 self.on_ready(slot, now);
             }
@@ -165,60 +151,6 @@ impl Hub {
             self.end_turn(now);
         }
         self.close_everything();
-    }
-
-    fn accept(&mut self, now: Instant) {
-        loop {
-            let (sock, peer) = match self.listener.accept() {
-                Ok(pair) => pair,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    // Out of descriptors or similar: the pending connection
-                    // waits in the backlog; try again on the next event.
-                    log::warn!("accept failed: {e}");
-                    return;
-                }
-            };
-            let _ = sock.set_nodelay(true);
-            let transport = match self.config.tls() {
-                None => Transport::Plain(sock),
-                Some(tls) => match tls.accept(sock) {
-                    Ok(tls) => Transport::Tls(Box::new(tls)),
-                    Err(e) => {
-                        log::warn!("tls setup failed for {peer}: {e}");
-                        continue;
-                    }
-                },
-            };
-            let slot = self.free.pop().unwrap_or(self.conns.len());
-            self.next_id += 1;
-            let mut conn = Conn {
-                id: self.next_id,
-                phase: Phase::Http { transport, buf: Vec::new() },
-                last_recv: now,
-                deadline: None,
-                phase_deadline: now.checked_add(HANDSHAKE_TIMEOUT.min(self.config.idle_timeout())),
-                dirty: false,
-            };
-            let registered = conn.phase.transport().map(|t| {
-                self.poll.registry().register(
-                    t.socket(),
-                    Token(slot + FIRST_CONN),
-                    Interest::READABLE | Interest::WRITABLE,
-                )
-            });
-            if let Some(Err(e)) = registered {
-                log::warn!("cannot register {peer}: {e}");
-                continue;
-            }
-            log::debug!("accepted {peer} as connection {}", conn.id);
-            match self.conns.get_mut(slot) {
-                Some(entry) => *entry = Some(conn),
-                None => self.conns.push(Some(conn)),
-            }
-            self.rearm(slot, now);
-        }
     }
 
     /// Readiness (or unread frames) on a connection.

@@ -39,9 +39,11 @@ mod fanout;
 mod handle;
 mod http;
 mod json;
+mod listener;
 mod session;
 mod tls;
 mod transport;
+mod wall_clock;
 
 #[cfg(test)]
 mod test;

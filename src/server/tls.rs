@@ -51,7 +51,14 @@ impl TlsConfig {
         };
         let cert_pem = read(cert.as_ref())?;
         let key_pem = read(key.as_ref())?;
-        Self::from_pem(&cert_pem, &key_pem)
+        Self::from_pem(&cert_pem, &key_pem).map_err(|e| match e {
+            Error::Tls(reason) => Error::Tls(format!(
+                "{} with {}: {reason}",
+                cert.as_ref().display(),
+                key.as_ref().display()
+            )),
+            other => other,
+        })
     }
 
     /// Builds the identity from PEM text: the certificate chain (leaf first)
@@ -135,6 +142,8 @@ impl TlsStream {
 
 impl Read for TlsStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // Handshake records left over from a blocked write go out first.
+        self.write_records_ignoring_block()?;
         loop {
             match self.conn.reader().read(buf) {
                 Ok(n) => return Ok(n),
