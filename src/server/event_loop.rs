@@ -244,8 +244,10 @@ impl Hub {
     }
 
     /// Pulls due stream events while the queue is short, flushes, re-arms.
-    pub(crate) fn service(&mut self, slot: usize, now: Instant) {
+    pub(crate) fn service(&mut self, slot: usize, mut now: Instant) {
         loop {
+            // A long burst spans many batches: stamp each with its own time.
+            now = self.clock.now();
             let unix_us = self.wall.unix_us(now);
             let Some(conn) = self.conn_mut(slot) else { return };
             let Phase::Open(ws) = &mut conn.phase else { break };
