@@ -148,7 +148,7 @@ impl Hub {
             while let Some((slot, id)) = self.timers.poll(now) {
                 self.on_timer(slot, id, now);
             }
-            self.end_turn(now);
+            self.end_turn();
         }
         self.close_everything();
     }
@@ -219,7 +219,7 @@ impl Hub {
             }
             return self.service_closing(slot, now);
         }
-        self.service(slot, now);
+        self.service(slot);
     }
 
     fn on_timer(&mut self, slot: usize, id: u64, now: Instant) {
@@ -240,11 +240,12 @@ impl Hub {
         ws.session.handle_timeout(now);
         let effects = ws.session.take_effects();
         self.apply(slot, effects, now);
-        self.service(slot, now);
+        self.service(slot);
     }
 
     /// Pulls due stream events while the queue is short, flushes, re-arms.
-    pub(crate) fn service(&mut self, slot: usize, mut now: Instant) {
+    pub(crate) fn service(&mut self, slot: usize) {
+        let mut now;
         loop {
             // A long burst spans many batches: stamp each with its own time.
             now = self.clock.now();
@@ -320,7 +321,7 @@ impl Hub {
         self.conns.get_mut(slot).and_then(Option::as_mut)
     }
 
-    fn end_turn(&mut self, now: Instant) {
+    fn end_turn(&mut self) {
         for slot in std::mem::take(&mut self.overflowed) {
             if let Some(conn) = self.conn_mut(slot) {
                 log::warn!("connection {} does not read its messages: dropping it", conn.id);
@@ -331,7 +332,7 @@ impl Hub {
             let Some(conn) = self.conn_mut(slot) else { continue };
             conn.dirty = false;
             if matches!(conn.phase, Phase::Open(_)) {
-                self.service(slot, now);
+                self.service(slot);
             }
         }
     }
