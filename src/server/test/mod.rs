@@ -3,6 +3,7 @@
 mod fixtures;
 mod room;
 mod scale;
+mod session;
 mod socket;
 mod tls;
 mod util;
