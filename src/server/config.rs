@@ -1,9 +1,12 @@
 //! [`ServerConfig`] and its builder.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
+use super::http::vsn_matches;
 use super::tls::TlsConfig;
+use crate::protocol::{ServerSerializer, V2Serializer};
 
 /// How the embedded server listens and what it accepts.
 ///
@@ -28,6 +31,7 @@ pub struct ServerConfig {
     idle_timeout: Duration,
     max_frame: usize,
     max_outgoing: usize,
+    serializers: Vec<Arc<dyn ServerSerializer>>,
 }
 
 impl ServerConfig {
@@ -49,6 +53,8 @@ impl ServerConfig {
                 idle_timeout: Duration::from_secs(60),
                 max_frame: 1 << 20,
                 max_outgoing: 4 << 20,
+                // Frame size is limited by the WebSocket layer (`max_frame`).
+                serializers: vec![Arc::new(V2Serializer::with_max_frame(usize::MAX))],
             },
         }
     }
@@ -113,6 +119,21 @@ impl ServerConfig {
     #[must_use]
     pub fn max_frame(&self) -> usize {
         self.max_frame
+    }
+
+    /// The serializer answering to a requested `vsn`, matched as Phoenix
+    /// does (`~> 2.0.0`: same major and minor, any later patch).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = rig::server::ServerConfig::builder().build();
+    /// assert_eq!(config.serializer_for("2.0.0").map(|s| s.vsn()), Some("2.0.0"));
+    /// assert!(config.serializer_for("3.0.0").is_none());
+    /// ```
+    #[must_use]
+    pub fn serializer_for(&self, vsn: &str) -> Option<&Arc<dyn ServerSerializer>> {
+        self.serializers.iter().find(|s| vsn_matches(vsn, s.vsn()))
     }
 
     /// How many bytes may wait unsent for one client before it is dropped.
@@ -226,6 +247,26 @@ impl ServerConfigBuilder {
     /// ```
     pub fn max_outgoing(mut self, max_outgoing: usize) -> Self {
         self.config.max_outgoing = max_outgoing.max(1);
+        self
+    }
+
+    /// Also answer clients asking for `serializer.vsn()` (replacing any
+    /// serializer with the same `vsn`). Default: V2 only; a `vsn` no
+    /// serializer answers to is refused with 403, as Phoenix does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use rig::protocol::V2Serializer;
+    /// let config = rig::server::ServerConfig::builder()
+    ///     .serializer(Arc::new(V2Serializer::with_max_frame(4096)))
+    ///     .build();
+    /// assert!(config.serializer_for("2.0.0").is_some());
+    /// ```
+    pub fn serializer(mut self, serializer: Arc<dyn ServerSerializer>) -> Self {
+        self.config.serializers.retain(|s| s.vsn() != serializer.vsn());
+        self.config.serializers.push(serializer);
         self
     }
 

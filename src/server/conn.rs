@@ -19,6 +19,7 @@ use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tungstenite::{Message as WsMessage, WebSocket};
 
+use super::config::ServerConfig;
 use super::http::{self, Parsed};
 use super::session::Session;
 use super::transport::Transport;
@@ -251,12 +252,8 @@ impl Phase {
 }
 
 /// Drives the HTTP phases as far as the socket allows.
-pub(crate) fn drive_http(
-    phase: Phase,
-    token: Option<&str>,
-    serializer_for: impl Fn(http::Vsn) -> Option<Arc<dyn ServerSerializer>>,
-    max_frame: usize,
-) -> Phase {
+pub(crate) fn drive_http(phase: Phase, config: &ServerConfig) -> Phase {
+    let supported = |vsn: &str| config.serializer_for(vsn).is_some();
     let mut phase = phase;
     loop {
         phase = match phase {
@@ -271,7 +268,7 @@ pub(crate) fn drive_http(
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(_) => return Phase::Gone,
                 }
-                match http::parse_request(&buf, token) {
+                match http::parse_request(&buf, config.token(), supported) {
                     Parsed::Partial => Phase::Http { transport, buf },
                     Parsed::Reject(rejection) => {
                         log::debug!("refusing upgrade: {rejection:?}");
@@ -282,22 +279,25 @@ pub(crate) fn drive_http(
                             upgrade: None,
                         }
                     }
-                    Parsed::Upgrade { upgrade, head_len } => match serializer_for(upgrade.vsn) {
-                        Some(serializer) => {
-                            let leftover = buf.get(head_len..).unwrap_or_default().to_vec();
-                            let response = http::switching_protocols(&upgrade);
-                            Phase::Respond {
-                                transport,
-                                response,
-                                written: 0,
-                                upgrade: Some((serializer, leftover)),
+                    Parsed::Upgrade { upgrade, head_len } => {
+                        match config.serializer_for(&upgrade.vsn) {
+                            Some(serializer) => {
+                                let serializer = Arc::clone(serializer);
+                                let leftover = buf.get(head_len..).unwrap_or_default().to_vec();
+                                let response = http::switching_protocols(&upgrade);
+                                Phase::Respond {
+                                    transport,
+                                    response,
+                                    written: 0,
+                                    upgrade: Some((serializer, leftover)),
+                                }
+                            }
+                            None => {
+                                let response = http::refusal(http::Rejection::Forbidden);
+                                Phase::Respond { transport, response, written: 0, upgrade: None }
                             }
                         }
-                        None => {
-                            let response = http::refusal(http::Rejection::Forbidden);
-                            Phase::Respond { transport, response, written: 0, upgrade: None }
-                        }
-                    },
+                    }
                 }
             }
             Phase::Respond { mut transport, response, mut written, upgrade } => {
@@ -322,7 +322,10 @@ pub(crate) fn drive_http(
                 match upgrade {
                     Some((serializer, leftover)) => {
                         return Phase::Open(Box::new(Ws::new(
-                            transport, serializer, leftover, max_frame,
+                            transport,
+                            serializer,
+                            leftover,
+                            config.max_frame(),
                         )));
                     }
                     None => {

@@ -19,10 +19,8 @@ use super::channels::presence::Tracker;
 use super::config::ServerConfig;
 use super::conn::{Conn, Health, Inbound, Phase, drive_http};
 use super::fanout::PubSub;
-use super::http::Vsn;
 use super::session::CLOSE_MALFORMED;
 use super::wall_clock::WallClock;
-use crate::protocol::{ServerSerializer, V2Serializer};
 use crate::time::{Clock, Instant};
 use crate::timer::TimerWheel;
 
@@ -65,15 +63,6 @@ pub(crate) struct Hub {
     pub(crate) read_again: Vec<usize>,
     /// When to retry accepting after a failure (e.g. out of descriptors).
     pub(crate) accept_retry: Option<Instant>,
-}
-
-/// The serializer for a negotiated `vsn`.
-pub(crate) fn serializer_for(vsn: Vsn) -> Option<Arc<dyn ServerSerializer>> {
-    match vsn {
-        Vsn::V2 => Some(Arc::new(V2Serializer::with_max_frame(usize::MAX))),
-        // V1 JSON lands with the codec work; until then V1 upgrades are refused.
-        Vsn::V1 => None,
-    }
 }
 
 impl Hub {
@@ -155,12 +144,10 @@ impl Hub {
 
     /// Readiness (or unread frames) on a connection.
     fn on_ready(&mut self, slot: usize, now: Instant) {
-        let token = self.config.token().map(str::to_owned);
-        let max_frame = self.config.max_frame();
-        let Some(conn) = self.conn_mut(slot) else { return };
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else { return };
         if matches!(conn.phase, Phase::Http { .. } | Phase::Respond { .. }) {
             let phase = std::mem::replace(&mut conn.phase, Phase::Gone);
-            conn.phase = drive_http(phase, token.as_deref(), serializer_for, max_frame);
+            conn.phase = drive_http(phase, &self.config);
             match conn.phase {
                 Phase::Gone => return self.drop_conn(slot),
                 Phase::Open(_) => {

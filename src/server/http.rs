@@ -14,19 +14,14 @@ const MAX_HEADERS: usize = 32;
 const SOCKET_PATH: &str = "/socket/websocket";
 const BEARER_PREFIX: &str = "base64url.bearer.phx.";
 
-/// The serializer version a client asked for with `vsn`.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Vsn {
-    /// `1.0.0` (or no `vsn` at all): JSON objects.
-    V1,
-    /// `2.0.0`: JSON arrays and binary frames.
-    V2,
-}
+/// The `vsn` Phoenix assumes when a client sends none.
+const DEFAULT_VSN: &str = "1.0.0";
 
 /// An accepted upgrade.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Upgrade {
-    pub(crate) vsn: Vsn,
+    /// The `vsn` asked for (`1.0.0` when absent), already checked by `supported`.
+    pub(crate) vsn: String,
     pub(crate) accept_key: String,
     /// The subprotocol to answer with, when the client offered any.
     pub(crate) subprotocol: Option<String>,
@@ -54,8 +49,13 @@ pub(crate) enum Parsed {
     Reject(Rejection),
 }
 
-/// Parses the request head in `buf` and decides what to answer.
-pub(crate) fn parse_request(buf: &[u8], token: Option<&str>) -> Parsed {
+/// Parses the request head in `buf` and decides what to answer; `supported`
+/// tells whether a serializer answers to a `vsn`.
+pub(crate) fn parse_request(
+    buf: &[u8],
+    token: Option<&str>,
+    supported: impl Fn(&str) -> bool,
+) -> Parsed {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     let head_len = match req.parse(buf) {
@@ -75,13 +75,10 @@ pub(crate) fn parse_request(buf: &[u8], token: Option<&str>) -> Parsed {
             .filter_map(|h| std::str::from_utf8(h.value).ok())
             .collect::<Vec<_>>()
     };
-    let vsn = match query_param(query, "vsn").as_deref() {
-        None => Vsn::V1,
-        Some(v) => match parse_vsn(v) {
-            Some(vsn) => vsn,
-            None => return Parsed::Reject(Rejection::Forbidden),
-        },
-    };
+    let vsn = query_param(query, "vsn").unwrap_or_else(|| DEFAULT_VSN.to_owned());
+    if !supported(&vsn) {
+        return Parsed::Reject(Rejection::Forbidden);
+    }
     let offered: Vec<String> = header("sec-websocket-protocol")
         .iter()
         .flat_map(|v| v.split(','))
@@ -116,17 +113,23 @@ pub(crate) fn parse_request(buf: &[u8], token: Option<&str>) -> Parsed {
     Parsed::Upgrade { upgrade: Upgrade { vsn, accept_key, subprotocol }, head_len }
 }
 
-/// Phoenix matches `~> 2.0.0` and `~> 1.0.0`: major.minor fixed, any patch.
-fn parse_vsn(v: &str) -> Option<Vsn> {
-    let mut parts = v.split('.');
-    let (major, minor, patch) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || patch.is_empty() || !patch.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+/// Whether `requested` satisfies `~> offered` the way Phoenix matches serializer
+/// versions: same major and minor, a patch at least the offered one.
+pub(crate) fn vsn_matches(requested: &str, offered: &str) -> bool {
+    fn parse(v: &str) -> Option<[u64; 3]> {
+        let mut parts = v.split('.').map(|p| {
+            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                None
+            } else {
+                p.parse().ok()
+            }
+        });
+        let version = [parts.next()??, parts.next()??, parts.next()??];
+        parts.next().is_none().then_some(version)
     }
-    match (major, minor) {
-        ("2", "0") => Some(Vsn::V2),
-        ("1", "0") => Some(Vsn::V1),
-        _ => None,
+    match (parse(requested), parse(offered)) {
+        (Some([a, b, c]), Some([x, y, z])) => a == x && b == y && c >= z,
+        _ => false,
     }
 }
 
@@ -223,8 +226,12 @@ mod tests {
         .into_bytes()
     }
 
+    fn supported(vsn: &str) -> bool {
+        vsn_matches(vsn, "2.0.0") || vsn_matches(vsn, "1.0.0")
+    }
+
     fn parse(target: &str, extra: &str, token: Option<&str>) -> Parsed {
-        parse_request(&request(target, extra), token)
+        parse_request(&request(target, extra), token, supported)
     }
 
     #[test]
@@ -233,13 +240,17 @@ mod tests {
         else {
             panic!("expected an upgrade");
         };
-        assert_eq!(upgrade.vsn, Vsn::V2);
+        assert_eq!(upgrade.vsn, "2.0.0");
         assert_eq!(upgrade.accept_key, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
         assert_eq!(upgrade.subprotocol, None);
         assert_eq!(head_len, request("/socket/websocket?vsn=2.0.0", "").len());
-        let v1 = |t| matches!(parse(t, "", None), Parsed::Upgrade { upgrade, .. } if upgrade.vsn == Vsn::V1);
-        assert!(v1("/socket/websocket"));
-        assert!(v1("/socket/websocket?vsn=1.0.0"));
+        let vsn = |t| match parse(t, "", None) {
+            Parsed::Upgrade { upgrade, .. } => upgrade.vsn,
+            other => panic!("expected an upgrade, got {other:?}"),
+        };
+        assert_eq!(vsn("/socket/websocket"), "1.0.0");
+        assert_eq!(vsn("/socket/websocket?vsn=1.0.0"), "1.0.0");
+        assert_eq!(vsn("/socket/websocket?vsn=2.0.7"), "2.0.7");
     }
 
     #[test]
@@ -250,12 +261,24 @@ mod tests {
         assert_eq!(parse("/socket/websocket?vsn=junk", "", None), forbidden);
         assert_eq!(parse("/other", "", None), Parsed::Reject(Rejection::NotFound));
         let plain = b"GET /socket/websocket HTTP/1.1\r\nHost: x\r\n\r\n";
-        assert_eq!(parse_request(plain, None), Parsed::Reject(Rejection::BadRequest));
-        assert_eq!(parse_request(b"GET /socket/web", None), Parsed::Partial);
+        assert_eq!(parse_request(plain, None, supported), Parsed::Reject(Rejection::BadRequest));
+        assert_eq!(parse_request(b"GET /socket/web", None, supported), Parsed::Partial);
         assert_eq!(
-            parse_request(b"\x00\x01garbage\r\n\r\n", None),
+            parse_request(b"\x00\x01garbage\r\n\r\n", None, supported),
             Parsed::Reject(Rejection::BadRequest)
         );
+    }
+
+    #[test]
+    fn vsn_matching_follows_the_pessimistic_operator() {
+        assert!(vsn_matches("2.0.0", "2.0.0"));
+        assert!(vsn_matches("2.0.3", "2.0.0"));
+        assert!(!vsn_matches("2.1.0", "2.0.0"));
+        assert!(!vsn_matches("3.0.0", "2.0.0"));
+        assert!(!vsn_matches("2.0", "2.0.0"));
+        assert!(!vsn_matches("2.0.0.1", "2.0.0"));
+        assert!(!vsn_matches("2.0.x", "2.0.0"));
+        assert!(!vsn_matches("", "2.0.0"));
     }
 
     #[test]

@@ -109,3 +109,40 @@ fn restart_on_the_same_port_right_after_shutdown() {
     c.send(r#"[null,"1","phoenix","heartbeat",{}]"#);
     c.next_text();
 }
+
+/// A serializer registered under another `vsn`: V2 frames, version 9.0.0.
+#[derive(Debug)]
+struct Nine(crate::protocol::V2Serializer);
+
+impl crate::protocol::ServerSerializer for Nine {
+    fn vsn(&self) -> &'static str {
+        "9.0.0"
+    }
+
+    fn decode_client(
+        &self,
+        frame: crate::protocol::Frame,
+    ) -> Result<crate::protocol::Message, crate::protocol::DecodeError> {
+        self.0.decode_client(frame)
+    }
+
+    fn encode_server(
+        &self,
+        msg: &crate::protocol::Message,
+    ) -> Result<crate::protocol::Frame, crate::protocol::EncodeError> {
+        self.0.encode_server(msg)
+    }
+}
+
+#[test]
+fn serializers_are_chosen_by_vsn_and_pluggable() {
+    let nine = std::sync::Arc::new(Nine(crate::protocol::V2Serializer::default()));
+    let server = server_with(ServerConfig::builder().serializer(nine).build());
+    let mut c = connect(&server, "vsn=9.0.2");
+    c.send(r#"[null,"1","phoenix","heartbeat",{}]"#);
+    c.expect(r#"[null,"1","phoenix","phx_reply",{"response":{},"status":"ok"}]"#);
+    assert_eq!(status(try_connect(&server, "vsn=9.1.0", &[]).err().unwrap()), 403);
+    let mut v2 = connect(&server, "vsn=2.0.0");
+    v2.send(r#"[null,"1","phoenix","heartbeat",{}]"#);
+    v2.next_text();
+}
