@@ -118,7 +118,12 @@ impl Stream {
             // Writing to a String cannot fail.
             let _ = write!(body, r#"{{"seq":{},"t":{unix_us}}}"#, self.next_seq);
             out.push(("event", Payload::json(body)));
-            self.first_sent.get_or_insert(now);
+            if self.first_sent.is_none() {
+                // Pace from the first event actually sent, so the spacing
+                // (and `server_elapsed_us`) never falls short of the rate.
+                self.first_sent = Some(now);
+                self.origin = now;
+            }
             self.next_seq += 1;
             produced += 1;
         }
