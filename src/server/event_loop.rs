@@ -308,18 +308,22 @@ impl Hub {
         self.conns.get_mut(slot).and_then(Option::as_mut)
     }
 
+    /// Drops overflowing connections and flushes every touched one; repeats
+    /// while that touches more (a drop broadcasts presence leaves).
     fn end_turn(&mut self) {
-        for slot in std::mem::take(&mut self.overflowed) {
-            if let Some(conn) = self.conn_mut(slot) {
-                log::warn!("connection {} does not read its messages: dropping it", conn.id);
+        while !self.overflowed.is_empty() || !self.dirty.is_empty() {
+            for slot in std::mem::take(&mut self.overflowed) {
+                if let Some(conn) = self.conn_mut(slot) {
+                    log::warn!("connection {} does not read its messages: dropping it", conn.id);
+                }
+                self.drop_conn(slot);
             }
-            self.drop_conn(slot);
-        }
-        for slot in std::mem::take(&mut self.dirty) {
-            let Some(conn) = self.conn_mut(slot) else { continue };
-            conn.dirty = false;
-            if matches!(conn.phase, Phase::Open(_)) {
-                self.service(slot);
+            for slot in std::mem::take(&mut self.dirty) {
+                let Some(conn) = self.conn_mut(slot) else { continue };
+                conn.dirty = false;
+                if matches!(conn.phase, Phase::Open(_)) {
+                    self.service(slot);
+                }
             }
         }
     }
