@@ -3,3 +3,4 @@
 
 #[allow(dead_code, reason = "fields and helpers are used by the fixture tests as they land")]
 pub(crate) mod fixtures;
+mod presence_conformance;
