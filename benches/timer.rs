@@ -20,7 +20,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use rig::time::{Clock, Instant};
 use rig::timer::TimerWheel;
 
-const SIZES: [usize; 2] = [1_000, 10_000];
+const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
 
 /// Deterministic xorshift64: the same deadlines for every implementation.
 fn deadlines_ms(n: usize, span_ms: u64) -> Vec<u64> {

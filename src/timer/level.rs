@@ -66,8 +66,9 @@ impl Level {
         &mut self.slots[slot % LEVEL_SLOTS]
     }
 
-    /// Files entry `index` (with deadline `tick`) into the slot for `tick`.
-    pub(super) fn push<T>(&mut self, slab: &mut Slab<T>, index: usize, tick: u64) {
+    /// Files entry `index` (with deadline `tick`) into the slot for `tick`
+    /// and returns when that slot is due (seen from `now`).
+    pub(super) fn push<T>(&mut self, slab: &mut Slab<T>, index: usize, tick: u64, now: u64) -> u64 {
         let slot_index = slot_for(tick, self.level);
         let level = self.level;
         let slot = self.slot_mut(slot_index);
@@ -77,6 +78,7 @@ impl Level {
         slot.min_tick = slot.min_tick.min(tick);
         slot.list.push_back(slab, index, Place::Slot { level, slot: slot_index });
         self.occupied |= 1 << slot_index;
+        self.slot_start(now, slot_index)
     }
 
     /// Unlinks entry `index` from `slot`.
@@ -165,7 +167,7 @@ impl Level {
         // deadlines a rotation or more away, so it must come last, or it would
         // hide the other slots (tokio searches from now's slot, which is
         // harmless there only because tokio caps deadlines at the range).
-        let first = (now / slot_range(self.level)).wrapping_add(1) % LEVEL_SLOTS as u64;
+        let first = (now >> (SLOT_BITS as usize * self.level)).wrapping_add(1) % LEVEL_SLOTS as u64;
         let rotated = self.occupied.rotate_right(first as u32);
         let zeros = u64::from(rotated.trailing_zeros());
         Some(((zeros + first) % LEVEL_SLOTS as u64) as usize)
@@ -253,7 +255,7 @@ mod tests {
         let mut level = Level::new(1);
         for tick in [5 * 64 + 3, 2 * 64] {
             let i = slab.insert(super::super::slab::Entry::new((), tick, 0));
-            level.push(&mut slab, i, tick);
+            level.push(&mut slab, i, tick, 64);
         }
         let exp = level.next_expiration(64).unwrap();
         assert_eq!((exp.slot, exp.deadline), (2, 128));
@@ -269,7 +271,7 @@ mod tests {
         let now = 3 * slot_range(TOP_LEVEL) + 17;
         let far = now + 2 * level_range(TOP_LEVEL);
         let i = slab.insert(super::super::slab::Entry::new((), far, 0));
-        top.push(&mut slab, i, far);
+        top.push(&mut slab, i, far, now);
         let exp = top.next_expiration(now).unwrap();
         assert_eq!(exp.slot, 3);
         assert_eq!(exp.deadline, 3 * slot_range(TOP_LEVEL) + level_range(TOP_LEVEL));

@@ -99,6 +99,9 @@ pub struct TimerWheel<T> {
     /// Entries whose deadline has been reached, in `(tick, seq)` order,
     /// waiting to be returned by `poll`.
     expired: List,
+    /// No slot is due before this tick: a lower bound of every occupied
+    /// slot's due tick, so a `poll` before it has nothing to do.
+    quiet_until: u64,
 }
 
 impl<T> TimerWheel<T> {
@@ -119,6 +122,7 @@ impl<T> TimerWheel<T> {
             slab: Slab::new(),
             levels: Box::new(std::array::from_fn(Level::new)),
             expired: List::EMPTY,
+            quiet_until: u64::MAX,
         }
     }
 
@@ -190,11 +194,16 @@ impl<T> TimerWheel<T> {
                 let index = self.expired.pop_front(&mut self.slab)?;
                 return self.slab.remove(index).map(|entry| entry.value);
             }
+            if now_tick < self.quiet_until {
+                self.elapsed = self.elapsed.max(now_tick);
+                return None;
+            }
             match self.next_expiration() {
                 Some(expiration) if expiration.deadline <= now_tick => {
                     self.process(expiration);
                 }
-                _ => {
+                next => {
+                    self.quiet_until = next.map_or(u64::MAX, |e| e.deadline);
                     self.elapsed = self.elapsed.max(now_tick);
                     return None;
                 }
@@ -259,6 +268,14 @@ impl<T> TimerWheel<T> {
         let mut count = 0;
         for level in self.levels.iter() {
             count += level.check(&self.slab, self.elapsed);
+            for exp in level.expirations(self.elapsed) {
+                assert!(exp.deadline > self.elapsed, "slot {exp:?} is behind {}", self.elapsed);
+                assert!(
+                    self.quiet_until <= exp.deadline,
+                    "slot {exp:?} due before {}",
+                    self.quiet_until
+                );
+            }
         }
         let mut prev = None;
         for (_, entry) in self.expired.iter(&self.slab) {
@@ -277,7 +294,9 @@ impl<T> TimerWheel<T> {
             self.push_expired(index, tick);
         } else {
             let level = level_for(self.elapsed, tick);
-            level_at(&mut self.levels, level).push(&mut self.slab, index, tick);
+            let due =
+                level_at(&mut self.levels, level).push(&mut self.slab, index, tick, self.elapsed);
+            self.quiet_until = self.quiet_until.min(due);
         }
     }
 
@@ -342,16 +361,13 @@ impl<T> TimerWheel<T> {
 
     /// Whole milliseconds from the origin to `t`, rounded up, saturating.
     fn tick_ceil(&self, t: Instant) -> u64 {
-        let since = t.saturating_duration_since(self.origin);
-        let ms = since.as_millis();
-        let whole = Duration::from_millis(u64::try_from(ms).unwrap_or(u64::MAX));
-        let ms = if since > whole { ms.saturating_add(1) } else { ms };
-        u64::try_from(ms).unwrap_or(u64::MAX)
+        let (ms, fraction) = split_millis(t.saturating_duration_since(self.origin));
+        if fraction { ms.saturating_add(1) } else { ms }
     }
 
     /// Whole milliseconds from the origin to `t`, rounded down, saturating.
     fn tick_floor(&self, t: Instant) -> u64 {
-        u64::try_from(t.saturating_duration_since(self.origin).as_millis()).unwrap_or(u64::MAX)
+        split_millis(t.saturating_duration_since(self.origin)).0
     }
 
     /// The instant of `tick`. A tick is never past the deadline it came from,
@@ -375,6 +391,14 @@ impl<T> fmt::Debug for TimerWheel<T> {
             .field("next_deadline_ms", &self.next_deadline_tick())
             .finish_non_exhaustive()
     }
+}
+
+/// Whole milliseconds of `d` (saturating) and whether a fraction remains.
+/// Plain `u64` arithmetic: `Duration::as_millis` goes through `u128`.
+fn split_millis(d: Duration) -> (u64, bool) {
+    let sub_nanos = d.subsec_nanos();
+    let ms = d.as_secs().saturating_mul(1_000).saturating_add(u64::from(sub_nanos / 1_000_000));
+    (ms, sub_nanos % 1_000_000 != 0)
 }
 
 /// Level `level` of `levels`. The modulo keeps the index in range; callers
