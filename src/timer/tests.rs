@@ -4,7 +4,35 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::TimerWheel;
+use super::slab::Place;
 use crate::time::{Clock, Instant};
+
+impl<T> TimerWheel<T> {
+    /// Asserts the wheel's internal invariants (tests only).
+    pub(super) fn check_invariants(&self) {
+        let mut count = 0;
+        for level in self.levels.iter() {
+            count += level.check(&self.slab, self.elapsed);
+            for exp in level.expirations(self.elapsed) {
+                assert!(exp.deadline > self.elapsed, "slot {exp:?} is behind {}", self.elapsed);
+                assert!(
+                    self.quiet_until <= exp.deadline,
+                    "slot {exp:?} due before {}",
+                    self.quiet_until
+                );
+            }
+        }
+        let mut prev = None;
+        for (_, entry) in self.expired.iter(&self.slab) {
+            assert_eq!(entry.place, Place::Expired);
+            assert!(entry.tick <= self.elapsed);
+            assert!(prev < Some((entry.tick, entry.seq)), "expired list out of order");
+            prev = Some((entry.tick, entry.seq));
+            count += 1;
+        }
+        assert_eq!(count, self.len());
+    }
+}
 
 const DAY: u64 = 24 * 3600 * 1000;
 const YEAR: u64 = 365 * DAY;
