@@ -44,6 +44,8 @@
 //! ```
 
 mod sync;
+#[cfg(test)]
+mod tests;
 mod types;
 mod view;
 

@@ -305,3 +305,22 @@ proptest! {
         check_view(&server, &deliveries)?;
     }
 }
+
+/// The case the model found against phoenix.js's behaviour: a diff held under
+/// join 1 (whose state never came) must not be applied on join 2's state,
+/// because the leave that undid it fell between the two subscriptions.
+#[test]
+fn rejoin_discards_diffs_held_for_the_earlier_join() {
+    let mut view = PresenceView::new();
+    let (jr1, jr2) = (Ref::new("1"), Ref::new("2"));
+    let alice = json!({"metas": [{"phx_ref": "A1"}]});
+    let joins = json!({"joins": {"alice": alice}, "leaves": {}});
+    let diff = Message::new(None, None, "t", "presence_diff", Payload::json(joins.to_string()));
+    assert_eq!(view.handle_message(Some(&jr1), &diff).unwrap(), Handled::Queued);
+    // Rejoined; alice left meanwhile, so the new state does not have her.
+    let state = Message::new(Some(jr2.clone()), None, "t", "presence_state", Payload::json("{}"));
+    let handled = view.handle_message(Some(&jr2), &state).unwrap();
+    assert_eq!(handled, Handled::Synced(vec![PresenceEvent::Sync]));
+    assert!(view.state().is_empty(), "phoenix.js would list alice again");
+    assert_eq!(view.pending_diffs(), 0);
+}
