@@ -7,6 +7,7 @@
 
 mod error;
 mod message;
+pub mod presence;
 mod reply;
 pub mod serializer;
 

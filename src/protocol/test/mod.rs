@@ -5,3 +5,4 @@ mod codec_fixtures;
 mod codec_props;
 #[allow(dead_code, reason = "fields and helpers are used by the fixture tests as they land")]
 pub(crate) mod fixtures;
+mod presence_conformance;
