@@ -5,6 +5,7 @@
 //! Out of scope: sockets, TLS, threads, queues and clock reads. Whatever needs
 //! time takes `now` as an argument; drivers do the I/O.
 
+mod backoff;
 mod error;
 mod message;
 mod reply;
@@ -13,6 +14,7 @@ pub mod serializer;
 #[cfg(test)]
 mod test;
 
+pub use backoff::{Backoff, Delays, Jitter};
 pub use error::{DecodeError, EncodeError, Error, Field};
 pub use message::{Frame, Message, PHOENIX_TOPIC, Payload, Ref, events};
 pub use reply::Reply;
