@@ -277,7 +277,6 @@ impl Retry {
     }
 
     /// Starts the schedule over (the generator keeps its position).
-    #[cfg_attr(not(test), expect(dead_code, reason = "the session uses it from the next commit"))]
     pub(crate) fn reset(&mut self) {
         self.tries = 0;
         self.previous = None;
@@ -289,7 +288,6 @@ impl Retry {
     }
 
     /// How many times the timer fired since the last reset.
-    #[cfg_attr(not(test), expect(dead_code, reason = "the session uses it from the next commit"))]
     pub(crate) fn tries(&self) -> u32 {
         self.tries
     }
@@ -332,7 +330,6 @@ impl Prng {
 
 /// Mixes a seed with a stream number so that, e.g., every channel of a
 /// session draws from its own sequence.
-#[cfg_attr(not(test), expect(dead_code, reason = "the session uses it from the next commit"))]
 pub(crate) fn mix_seed(seed: u64, stream: u64) -> u64 {
     Prng::new(seed ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03)).next_u64()
 }

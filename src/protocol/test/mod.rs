@@ -1,5 +1,11 @@
 //! Test support for the protocol core: fixture loading, harnesses, and the
 //! conformance tests named after ../shared/CONFORMANCE.md IDs.
 
+mod conformance_channel;
+mod conformance_channel_events;
+mod conformance_push;
+mod conformance_socket;
+mod conformance_socket_transport;
 #[allow(dead_code, reason = "fields and helpers are used by the fixture tests as they land")]
 pub(crate) mod fixtures;
+pub(crate) mod harness;
