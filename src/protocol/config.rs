@@ -353,6 +353,22 @@ impl SessionConfigBuilder {
         self
     }
 
+    /// The wire format, already boxed (e.g. chosen at run time).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rig::protocol::{SessionConfig, Serializer, V2Serializer};
+    /// let chosen: Box<dyn Serializer> = Box::new(V2Serializer::default());
+    /// let b = SessionConfig::builder("ws://h/socket").boxed_serializer(chosen);
+    /// # b.build()?;
+    /// # Ok::<(), rig::protocol::ConfigError>(())
+    /// ```
+    pub fn boxed_serializer(mut self, serializer: Box<dyn Serializer>) -> Self {
+        self.config.serializer = serializer;
+        self
+    }
+
     /// The default push, join and leave timeout (default 10 s).
     ///
     /// # Examples

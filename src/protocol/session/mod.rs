@@ -458,6 +458,12 @@ impl Session {
         self.refs.set(last);
     }
 
+    /// Makes a ref as if a frame had been sent, for transcript rows a
+    /// well-behaved client never sends.
+    pub(crate) fn burn_ref(&mut self) -> super::message::Ref {
+        self.refs.next()
+    }
+
     /// Armed timers.
     pub(crate) fn timer_count(&self) -> usize {
         self.timers.len()

@@ -9,3 +9,8 @@ mod conformance_socket_transport;
 #[allow(dead_code, reason = "fields and helpers are used by the fixture tests as they land")]
 pub(crate) mod fixtures;
 pub(crate) mod harness;
+mod replay;
+mod session_fixtures;
+mod session_fixtures_codecs;
+mod session_fixtures_more;
+mod standin_codecs;
