@@ -13,4 +13,5 @@ mod replay;
 mod session_fixtures;
 mod session_fixtures_codecs;
 mod session_fixtures_more;
+mod session_props;
 mod standin_codecs;
