@@ -11,6 +11,7 @@ mod conformance_socket_transport;
 pub(crate) mod fixtures;
 pub(crate) mod harness;
 mod replay;
+mod session_behaviour;
 mod session_fixtures;
 mod session_fixtures_codecs;
 mod session_fixtures_more;
