@@ -4,6 +4,7 @@
 //! diagram); this module holds the state they act on, mirroring phoenix.js
 //! `socket.js`.
 
+use std::collections::VecDeque;
 use std::fmt;
 
 use bytestring::ByteString;
@@ -197,7 +198,7 @@ pub(crate) struct Heartbeat {
     /// The deadline of the pending heartbeat.
     pub(crate) deadline: Option<TimerKey>,
     /// Unanswered [`Session::ping`](super::Session::ping)s, oldest first.
-    pub(crate) pings: Vec<(Ref, Instant)>,
+    pub(crate) pings: VecDeque<(Ref, Instant)>,
 }
 
 /// Pings kept waiting for a reply; older ones are forgotten.

@@ -358,9 +358,9 @@ impl Session {
         }
         let r = self.refs.next();
         if self.heartbeat.pings.len() >= MAX_PINGS {
-            self.heartbeat.pings.remove(0);
+            self.heartbeat.pings.pop_front();
         }
-        self.heartbeat.pings.push((r.clone(), now));
+        self.heartbeat.pings.push_back((r.clone(), now));
         let hb = Message::new(None, Some(r), PHOENIX_TOPIC, events::HEARTBEAT, Payload::empty());
         // The heartbeat is plain JSON; no serializer rejects it.
         let _ = self.transmit(hb, None);

@@ -143,8 +143,7 @@ impl Session {
             return true;
         }
         let ping = self.heartbeat.pings.iter().position(|(p, _)| p.as_str() == r.as_str());
-        if let Some(index) = ping {
-            let (_, sent) = self.heartbeat.pings.remove(index);
+        if let Some((_, sent)) = ping.and_then(|index| self.heartbeat.pings.remove(index)) {
             self.emit(Event::Rtt { rtt: now.saturating_duration_since(sent), kind: RttKind::Ping });
             return true;
         }

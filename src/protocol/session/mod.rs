@@ -18,6 +18,23 @@
 //! except where real Phoenix, as recorded in the fixtures, says otherwise;
 //! the differences are listed at the end.
 //!
+//! # Driving a session
+//!
+//! After every input, a driver:
+//! 1. writes out every [`Session::poll_transmit`] frame (in order);
+//! 2. handles every [`Session::poll_event`]: on [`Event::CloseTransport`] it
+//!    closes the transport (after the frames of step 1) and later reports
+//!    [`Session::handle_close`];
+//! 3. opens a transport when [`Session::wants_connect`] asks for one it is
+//!    not already opening ([`ConnectRequest::generation`] tells requests
+//!    apart), then reports [`Session::handle_open`], or
+//!    [`Session::handle_error`] if it fails;
+//! 4. sleeps until [`Session::poll_timeout`] or the next I/O, and calls
+//!    [`Session::handle_timeout`] when the deadline has passed.
+//!
+//! There is one transport at a time: between `CloseTransport` and
+//! `handle_close` no new connect is asked for.
+//!
 //! # Socket states
 //!
 //! ```text
