@@ -216,9 +216,6 @@ impl Session {
         let push = self.pushes.insert(record);
         self.set_channel_state(channel, ChannelState::Leaving);
         if can_push {
-            if let Some(ch) = self.channels.get_mut(&channel) {
-                ch.leave_push = Some(push);
-            }
             if let Err(err) = self.send_push(now, push) {
                 self.pushes.remove(push);
                 self.close_channel(channel, CloseReason::Left);

@@ -7,6 +7,18 @@
 //! recorded clock; the session must send the recorded `out` frames byte for
 //! byte. Rows a well-behaved client never sends are listed as exceptions
 //! (`r.skip`) with the reason; their refs are used up so later refs line up.
+//!
+//! | transcript | rows the session does not reproduce, and why |
+//! |---|---|
+//! | connect_heartbeat | 5: heartbeat with join_ref "9" and a payload |
+//! | join_variants | 9: push to a never-joined topic (P07); 12: leave of a never-joined topic; 15: join with null refs |
+//! | echo_reply_push | 13: push with a stale join_ref "999" |
+//! | crash_rejoin | 7: push with the old join_ref while errored (buffered instead); 11: same bytes, sent after the join reply (P02) |
+//! | duplicate_join | 8, 13: push and leave with the superseded join_ref |
+//! | malformed | every client row (garbage by design); only the server side is replayed |
+//! | presence | conn A's URL puts `user_id` after `vsn` (phoenix.js puts `vsn` last) |
+//! | v1_serializer | 9: push without join_ref; 14, 15, 18 compared without join_ref; 21: V2 array on V1; conn B's URL has no `vsn` |
+//! | v1_binary | 3: binary frame on V1 (the session's serializer refuses it) |
 
 use std::time::Duration;
 
