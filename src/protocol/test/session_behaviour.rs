@@ -256,3 +256,25 @@ fn unencodable_pushes_fail_at_once_or_are_abandoned_at_flush() {
     ));
     assert_eq!(h.state(ids[1]), Some(ChannelState::Joined));
 }
+
+#[test]
+fn messages_reach_only_the_current_channel_of_a_topic() {
+    let (mut h, ids) = Scenario::new().connected().joined("t").build();
+    let newer = h.channel("t");
+    h.join(newer);
+    h.reply("2", "ok", "{}");
+    assert_eq!(h.state(ids[0]), Some(ChannelState::Leaving));
+    h.clear();
+    h.server(r#"[null,null,"t","shout",{}]"#);
+    h.server(r#"["2",null,"t","push",{}]"#);
+    h.server(r#"["1",null,"t","old",{}]"#);
+    let to: Vec<_> = h
+        .take_events()
+        .into_iter()
+        .map(|e| match e {
+            Event::Message { channel, message } => (channel, message.event.to_string()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(to, [(newer, "shout".to_owned()), (newer, "push".to_owned())]);
+}
