@@ -216,6 +216,15 @@ fn plain_http_requests_are_answered_not_upgraded() {
         &format!("GET {V2} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
     );
     assert_eq!(no_upgrade.status, 400, "a GET without upgrade headers: {no_upgrade:?}");
+    assert_healthy(&server);
+}
+
+#[test]
+fn other_methods_on_the_socket_path_are_400() {
+    // Phoenix routes the socket path to its WebSocket transport whatever the
+    // method, and the transport answers anything but GET with 400.
+    let server = RigServer::start_secret();
+    let host = server.addr();
     let post = raw_http(
         &server,
         &format!("POST {V2} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n"),
@@ -249,7 +258,7 @@ fn stalled_half_request_does_not_block_others() {
     assert_healthy(&server);
     assert_healthy(&server);
     // Finishing the request later still works: the server kept the partial head.
-    let rest = "\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+    let rest = "et\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
                 Sec-WebSocket-Version: 13\r\n\r\n";
     stalled.write_all(rest.as_bytes()).unwrap();
     let mut reader = stalled.try_clone().unwrap();

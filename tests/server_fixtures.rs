@@ -55,8 +55,11 @@ struct Replay {
 
 impl Replay {
     fn new(name: &str) -> Self {
-        let transcript = fixtures::load(name);
-        let server = if name == "idle_timeout.jsonl" {
+        Self::of(fixtures::load(name))
+    }
+
+    fn of(transcript: Transcript) -> Self {
+        let server = if transcript.name == "idle_timeout.jsonl" {
             RigServer::start(&["--token", "secret", "--idle-timeout", "2"])
         } else {
             RigServer::start_secret()
@@ -365,4 +368,49 @@ fn replay_v1_binary() {
 #[test]
 fn replay_v1_serializer() {
     replay("v1_serializer.jsonl");
+}
+
+/// A transcript written inline, one JSON row per line.
+fn inline(rows: &str) -> Transcript {
+    let rows = rows
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    Transcript { name: "inline.jsonl".to_owned(), rows }
+}
+
+const INLINE_OPEN: &str = r#"
+{"i": 1, "t_ms": 0.0, "dir": "http", "url": "ws://127.0.0.1:4000/socket/websocket?token=secret&vsn=2.0.0", "status": 101}
+{"i": 2, "t_ms": 0.1, "dir": "out", "opcode": "text", "text": "[\"1\",\"1\",\"room:self\",\"phx_join\",{}]"}
+{"i": 3, "t_ms": 0.2, "dir": "in", "opcode": "text", "text": "[\"1\",\"1\",\"room:self\",\"phx_reply\",{\"response\":{\"joined\":\"room:self\"},\"status\":\"ok\"}]"}
+"#;
+
+/// The replay itself must fail when a frame arrives that the transcript does
+/// not list: here the echo reply, before the client close.
+#[test]
+#[should_panic(expected = "nothing should arrive here")]
+fn replay_fails_on_an_unlisted_frame() {
+    let rows = format!(
+        "{INLINE_OPEN}{}",
+        r#"
+{"i": 4, "t_ms": 0.3, "dir": "out", "opcode": "text", "text": "[\"1\",\"2\",\"room:self\",\"echo\",{}]"}
+{"i": 5, "t_ms": 0.4, "dir": "out", "opcode": "close", "code": 1000, "server_close_code": 1000, "server_close_reason": ""}
+"#
+    );
+    Replay::of(inline(&rows)).run();
+}
+
+/// ... and when a frame differs from the listed one by a single byte.
+#[test]
+#[should_panic(expected = "unexpected frame")]
+fn replay_fails_on_a_different_frame() {
+    let rows = format!(
+        "{INLINE_OPEN}{}",
+        r#"
+{"i": 4, "t_ms": 0.3, "dir": "out", "opcode": "text", "text": "[\"1\",\"2\",\"room:self\",\"echo\",{\"a\":1}]"}
+{"i": 5, "t_ms": 0.4, "dir": "in", "opcode": "text", "text": "[\"1\",\"2\",\"room:self\",\"phx_reply\",{\"response\":{\"a\":2},\"status\":\"ok\"}]"}
+"#
+    );
+    Replay::of(inline(&rows)).run();
 }

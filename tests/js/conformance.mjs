@@ -419,7 +419,9 @@ scenario("binary_echo", async (checks) => {
   const [status, response] = await outcome(channel.push("binary", new Uint8Array([0, 1, 2, 250, 255]).buffer));
   checks.response_is_arraybuffer = response instanceof ArrayBuffer;
   await disconnect(socket);
-  if (!checks.response_is_arraybuffer) throw new Error(`reply is not an ArrayBuffer: ${response}`);
+  if (!checks.response_is_arraybuffer) {
+    throw new Error(`the reply is not an ArrayBuffer: ${JSON.stringify([status, response])}`);
+  }
   return { status, bytes: bytes(response) };
 });
 
@@ -435,6 +437,7 @@ scenario("binary_server_push", async (checks) => {
   });
   const reply = await outcome(channel.push("binary_push", new Uint8Array([9, 8, 7]).buffer));
   order.push("reply");
+  checks.reply = reply;
   await until(() => pushed !== undefined, 2_000, "bin_push");
   checks.order = order;
   checks.push_is_arraybuffer = pushed instanceof ArrayBuffer;
