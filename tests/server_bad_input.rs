@@ -308,3 +308,70 @@ fn a_thousand_abrupt_disconnects_leak_nothing() {
         server.open_fds()
     );
 }
+
+/// Peak resident memory of a process, in KiB (Linux `VmHWM`).
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no VmHWM in /proc/{pid}/status"))
+}
+
+#[test]
+fn a_client_that_never_reads_is_dropped_not_buffered() {
+    // Up to 1,000 broadcasts of 64 KiB (64 MiB) for a client that reads
+    // nothing: the server must cap what it queues for that client and drop it
+    // (its descriptor closes), not grow.
+    const SHOUTS: usize = 1000;
+    const PEAK_LIMIT_KIB: u64 = 64 * 1024;
+    let server = RigServer::start_secret();
+    let join = r#"["1","1","room:flood","phx_join",{}]"#;
+    let joined =
+        r#"["1","1","room:flood","phx_reply",{"response":{"joined":"room:flood"},"status":"ok"}]"#;
+    let mut sleeper = WsClient::connect(server.addr(), V2);
+    sleeper.send_text(join);
+    sleeper.expect_text(joined);
+    let mut shouter = WsClient::connect(server.addr(), V2);
+    shouter.send_text(join);
+    shouter.expect_text(joined);
+    let filler = "x".repeat(64 * 1024);
+    let fds_with_both = server.open_fds();
+    let mut sent = 0;
+    for n in 0..SHOUTS {
+        if n % 8 == 0 && server.open_fds() < fds_with_both {
+            break;
+        }
+        sent += 1;
+        let shout =
+            format!(r#"["1","{}","room:flood","shout",{{"n":{n},"fill":"{filler}"}}]"#, n + 2);
+        shouter.send_text(&shout);
+        let heard = shouter.expect_frame();
+        let expected = format!(r#"[null,null,"room:flood","shout",{{"fill":"{filler}","n":{n}}}]"#);
+        assert!(heard == Received::Text(expected), "shout {n} did not come back to its sender");
+    }
+    assert!(
+        sent < SHOUTS,
+        "the server still holds the sleeper after {SHOUTS} broadcasts of 64 KiB"
+    );
+    let peak = peak_rss_kib(server.pid());
+    assert!(peak < PEAK_LIMIT_KIB, "server peak RSS {peak} KiB while a client did not read");
+    // What the sleeper can still read ends early: the server dropped it.
+    let mut delivered = 0;
+    let end = loop {
+        match sleeper.expect_frame() {
+            Received::Text(_) => delivered += 1,
+            other => break other,
+        }
+    };
+    assert!(delivered < sent, "all {sent} broadcasts were kept for a client that did not read");
+    assert!(
+        matches!(
+            end,
+            Received::Eof | Received::Closed | Received::Close { .. } | Received::Error(_)
+        ),
+        "{end:?}"
+    );
+    assert_healthy(&server);
+}
