@@ -358,6 +358,11 @@ impl WsClient {
         }
     }
 
+    /// Starts the close handshake with a close frame that has no status code.
+    pub(crate) fn send_close_empty(&mut self) {
+        self.ws.close(None).unwrap_or_else(|e| panic!("send empty close: {e}"));
+    }
+
     /// Closes with `code`; expects the server's close reply with
     /// `reply_code` and no data frame before it, then the end of the connection.
     pub(crate) fn close_expecting(&mut self, code: u16, reply_code: u16) {
