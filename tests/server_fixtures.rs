@@ -370,6 +370,19 @@ fn replay_v1_serializer() {
     replay("v1_serializer.jsonl");
 }
 
+/// connect_heartbeat.jsonl notes that Bandit answers WebSocket pings (they
+/// are not Phoenix frames, so no row records them).
+#[test]
+fn websocket_ping_gets_a_pong_and_phoenix_goes_on() {
+    let server = RigServer::start_secret();
+    let mut client = WsClient::connect(server.addr(), "/socket/websocket?token=secret&vsn=2.0.0");
+    client.ping_expecting_pong(b"are you there");
+    client.ping_expecting_pong(b"");
+    client.send_text(r#"[null,"1","phoenix","heartbeat",{}]"#);
+    client.expect_text(r#"[null,"1","phoenix","phx_reply",{"response":{},"status":"ok"}]"#);
+    client.close_expecting(1000, 1000);
+}
+
 /// A transcript written inline, one JSON row per line.
 fn inline(rows: &str) -> Transcript {
     let rows = rows

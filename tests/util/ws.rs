@@ -321,6 +321,29 @@ impl WsClient {
         }
     }
 
+    /// Sends a WebSocket ping with `payload` and expects the pong with the
+    /// same payload before any data frame.
+    pub(crate) fn ping_expecting_pong(&mut self, payload: &[u8]) {
+        self.ws
+            .send(Message::Ping(payload.to_vec().into()))
+            .unwrap_or_else(|e| panic!("send ping: {e}"));
+        let deadline = Deadline::after(FRAME_TIMEOUT);
+        loop {
+            let left =
+                deadline.remaining().unwrap_or_else(|| panic!("no pong within {FRAME_TIMEOUT:?}"));
+            self.tcp.set_read_timeout(Some(left)).unwrap_or_else(|e| panic!("{e}"));
+            match self.ws.read() {
+                Ok(Message::Pong(got)) => {
+                    assert_eq!(got.as_ref(), payload, "the pong must carry the ping's payload");
+                    return;
+                }
+                Ok(Message::Ping(_)) => {}
+                Err(tungstenite::Error::Io(e)) if is_timeout(&e) => {}
+                other => panic!("expected a pong, got {other:?}"),
+            }
+        }
+    }
+
     /// The next frame or connection event within [`FRAME_TIMEOUT`].
     pub(crate) fn expect_frame(&mut self) -> Received {
         self.recv(Deadline::after(FRAME_TIMEOUT))
