@@ -146,3 +146,28 @@ fn serializers_are_chosen_by_vsn_and_pluggable() {
     v2.send(r#"[null,"1","phoenix","heartbeat",{}]"#);
     v2.next_text();
 }
+
+#[test]
+fn a_stalled_http_request_is_dropped_at_the_handshake_deadline() {
+    let server =
+        server_with(ServerConfig::builder().idle_timeout(Duration::from_millis(300)).build());
+    let mut stalled = TcpStream::connect(server.local_addr()).unwrap();
+    stalled.set_read_timeout(Some(WAIT)).unwrap();
+    stalled.write_all(b"GET /socket/websocket?vsn=2.0.0 HTTP/1.1\r\nHost: x\r\n").unwrap();
+    let mut buf = [0u8; 64];
+    match stalled.read(&mut buf) {
+        Ok(0) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        other => panic!("expected the server to hang up, got {other:?}"),
+    }
+}
+
+#[test]
+fn invalid_utf8_text_closes_with_1007() {
+    let server = server();
+    let mut c = connect(&server, "vsn=2.0.0");
+    // A text frame whose payload is not UTF-8, written below tungstenite's checks.
+    let frame = [0x81u8, 0x82, 0, 0, 0, 0, 0xff, 0xfe];
+    c.ws.get_mut().write_all(&frame).unwrap();
+    c.expect_close(1007);
+}
