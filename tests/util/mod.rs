@@ -3,9 +3,10 @@
 //! In scope: starting `rig serve` as a child process on 127.0.0.1:0 and
 //! reading its `listening on ...` line with a deadline (`server`), a raw
 //! WebSocket client over tungstenite whose every wait is bounded by a deadline
-//! (`ws`), the real Phoenix transcripts and their comparison rules
-//! (`fixtures`). Out of scope: rig's own client engine; these helpers talk to
-//! the server the way a foreign client would, byte for byte.
+//! (`ws`, with its hand-written HTTP side in `http`), the real Phoenix
+//! transcripts and their comparison rules (`fixtures`) and the engine that
+//! replays them (`replay`). Out of scope: rig's own client engine; these
+//! helpers talk to the server the way a foreign client would, byte for byte.
 //!
 //! Every wait ends at a [`Deadline`]; nothing sleeps and then asserts. The
 //! only sleep is the short back-off inside [`poll_until`], which waits for a
@@ -14,6 +15,8 @@
 #![allow(dead_code, reason = "each test module uses a different subset of the helpers")]
 
 pub(crate) mod fixtures;
+pub(crate) mod http;
+pub(crate) mod replay;
 pub(crate) mod server;
 pub(crate) mod ws;
 
