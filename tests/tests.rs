@@ -1,1 +1,20 @@
 //! rig's integration tests: one binary, real sockets on 127.0.0.1.
+//!
+//! They drive the real `rig` binary (`rig serve`) as a child process and talk
+//! to it as a foreign client would: the real Phoenix transcripts replayed byte
+//! for byte, hostile input, a thousand clients, the CLI contract, and the
+//! official phoenix.js client.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "integration tests fail by panicking, helpers included"
+)]
+
+mod js_conformance;
+mod server_bad_input;
+mod server_cli;
+mod server_fixtures;
+mod server_scale;
+mod util;

@@ -1,0 +1,229 @@
+//! The `rig serve` contract: one flushed `listening on ...` line with the real
+//! port, exit 0 on SIGINT/SIGTERM, a clear failure for a bad address, a port
+//! in use or an unreadable certificate, TLS (`wss://`), and no token check
+//! when no `--token` is configured.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use rustls::pki_types::{CertificateDer, ServerName};
+
+use crate::util::server::{SHUTDOWN, STARTUP, rig_binary, wait_with_deadline};
+use crate::util::ws::{FRAME_TIMEOUT, Upgrade, read_head, tcp_connect, upgrade_request};
+use crate::util::{Deadline, Received, RigServer, WsClient, assert_healthy};
+
+#[test]
+fn listening_line_names_the_real_port_and_sigterm_exits_zero() {
+    let server = RigServer::start_secret();
+    let expected = format!("listening on ws://127.0.0.1:{}/socket", server.addr().port());
+    assert_eq!(server.listening_line(), expected);
+    assert_healthy(&server);
+    let (status, more_stdout) = server.stop_with(libc::SIGTERM);
+    assert_eq!(status.code(), Some(0), "exit status after SIGTERM: {status:?}");
+    assert!(more_stdout.is_empty(), "exactly one stdout line, then: {more_stdout:?}");
+}
+
+#[test]
+fn sigint_exits_zero_with_clients_connected() {
+    let server = RigServer::start_secret();
+    let mut client = WsClient::connect(server.addr(), "/socket/websocket?token=secret&vsn=2.0.0");
+    client.send_text(r#"["1","1","room:bye","phx_join",{}]"#);
+    client.expect_text(
+        r#"["1","1","room:bye","phx_reply",{"response":{"joined":"room:bye"},"status":"ok"}]"#,
+    );
+    let (status, more_stdout) = server.stop_with(libc::SIGINT);
+    assert_eq!(status.code(), Some(0), "exit status after SIGINT: {status:?}");
+    assert!(more_stdout.is_empty(), "exactly one stdout line, then: {more_stdout:?}");
+    // The connection ends with the server; it must not hang.
+    let end = client.expect_frame();
+    assert!(
+        !matches!(end, Received::Text(_) | Received::Binary(_)),
+        "after shutdown only the end of the connection may arrive, got {end:?}"
+    );
+}
+
+#[test]
+fn without_token_any_connect_is_accepted() {
+    let server = RigServer::start(&[]);
+    for path in ["/socket/websocket?vsn=2.0.0", "/socket/websocket?token=anything&vsn=2.0.0"] {
+        let mut client = WsClient::connect(server.addr(), path);
+        client.send_text(r#"[null,"1","phoenix","heartbeat",{}]"#);
+        client.expect_text(r#"[null,"1","phoenix","phx_reply",{"response":{},"status":"ok"}]"#);
+        client.close_expecting(1000, 1000);
+    }
+}
+
+#[test]
+fn client_close_codes_get_the_phoenix_reply() {
+    // Bandit (Phoenix's HTTP server in the fixtures) answers a client close
+    // with 1000 for any valid code and for a close without a code, and with
+    // 1002 for codes a peer may not send (RFC 6455 §7.4.1-2). Only 1000 -> 1000
+    // is recorded; the rest is read from Bandit's WebSocket connection code.
+    let server = RigServer::start_secret();
+    let cases = [
+        (Some(1000), 1000),
+        (Some(1001), 1000),
+        (Some(3000), 1000),
+        (Some(4000), 1000),
+        (Some(1004), 1002),
+        (Some(2999), 1002),
+        (None, 1000),
+    ];
+    let mut wrong = Vec::new();
+    for (code, reply) in cases {
+        let mut client =
+            WsClient::connect(server.addr(), "/socket/websocket?token=secret&vsn=2.0.0");
+        match code {
+            Some(code) => client.send_close(code),
+            None => client.send_close_empty(),
+        }
+        let received = client.expect_frame();
+        if received != (Received::Close { code: Some(reply), reason: String::new() }) {
+            wrong.push(format!("close {code:?}: expected reply {reply}, got {received:?}"));
+        } else {
+            client.expect_closed();
+        }
+    }
+    assert!(wrong.is_empty(), "close replies differ from Phoenix/Bandit:\n{}", wrong.join("\n"));
+}
+
+/// Runs `rig serve <args>` expecting it to fail on its own; returns its
+/// status, stdout and stderr.
+fn serve_failing(args: &[&str]) -> (ExitStatus, String, String) {
+    let mut child = Command::new(rig_binary())
+        .arg("serve")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let Some(status) = wait_with_deadline(&mut child, STARTUP) else {
+        let _ = child.kill();
+        let _ = wait_with_deadline(&mut child, SHUTDOWN);
+        panic!("rig serve {args:?} should have failed but is still running");
+    };
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    (status, stdout, stderr)
+}
+
+fn assert_clear_failure(args: &[&str]) {
+    let (status, stdout, stderr) = serve_failing(args);
+    assert!(!status.success(), "rig serve {args:?} must fail: {status:?}");
+    assert!(stdout.is_empty(), "no listening line on failure: {stdout:?}");
+    assert!(!stderr.trim().is_empty(), "rig serve {args:?} must say why on stderr");
+}
+
+#[test]
+fn port_in_use_fails_clearly() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    assert_clear_failure(&["--addr", &addr]);
+}
+
+#[test]
+fn bad_address_fails_clearly() {
+    assert_clear_failure(&["--addr", "not-an-address"]);
+}
+
+#[test]
+fn unreadable_certificate_fails_clearly() {
+    let dir = TempDir::new();
+    let missing = dir.path.join("missing.pem");
+    let missing = missing.to_str().unwrap();
+    assert_clear_failure(&["--addr", "127.0.0.1:0", "--tls-cert", missing, "--tls-key", missing]);
+}
+
+/// A directory under the system temp dir, removed on drop.
+struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    fn new() -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("rig-cli-test-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&path).unwrap();
+        Self { path }
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+#[test]
+fn tls_serves_wss_with_the_given_certificate() {
+    let dir = TempDir::new();
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap();
+    let cert_path = dir.path.join("cert.pem");
+    let key_path = dir.path.join("key.pem");
+    std::fs::write(&cert_path, certified.cert.pem()).unwrap();
+    std::fs::write(&key_path, certified.signing_key.serialize_pem()).unwrap();
+    let server = RigServer::start(&[
+        "--token",
+        "secret",
+        "--tls-cert",
+        cert_path.to_str().unwrap(),
+        "--tls-key",
+        key_path.to_str().unwrap(),
+    ]);
+    let expected = format!("listening on wss://127.0.0.1:{}/socket", server.addr().port());
+    assert_eq!(server.listening_line(), expected);
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from(certified.cert.der().to_vec())).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = ServerName::try_from("localhost").unwrap().to_owned();
+    let connection = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let tcp = tcp_connect(server.addr());
+    let tls = rustls::StreamOwned::new(connection, tcp.try_clone().unwrap());
+    let upgrade = WsClient::upgrade_over(
+        Box::new(tls),
+        tcp,
+        server.addr(),
+        "/socket/websocket?token=secret&vsn=2.0.0",
+        &[],
+    );
+    let Upgrade::Accepted(mut client, _) = upgrade else { panic!("wss upgrade refused") };
+    client.send_text(r#"["1","1","room:tls","phx_join",{}]"#);
+    client.expect_text(
+        r#"["1","1","room:tls","phx_reply",{"response":{"joined":"room:tls"},"status":"ok"}]"#,
+    );
+    client.send_text(r#"["1","2","room:tls","echo",{"over":"tls"}]"#);
+    client.expect_text(
+        r#"["1","2","room:tls","phx_reply",{"response":{"over":"tls"},"status":"ok"}]"#,
+    );
+    client.close_expecting(1000, 1000);
+
+    // A plain-text client on the TLS port gets no WebSocket.
+    let plain = tcp_connect(server.addr());
+    let request = upgrade_request(
+        server.addr(),
+        "/socket/websocket?token=secret&vsn=2.0.0",
+        "dGhlIHNhbXBsZSBub25jZQ==",
+        &[],
+    );
+    (&plain).write_all(request.as_bytes()).unwrap();
+    let mut reader = plain.try_clone().unwrap();
+    if let Ok((response, _)) = read_head(&mut reader, &plain, Deadline::after(FRAME_TIMEOUT)) {
+        assert_ne!(response.status, 101, "a plain-text upgrade must not succeed on the TLS port");
+    }
+}
