@@ -65,8 +65,12 @@ pub(crate) fn parse_request(
     };
     let target = req.path.unwrap_or_default();
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    if path != SOCKET_PATH || req.method != Some("GET") {
+    if path != SOCKET_PATH {
         return Parsed::Reject(Rejection::NotFound);
+    }
+    // Phoenix's WebSocket transport answers any method but GET with 400.
+    if req.method != Some("GET") {
+        return Parsed::Reject(Rejection::BadRequest);
     }
     let header = |name: &str| {
         req.headers
