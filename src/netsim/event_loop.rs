@@ -16,36 +16,36 @@ use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
-use mio::net::{TcpListener, TcpStream};
-use mio::{Events, Interest, Poll, Token};
+use mio::net::TcpListener;
+use mio::{Events, Poll, Token};
 
 use super::config::ProxyConfig;
-use super::conn::{Conn, Outcome, Side};
+use super::conn::{Conn, Outcome};
 use super::faults::{Direction, Faults, PerDirection};
 use super::handle::Request;
-use super::pipe::{Gate, Pipe};
+use super::pipe::Gate;
 use super::schedule::{Schedule, StallWindows, Ticks};
 use super::stats::Counters;
 
 pub(crate) const LISTENER: Token = Token(0);
 pub(crate) const WAKER: Token = Token(1);
 /// Connection slot `s` owns tokens `FIRST_CONN + 2s` (client) and `+ 1` (server).
-const FIRST_CONN: usize = 2;
+pub(crate) const FIRST_CONN: usize = 2;
 /// How soon to retry `accept` or a re-`bind` that failed.
-const RETRY: Duration = Duration::from_millis(20);
+pub(crate) const RETRY: Duration = Duration::from_millis(20);
 /// Bytes read per `read` call.
 const SCRATCH: usize = 64 * 1024;
 
 /// A stall schedule of one direction and where it stands.
 #[derive(Debug, Default)]
-struct StallState {
-    windows: Option<StallWindows>,
+pub(crate) struct StallState {
+    pub(crate) windows: Option<StallWindows>,
     /// When the schedule started: windows are offsets from here.
-    epoch: Duration,
+    pub(crate) epoch: Duration,
     /// The next window, in proxy time.
-    next: Option<Range<Duration>>,
+    pub(crate) next: Option<Range<Duration>>,
     /// Stalled (scheduled or by command) until this time.
-    until: Duration,
+    pub(crate) until: Duration,
 }
 
 /// Everything the proxy thread owns.
@@ -57,21 +57,21 @@ pub(crate) struct Hub {
     pub(crate) commands: Receiver<Request>,
     pub(crate) counters: Arc<Counters>,
     pub(crate) origin: std::time::Instant,
-    faults: Faults,
-    schedule: Schedule,
-    conns: Vec<Option<Conn>>,
-    free: Vec<usize>,
-    next_id: u64,
-    timers: BinaryHeap<Reverse<(Duration, usize, u64)>>,
-    stalls: PerDirection<StallState>,
-    blackhole: bool,
-    resets: Option<Ticks>,
+    pub(crate) faults: Faults,
+    pub(crate) schedule: Schedule,
+    pub(crate) conns: Vec<Option<Conn>>,
+    pub(crate) free: Vec<usize>,
+    pub(crate) next_id: u64,
+    pub(crate) timers: BinaryHeap<Reverse<(Duration, usize, u64)>>,
+    pub(crate) stalls: PerDirection<StallState>,
+    pub(crate) blackhole: bool,
+    pub(crate) resets: Option<Ticks>,
     /// When the reset schedule started: ticks are offsets from here.
-    reset_epoch: Duration,
-    next_reset: Option<Duration>,
+    pub(crate) reset_epoch: Duration,
+    pub(crate) next_reset: Option<Duration>,
     /// When to try `accept` (after a failure) or `bind` (after refusing) again.
-    retry_at: Option<Duration>,
-    scratch: Box<[u8]>,
+    pub(crate) retry_at: Option<Duration>,
+    pub(crate) scratch: Box<[u8]>,
 }
 
 /// Whether the loop goes on after a batch of commands.
@@ -194,7 +194,7 @@ impl Hub {
     }
 
     /// Pumps one connection and re-arms its timer or closes it.
-    fn service(&mut self, slot: usize, now: Duration) {
+    pub(crate) fn service(&mut self, slot: usize, now: Duration) {
         let gates = PerDirection {
             upstream: self.gate(Direction::Upstream, now),
             downstream: self.gate(Direction::Downstream, now),
@@ -222,7 +222,7 @@ impl Hub {
         }
     }
 
-    fn service_all(&mut self, now: Duration) {
+    pub(crate) fn service_all(&mut self, now: Duration) {
         for slot in 0..self.conns.len() {
             self.service(slot, now);
         }
@@ -236,160 +236,6 @@ impl Hub {
         Counters::sub(&self.counters.buffered_bytes, conn.reported);
         log::debug!("connection {} closed{}", conn.id, if reset { " with a reset" } else { "" });
         conn.close(self.poll.registry(), reset);
-    }
-
-    /// Resets every open connection on purpose (counted).
-    pub(crate) fn reset_all(&mut self) {
-        for slot in 0..self.conns.len() {
-            if self.conns.get(slot).is_some_and(Option::is_some) {
-                Counters::add(&self.counters.resets, 1);
-                self.close(slot, true);
-            }
-        }
-    }
-
-    pub(crate) fn set_blackhole(&mut self, on: bool, now: Duration) {
-        self.blackhole = on;
-        if !on {
-            self.service_all(now);
-        }
-    }
-
-    /// Stalls both directions for `length` from `now` (counted once per direction).
-    pub(crate) fn stall_for(&mut self, length: Duration, now: Duration) {
-        let until = now.saturating_add(length);
-        for direction in Direction::ALL {
-            let state = self.stalls.get_mut(direction);
-            state.until = state.until.max(until);
-            Counters::add(&self.counters.stalls, 1);
-        }
-    }
-
-    /// New faults from `now`: schedules restart, pipes adopt them for new bytes.
-    pub(crate) fn set_faults(&mut self, faults: Faults, now: Duration) {
-        self.faults = faults;
-        for direction in Direction::ALL {
-            let state = self.stalls.get_mut(direction);
-            state.windows = self.schedule.stalls(direction, faults.direction(direction));
-            state.epoch = now;
-            state.next = next_window(&mut state.windows, now);
-        }
-        self.resets = self.schedule.resets(&faults);
-        self.reset_epoch = now;
-        self.next_reset = self.next_reset_tick();
-        for conn in self.conns.iter_mut().flatten() {
-            for direction in Direction::ALL {
-                let fresh = faults.direction(direction);
-                let delays = self.schedule.delays(conn.id, direction, fresh);
-                conn.pipes.get_mut(direction).set_faults(fresh, delays, now);
-            }
-        }
-        self.set_refusing(faults.is_refusing(), now);
-        self.service_all(now);
-    }
-
-    fn set_refusing(&mut self, refuse: bool, now: Duration) {
-        if refuse {
-            if let Some(mut listener) = self.listener.take() {
-                if let Err(e) = self.poll.registry().deregister(&mut listener) {
-                    log::debug!("deregister listener: {e}");
-                }
-                log::info!("refusing connections on {}", self.local_addr);
-            }
-            return;
-        }
-        if self.listener.is_some() {
-            return;
-        }
-        // mio sets SO_REUSEADDR: the port is free again at once.
-        match TcpListener::bind(self.local_addr) {
-            Ok(mut listener) => {
-                match self.poll.registry().register(&mut listener, LISTENER, Interest::READABLE) {
-                    Ok(()) => {
-                        self.listener = Some(listener);
-                        log::info!("accepting connections on {} again", self.local_addr);
-                        self.accept(now);
-                    }
-                    Err(e) => self.retry_soon(now, &e),
-                }
-            }
-            Err(e) => self.retry_soon(now, &e),
-        }
-    }
-
-    fn retry_soon(&mut self, now: Duration, e: &io::Error) {
-        log::warn!("cannot listen on {} ({e}); retrying", self.local_addr);
-        self.retry_at = Some(now.saturating_add(RETRY));
-    }
-
-    fn accept(&mut self, now: Duration) {
-        loop {
-            let Some(listener) = &self.listener else { return };
-            match listener.accept() {
-                Ok((client, _peer)) => self.open(client, now),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    // Out of descriptors or the like: the backlog waits and
-                    // no new edge may come, so retry on a timer.
-                    log::warn!("accept failed: {e}");
-                    self.retry_at = Some(now.saturating_add(RETRY));
-                    return;
-                }
-            }
-        }
-    }
-
-    fn open(&mut self, client: TcpStream, now: Duration) {
-        Counters::add(&self.counters.connections, 1);
-        let id = self.next_id;
-        self.next_id += 1;
-        let server = match TcpStream::connect(self.config.upstream()) {
-            Ok(server) => server,
-            Err(e) => {
-                log::debug!("connection {id}: upstream connect failed: {e}");
-                Counters::add(&self.counters.upstream_failures, 1);
-                let _ = socket2::SockRef::from(&client).set_linger(Some(Duration::ZERO));
-                return;
-            }
-        };
-        // Slices must leave as written, not wait for Nagle.
-        let _ = client.set_nodelay(true);
-        let slot = self.free.pop().unwrap_or(self.conns.len());
-        let pipe = |direction| {
-            let faults = self.faults.direction(direction);
-            let delays = self.schedule.delays(id, direction, faults);
-            Pipe::new(self.config.buffer_limit(), faults, delays, now)
-        };
-        let mut conn = Conn {
-            id,
-            client: Side::new(client),
-            server: Side::new(server),
-            connected: false,
-            pipes: PerDirection {
-                upstream: pipe(Direction::Upstream),
-                downstream: pipe(Direction::Downstream),
-            },
-            scheduled: None,
-            reported: 0,
-        };
-        let both = Interest::READABLE | Interest::WRITABLE;
-        let base = FIRST_CONN + slot * 2;
-        let registry = self.poll.registry();
-        let registered = registry
-            .register(&mut conn.client.stream, Token(base), both)
-            .and_then(|()| registry.register(&mut conn.server.stream, Token(base + 1), both));
-        if let Err(e) = registered {
-            log::warn!("connection {id}: cannot register: {e}");
-            self.free.push(slot);
-            conn.close(registry, true);
-            return;
-        }
-        Counters::add(&self.counters.open_connections, 1);
-        match self.conns.get_mut(slot) {
-            Some(entry) => *entry = Some(conn),
-            None => self.conns.push(Some(conn)),
-        }
     }
 
     fn fire_timers(&mut self, now: Duration) {
@@ -429,13 +275,16 @@ impl Hub {
 }
 
 impl Hub {
-    fn next_reset_tick(&mut self) -> Option<Duration> {
+    pub(crate) fn next_reset_tick(&mut self) -> Option<Duration> {
         let offset = self.resets.as_mut()?.next()?;
         Some(self.reset_epoch.saturating_add(offset))
     }
 }
 
-fn next_window(windows: &mut Option<StallWindows>, base: Duration) -> Option<Range<Duration>> {
+pub(crate) fn next_window(
+    windows: &mut Option<StallWindows>,
+    base: Duration,
+) -> Option<Range<Duration>> {
     let window = windows.as_mut()?.next()?;
     Some(base.saturating_add(window.start)..base.saturating_add(window.end))
 }

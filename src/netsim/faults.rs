@@ -229,7 +229,9 @@ impl DirectionFaults {
 
     /// With [`slice`](Self::slice): wait this long between pieces, so the
     /// peer reads each one on its own instead of finding several queued
-    /// (default zero: pieces go out back to back, one `write` each).
+    /// (default zero: pieces go out back to back, one `write` each). The
+    /// proxy's timers have the poller's resolution, 1 ms: a shorter gap
+    /// still waits about 1 ms.
     ///
     /// # Examples
     ///

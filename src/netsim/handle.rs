@@ -6,24 +6,24 @@ use std::sync::mpsc::{self, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use mio::net::TcpListener;
 use mio::{Interest, Poll, Waker};
 
 use super::config::ProxyConfig;
 use super::error::Error;
-use super::event_loop::{Flow, Hub, LISTENER, WAKER};
+use super::event_loop::{Hub, LISTENER, WAKER};
 use super::faults::Faults;
+use super::listener;
 use super::stats::{Counters, ProxyStats};
 
 /// A command for the proxy thread, answered on `done` once carried out.
 #[derive(Debug)]
 pub(crate) struct Request {
-    command: Command,
-    done: Sender<()>,
+    pub(crate) command: Command,
+    pub(crate) done: Sender<()>,
 }
 
 #[derive(Debug)]
-enum Command {
+pub(crate) enum Command {
     SetFaults(Box<Faults>),
     ResetAll,
     Blackhole(bool),
@@ -84,8 +84,7 @@ impl Proxy {
     /// ```
     pub fn start(config: ProxyConfig) -> Result<ProxyHandle, Error> {
         let addr = config.listen();
-        let mut listener =
-            TcpListener::bind(addr).map_err(|reason| Error::Bind { addr, reason })?;
+        let mut listener = listener::bind(addr).map_err(|reason| Error::Bind { addr, reason })?;
         let local_addr = listener.local_addr()?;
         let poll = Poll::new()?;
         poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
@@ -311,38 +310,5 @@ impl ProxyHandle {
 impl Drop for ProxyHandle {
     fn drop(&mut self) {
         self.stop();
-    }
-}
-
-impl Hub {
-    /// Runs every queued command; `Stop` after a shutdown.
-    pub(crate) fn run_commands(&mut self, now: Duration) -> Flow {
-        while let Ok(Request { command, done }) = self.commands.try_recv() {
-            let flow = match command {
-                Command::SetFaults(faults) => {
-                    self.set_faults(*faults, now);
-                    Flow::Continue
-                }
-                Command::ResetAll => {
-                    self.reset_all();
-                    Flow::Continue
-                }
-                Command::Blackhole(on) => {
-                    self.set_blackhole(on, now);
-                    Flow::Continue
-                }
-                Command::StallFor(length) => {
-                    self.stall_for(length, now);
-                    Flow::Continue
-                }
-                Command::Shutdown => Flow::Stop,
-            };
-            // The caller may have given up waiting; nothing to do then.
-            let _ = done.send(());
-            if flow == Flow::Stop {
-                return Flow::Stop;
-            }
-        }
-        Flow::Continue
     }
 }

@@ -52,13 +52,16 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod accept;
 mod bucket;
 mod config;
 mod conn;
+mod control;
 mod error;
 mod event_loop;
 mod faults;
 mod handle;
+mod listener;
 mod pipe;
 mod rng;
 mod schedule;

@@ -6,5 +6,8 @@ mod control;
 mod echo;
 mod forward;
 mod pipe;
+mod scale;
 mod schedule;
 mod util;
+#[cfg(feature = "server")]
+mod websocket;
