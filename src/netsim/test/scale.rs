@@ -12,11 +12,8 @@ use crate::netsim::{DirectionFaults, Proxy, ProxyConfig};
 fn a_thousand_connections_through_one_proxy() {
     // Each connection costs 4 descriptors in this process: client, the
     // proxy's two sockets, the echo's socket.
-    #[cfg(feature = "server")]
-    {
-        let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap();
-        assert!(limit >= 4200, "open files limit too low: {limit}");
-    }
+    let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap();
+    assert!(limit >= 4200, "open files limit too low: {limit}");
     let rig = echo_proxy(both(DirectionFaults::default().latency(Duration::from_millis(5))));
     // Back to back, faster than the proxy accepts: the listen backlog holds them.
     let mut clients: Vec<_> = (0..1000).map(|_| rig.connect()).collect();
