@@ -20,9 +20,10 @@
 //! always kept (faults change timing and segmentation only, except resets,
 //! which drop what is held), bounded buffers with TCP backpressure (a full
 //! buffer stops reading from its source), counters ([`ProxyStats`]).
-//! Out of scope: packet loss (TCP hides it in userspace; see the
-//! `nftables` recipe in the project's NETSIM notes), UDP, TLS termination,
-//! DNS (addresses are resolved by the caller).
+//! Out of scope for the proxy: packet loss (TCP below a userspace proxy
+//! repairs every loss before it sees a byte); [`netns::LossyLink`] makes
+//! real loss in a network namespace instead (root and nftables needed).
+//! Also out: UDP, TLS termination, DNS (the caller resolves addresses).
 //!
 //! Time here is the real monotonic clock, read by the proxy thread alone:
 //! the proxy delays real sockets. The fault logic itself (`Pipe`) takes the
@@ -62,6 +63,7 @@ mod event_loop;
 mod faults;
 mod handle;
 mod listener;
+pub mod netns;
 mod pipe;
 mod rng;
 mod schedule;

@@ -5,6 +5,7 @@
 mod control;
 mod echo;
 mod forward;
+mod netns;
 mod pipe;
 mod scale;
 mod schedule;
