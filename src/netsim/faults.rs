@@ -197,8 +197,9 @@ impl DirectionFaults {
         self
     }
 
-    /// Caps the rate at `bytes_per_second` with a token bucket that holds
-    /// 20 ms worth of bytes (at least one). 0 means no cap (the default).
+    /// Caps each connection's rate in this direction at `bytes_per_second`
+    /// (a token bucket per connection, holding 20 ms worth of bytes, at
+    /// least one). 0 means no cap (the default).
     ///
     /// # Examples
     ///
