@@ -133,3 +133,15 @@ fn shutdown_stops_listening() {
     let err = TcpStream::connect(addr).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
 }
+
+#[test]
+fn the_handle_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>(_: &T) {}
+    let rig = echo_proxy(Faults::default());
+    assert_send_sync(&rig.proxy);
+    std::thread::scope(|scope| {
+        scope.spawn(|| rig.proxy.stall_for(Duration::from_millis(1)).unwrap());
+        scope.spawn(|| rig.proxy.blackhole(false).unwrap());
+    });
+    assert_eq!(rig.proxy.stats().stalls, 2);
+}
