@@ -12,6 +12,8 @@
 //!             nothing of Phoenix.
 //!  server/    an embedded Phoenix-compatible server (feature "server"),
 //!             used by `rig serve`, the tests, the demo and the stress harness.
+//!  netsim/    a seeded loopback TCP fault proxy (feature "netsim"): latency,
+//!             jitter, bandwidth, slicing, stalls, blackholes, resets.
 //! ```
 //!
 //! [Phoenix Channels]: https://hexdocs.pm/phoenix/channels.html
@@ -21,6 +23,8 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod error;
+#[cfg(feature = "netsim")]
+pub mod netsim;
 pub mod protocol;
 #[cfg(feature = "server")]
 pub mod server;

@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use argh::FromArgs;
 
 mod logger;
+#[cfg(feature = "netsim")]
+mod proxy;
 #[cfg(feature = "server")]
 mod serve;
 
@@ -23,6 +25,8 @@ struct Rig {
 enum Command {
     #[cfg(feature = "server")]
     Serve(serve::ServeArgs),
+    #[cfg(feature = "netsim")]
+    Proxy(proxy::ProxyArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +35,8 @@ fn main() -> ExitCode {
     let result = match rig.command {
         #[cfg(feature = "server")]
         Command::Serve(args) => serve::run(args),
+        #[cfg(feature = "netsim")]
+        Command::Proxy(args) => proxy::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,198 @@
+//! `rig proxy`: a seeded TCP fault proxy in front of a server, until
+//! SIGINT/SIGTERM.
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher as _;
+use std::io::Write as _;
+use std::net::{SocketAddr, ToSocketAddrs as _};
+use std::time::Duration;
+
+use argh::FromArgs;
+use rig::netsim::{DirectionFaults, Faults, Periodic, Proxy, ProxyConfig, Stalls};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+/// Forward TCP connections to an upstream server through simulated network
+/// faults (every flag applies to both directions; all times in ms).
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "proxy")]
+pub(crate) struct ProxyArgs {
+    /// address to listen on (default 127.0.0.1:0: a free port, printed)
+    #[argh(option, default = "String::from(\"127.0.0.1:0\")")]
+    listen: String,
+    /// the server to forward to, HOST:PORT
+    #[argh(option)]
+    upstream: String,
+    /// one-way delay added in each direction
+    #[argh(option, default = "0")]
+    latency: u64,
+    /// extra random delay per read, 0..=JITTER, in each direction
+    #[argh(option, default = "0")]
+    jitter: u64,
+    /// rate cap in bytes per second, in each direction (0: none)
+    #[argh(option, default = "0")]
+    bandwidth: u64,
+    /// write at most this many bytes at a time (0: no slicing)
+    #[argh(option, default = "0")]
+    slice: usize,
+    /// start a stall about every this many ms (needs --stall-for)
+    #[argh(option)]
+    stall_every: Option<u64>,
+    /// how long each stall lasts
+    #[argh(option)]
+    stall_for: Option<u64>,
+    /// spread of the stall interval, either way (default a tenth of --stall-every)
+    #[argh(option)]
+    stall_jitter: Option<u64>,
+    /// reset every open connection about every this many ms (flapping)
+    #[argh(option)]
+    reset_every: Option<u64>,
+    /// spread of the reset interval, either way (default a tenth of --reset-every)
+    #[argh(option)]
+    reset_jitter: Option<u64>,
+    /// seed of every random choice (default: a random one, printed)
+    #[argh(option)]
+    seed: Option<u64>,
+}
+
+pub(crate) fn run(args: ProxyArgs) -> Result<(), String> {
+    let listen = resolve("--listen", &args.listen)?;
+    let upstream = resolve("--upstream", &args.upstream)?;
+    let seed = args.seed.unwrap_or_else(|| RandomState::new().hash_one("rig proxy seed"));
+    let faults = faults(&args)?;
+    raise_open_files_limit();
+    // Register the signals before announcing the address, so a signal sent
+    // right after the line is seen always stops the proxy cleanly.
+    let mut signals = Signals::new([SIGINT, SIGTERM])
+        .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    let config = ProxyConfig::builder(upstream).listen(listen).faults(faults).seed(seed).build();
+    let proxy = Proxy::start(config).map_err(|e| e.to_string())?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "proxying {} -> {upstream} seed={seed}", proxy.local_addr())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| format!("cannot write to stdout: {e}"))?;
+    drop(stdout);
+    if let Some(signal) = signals.forever().next() {
+        log::info!("signal {signal}: shutting down");
+    }
+    let stats = proxy.stats();
+    log::info!(
+        "{} connections, {} bytes upstream, {} bytes downstream, {} resets, {} stalls",
+        stats.connections,
+        stats.bytes_upstream,
+        stats.bytes_downstream,
+        stats.resets,
+        stats.stalls
+    );
+    proxy.shutdown();
+    Ok(())
+}
+
+/// The checked fault set from the raw flags.
+fn faults(args: &ProxyArgs) -> Result<Faults, String> {
+    let ms = Duration::from_millis;
+    let mut direction = DirectionFaults::default()
+        .latency(ms(args.latency))
+        .jitter(ms(args.jitter))
+        .bandwidth(args.bandwidth)
+        .slice(args.slice);
+    match (args.stall_every, args.stall_for) {
+        (Some(every), Some(length)) if every > 0 && length > 0 => {
+            let jitter = args.stall_jitter.unwrap_or(every / 10);
+            let every = Periodic { every: ms(every), jitter: ms(jitter) };
+            direction = direction.stalls(Stalls { every, length: ms(length) });
+        }
+        (None, None) => {}
+        _ => return Err("--stall-every and --stall-for go together, both above 0".into()),
+    }
+    let mut faults = Faults::default().both(direction);
+    match args.reset_every {
+        Some(0) => return Err("--reset-every must be above 0".into()),
+        Some(every) => {
+            let jitter = args.reset_jitter.unwrap_or(every / 10);
+            faults = faults.reset_every(Periodic { every: ms(every), jitter: ms(jitter) });
+        }
+        None => {}
+    }
+    Ok(faults)
+}
+
+fn resolve(flag: &str, addr: &str) -> Result<SocketAddr, String> {
+    addr.to_socket_addrs()
+        .map_err(|e| format!("bad {flag} {addr:?}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("bad {flag} {addr:?}: it resolves to no address"))
+}
+
+/// Each connection takes two descriptors: raise the soft limit to the hard one.
+fn raise_open_files_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => log::debug!("open files limit: {limit}"),
+        Err(e) => log::warn!("cannot raise the open files limit: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use argh::FromArgs as _;
+    use rig::netsim::{DirectionFaults, Faults, Periodic, Stalls};
+
+    use super::{ProxyArgs, faults};
+
+    fn parse(flags: &[&str]) -> Result<Faults, String> {
+        let args = ProxyArgs::from_args(&["rig", "proxy"], flags).map_err(|e| e.output)?;
+        faults(&args)
+    }
+
+    #[test]
+    fn flags_become_the_same_faults_both_ways() {
+        let ms = Duration::from_millis;
+        let got = parse(&[
+            "--upstream",
+            "127.0.0.1:4000",
+            "--latency",
+            "50",
+            "--jitter",
+            "5",
+            "--bandwidth",
+            "1000",
+            "--slice",
+            "3",
+            "--stall-every",
+            "1000",
+            "--stall-for",
+            "100",
+            "--reset-every",
+            "3000",
+            "--reset-jitter",
+            "0",
+        ])
+        .unwrap();
+        let stalls =
+            Stalls { every: Periodic { every: ms(1000), jitter: ms(100) }, length: ms(100) };
+        let direction = DirectionFaults::default()
+            .latency(ms(50))
+            .jitter(ms(5))
+            .bandwidth(1000)
+            .slice(3)
+            .stalls(stalls);
+        let want = Faults::default().both(direction).reset_every(Periodic::every(ms(3000)));
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn no_fault_flags_mean_no_faults() {
+        assert_eq!(parse(&["--upstream", "127.0.0.1:4000"]).unwrap(), Faults::default());
+    }
+
+    #[test]
+    fn half_a_stall_or_a_zero_period_is_refused() {
+        assert!(parse(&["--upstream", "h:1", "--stall-every", "10"]).is_err());
+        assert!(parse(&["--upstream", "h:1", "--stall-for", "10"]).is_err());
+        assert!(parse(&["--upstream", "h:1", "--stall-every", "0", "--stall-for", "1"]).is_err());
+        assert!(parse(&["--upstream", "h:1", "--reset-every", "0"]).is_err());
+        assert!(parse(&["--latency", "1"]).is_err(), "--upstream is required");
+    }
+}
