@@ -23,6 +23,8 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod error;
+#[cfg(any(feature = "server", feature = "netsim"))]
+mod listener;
 #[cfg(feature = "netsim")]
 pub mod netsim;
 pub mod protocol;

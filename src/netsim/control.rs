@@ -9,8 +9,8 @@ use mio::Interest;
 use super::event_loop::{Flow, Hub, LISTENER, RETRY, next_window};
 use super::faults::{Direction, Faults};
 use super::handle::{Command, Request};
-use super::listener;
 use super::stats::Counters;
+use crate::listener;
 
 impl Hub {
     /// Runs every queued command; `Stop` after a shutdown.

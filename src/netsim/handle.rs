@@ -12,8 +12,8 @@ use super::config::ProxyConfig;
 use super::error::Error;
 use super::event_loop::{Hub, LISTENER, WAKER};
 use super::faults::Faults;
-use super::listener;
 use super::stats::{Counters, ProxyStats};
+use crate::listener;
 
 /// A command for the proxy thread, answered on `done` once carried out.
 #[derive(Debug)]

@@ -62,7 +62,7 @@ mod error;
 mod event_loop;
 mod faults;
 mod handle;
-mod listener;
+
 pub mod netns;
 mod pipe;
 mod rng;

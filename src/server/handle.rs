@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
-use mio::net::TcpListener;
 use mio::{Interest, Poll, Waker};
 
 use super::config::ServerConfig;
@@ -49,7 +48,7 @@ impl Server {
         let addr = config.addr();
         // mio sets SO_REUSEADDR, so a restart on the same port works at once.
         let mut listener =
-            TcpListener::bind(addr).map_err(|reason| Error::Bind { addr, reason })?;
+            crate::listener::bind(addr).map_err(|reason| Error::Bind { addr, reason })?;
         let local_addr = listener.local_addr()?;
         let poll = Poll::new()?;
         poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;

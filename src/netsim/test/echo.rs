@@ -29,7 +29,7 @@ struct Conn {
 
 impl Echo {
     pub(crate) fn start() -> Self {
-        let mut listener = crate::netsim::listener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let mut listener = crate::listener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let addr = listener.local_addr().unwrap();
         let poll = Poll::new().unwrap();
         poll.registry().register(&mut listener, LISTENER, Interest::READABLE).unwrap();

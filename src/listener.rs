@@ -1,4 +1,6 @@
-//! The listening socket, with a backlog fit for connection storms.
+//! Listening sockets for the embedded server and the fault proxy, with a
+//! backlog fit for connection storms. Shared below both (neither imports the
+//! other).
 
 use std::io;
 use std::net::SocketAddr;
@@ -12,8 +14,8 @@ use socket2::{Domain, Socket, Type};
 /// client a 1 s retransmission, which would swamp the faults we simulate.
 const BACKLOG: i32 = 4096;
 
-/// A non-blocking listener on `addr` with `SO_REUSEADDR` (so the proxy can
-/// listen again on its port at once after refusing connections).
+/// A non-blocking listener on `addr` with `SO_REUSEADDR` (so a restarted
+/// server, or a proxy that stopped refusing, can listen on its port at once).
 pub(crate) fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
     socket.set_reuse_address(true)?;
