@@ -142,6 +142,12 @@ impl Pushes {
         self.by_ref.len()
     }
 
+    /// The timer slots of every record (tests check them against the wheel).
+    #[cfg(test)]
+    pub(crate) fn timers(&self) -> impl Iterator<Item = Option<TimerKey>> + '_ {
+        self.records.values().map(|r| r.timer)
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.records.len()
     }

@@ -382,4 +382,23 @@ impl Session {
     pub(crate) fn timer_count(&self) -> usize {
         self.timers.len()
     }
+
+    /// Checks that every armed timer has an owner that will disarm it (the
+    /// heartbeat, the reconnect, a channel's rejoin, a push) and every key
+    /// an owner holds is armed: no timer is forgotten in the wheel.
+    pub(crate) fn check_timer_owners(&self) {
+        let held: Vec<TimerKey> =
+            [self.heartbeat.timer, self.heartbeat.deadline, self.reconnect_timer]
+                .into_iter()
+                .chain(self.channels.values().map(|c| c.rejoin_timer))
+                .chain(self.pushes.timers())
+                .flatten()
+                .collect();
+        for key in &held {
+            assert!(self.timers.is_armed(*key), "an owner holds a dead timer key {key:?}");
+        }
+        let distinct: std::collections::HashSet<_> = held.iter().collect();
+        assert_eq!(distinct.len(), held.len(), "two owners hold the same timer");
+        assert_eq!(self.timers.len(), held.len(), "armed timers without an owner: {self:?}");
+    }
 }

@@ -18,4 +18,5 @@ mod session_behaviour;
 mod session_fixtures;
 mod session_fixtures_codecs;
 mod session_fixtures_more;
+mod session_long_run;
 mod session_props;
