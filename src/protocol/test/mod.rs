@@ -15,6 +15,7 @@ pub(crate) mod harness;
 mod presence_conformance;
 mod replay;
 mod session_behaviour;
+mod session_edges;
 mod session_fixtures;
 mod session_fixtures_codecs;
 mod session_fixtures_more;
