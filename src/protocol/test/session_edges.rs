@@ -3,6 +3,7 @@
 //! bounds on what the session keeps.
 
 use super::harness::{Scenario, outcomes};
+use crate::protocol::socket::MAX_PINGS;
 use crate::protocol::{ChannelState, Event};
 
 /// A join `ok` that arrives while the transport is closing (after
@@ -34,4 +35,114 @@ fn join_ok_while_closing_keeps_pushes_for_the_next_join() {
     );
     h.reply("3", "ok", "{}");
     assert!(matches!(outcomes(&h.take_events(), push).as_slice(), [Event::Reply { .. }]));
+}
+
+/// After a join timeout the channel has no join_ref (phoenix.js
+/// `joinPush.reset()`), so a message stamped with the timed-out attempt's
+/// join_ref is stale and dropped.
+#[test]
+fn a_timed_out_join_attempt_leaves_no_join_ref_behind() {
+    let (mut h, ids) = Scenario::new().connected().joining("t").build();
+    h.advance_ms(10_000);
+    let info = h.session.channel_info(ids[0]).expect("registered");
+    assert_eq!(info.join_ref(), None);
+    h.clear();
+    h.server(r#"["1",null,"t","shout",{}]"#);
+    assert!(h.take_events().is_empty(), "the old attempt's message is not delivered");
+    assert_eq!(h.session.stats().stale_dropped, 1);
+}
+
+/// phoenix.js resets every channel's rejoin backoff when the socket opens:
+/// after a close (not an error) and a reconnect, the next rejoin waits the
+/// first step (1 s) again, not where the backoff was before.
+#[test]
+fn socket_open_resets_the_rejoin_backoff() {
+    let (mut h, ids) = Scenario::new().connected().errored("t").build();
+    // Walk the backoff on: rejoins that fail (1 s, 2 s, 5 s).
+    for wait in [1_000, 2_000, 5_000] {
+        h.advance_ms(wait);
+        let r = h.last_ref();
+        h.reply(&r, "error", "{}");
+    }
+    assert_eq!(h.state(ids[0]), Some(ChannelState::Errored));
+    h.close(Some(1006));
+    h.step();
+    h.open();
+    let r = h.last_ref();
+    h.reply(&r, "error", "{}");
+    h.clear();
+    h.advance_ms(999);
+    assert!(h.take_sent().is_empty());
+    h.advance_ms(1);
+    let sent = h.take_sent();
+    assert!(sent.iter().any(|f| f.contains("phx_join")), "rejoin after 1 s: {sent:?}");
+}
+
+/// Frames the driver did not take before the transport closed belong to
+/// that transport: none of them goes out on the next connection.
+#[test]
+fn frames_not_taken_before_a_close_are_not_sent_later() {
+    let (mut h, ids) = Scenario::new().connected().joined("t").build();
+    let now = h.now();
+    let push = h.session.push(now, ids[0], "e", crate::protocol::Payload::empty(), None);
+    assert!(push.is_ok());
+    // No collect: the frame is still queued when the transport goes.
+    h.session.handle_close(now, Some(1006), "");
+    h.clear();
+    h.step();
+    h.open();
+    let sent = h.take_sent();
+    assert!(sent.iter().all(|f| !f.contains(r#""e""#)), "{sent:?}");
+}
+
+/// Pings waiting for a reply are bounded: the oldest is forgotten.
+#[test]
+fn unanswered_pings_are_bounded() {
+    let (mut h, _) = Scenario::new().connected().build();
+    let now = h.now();
+    for _ in 0..=MAX_PINGS {
+        assert!(h.session.ping(now));
+    }
+    h.collect();
+    let refs: Vec<String> =
+        h.history.iter().filter_map(|m| m.r#ref.clone()).map(|r| r.to_string()).collect();
+    assert_eq!(refs.len(), MAX_PINGS + 1);
+    h.clear();
+    h.server(&format!(
+        r#"[null,"{}","phoenix","phx_reply",{{"status":"ok","response":{{}}}}]"#,
+        refs[0]
+    ));
+    assert!(h.take_events().is_empty(), "the oldest ping was forgotten");
+    h.server(&format!(
+        r#"[null,"{}","phoenix","phx_reply",{{"status":"ok","response":{{}}}}]"#,
+        refs[1]
+    ));
+    assert!(matches!(h.take_events().as_slice(), [Event::Rtt { .. }]));
+}
+
+/// A reply resolves a push only on the push's topic: a ref echoed on
+/// another topic is counted as unmatched and the push keeps waiting.
+#[test]
+fn a_reply_on_another_topic_does_not_resolve_a_push() {
+    let (mut h, ids) = Scenario::new().connected().joined("a").joined("b").build();
+    let push = h.push(ids[0], "e", "{}");
+    let r = h.last_ref();
+    h.server(&format!(r#"["2","{r}","b","phx_reply",{{"status":"ok","response":{{}}}}]"#));
+    assert!(h.session.is_push_pending(push));
+    assert_eq!(h.session.stats().unmatched_replies, 1);
+    h.reply(&r, "ok", "{}");
+    assert!(!h.session.is_push_pending(push));
+}
+
+/// The heartbeat ref only counts as a heartbeat reply on topic `phoenix`.
+#[test]
+fn a_heartbeat_ref_on_another_topic_is_not_a_heartbeat_reply() {
+    let (mut h, _) = Scenario::new().connected().joined("a").build();
+    h.advance_ms(30_000);
+    let r = h.last_ref();
+    h.clear();
+    h.server(&format!(r#"["1","{r}","a","phx_reply",{{"status":"ok","response":{{}}}}]"#));
+    assert!(h.take_events().is_empty(), "no RTT from a foreign topic");
+    h.advance_ms(30_000);
+    assert_eq!(h.session.stats().heartbeat_timeouts, 1, "the heartbeat is still unanswered");
 }
