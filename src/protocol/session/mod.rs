@@ -401,4 +401,15 @@ impl Session {
         assert_eq!(distinct.len(), held.len(), "two owners hold the same timer");
         assert_eq!(self.timers.len(), held.len(), "armed timers without an owner: {self:?}");
     }
+
+    /// Checks that a push is marked as having a frame in the send buffer
+    /// exactly when it has one (the mark spares `unbuffer` its scan).
+    pub(crate) fn check_send_buffer_marks(&self) {
+        let owners: std::collections::HashSet<PushId> =
+            self.send_buffer.iter().filter_map(|(_, owner)| *owner).collect();
+        for push in self.pushes.ids() {
+            let marked = self.pushes.get(push).is_some_and(|r| r.in_send_buffer);
+            assert_eq!(marked, owners.contains(&push), "{push}: mark vs send buffer");
+        }
+    }
 }

@@ -352,10 +352,10 @@ impl Session {
             if self.pushes.get(push).is_some_and(|r| r.kind == PushKind::Discard) {
                 continue;
             }
+            self.unbuffer(push);
             let Some(record) = self.pushes.remove(push) else { continue };
             let mut slot = record.timer;
             self.disarm(&mut slot);
-            self.unbuffer(push);
             if record.notify {
                 self.emit(Event::PushAbandoned { push, channel, reason: abandon.clone() });
             }

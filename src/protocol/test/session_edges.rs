@@ -4,7 +4,7 @@
 
 use super::harness::{Scenario, outcomes};
 use crate::protocol::socket::MAX_PINGS;
-use crate::protocol::{ChannelState, Event};
+use crate::protocol::{ChannelState, Event, Payload};
 
 /// A join `ok` that arrives while the transport is closing (after
 /// `disconnect`, the driver still reads until the close completes) must not
@@ -84,7 +84,7 @@ fn socket_open_resets_the_rejoin_backoff() {
 fn frames_not_taken_before_a_close_are_not_sent_later() {
     let (mut h, ids) = Scenario::new().connected().joined("t").build();
     let now = h.now();
-    let push = h.session.push(now, ids[0], "e", crate::protocol::Payload::empty(), None);
+    let push = h.session.push(now, ids[0], "e", Payload::empty(), None);
     assert!(push.is_ok());
     // No collect: the frame is still queued when the transport goes.
     h.session.handle_close(now, Some(1006), "");
@@ -145,4 +145,56 @@ fn a_heartbeat_ref_on_another_topic_is_not_a_heartbeat_reply() {
     assert!(h.take_events().is_empty(), "no RTT from a foreign topic");
     h.advance_ms(30_000);
     assert_eq!(h.session.stats().heartbeat_timeouts, 1, "the heartbeat is still unanswered");
+}
+
+/// Thousands of channels joined before the socket opens, a burst of
+/// buffered pushes that all time out, and every channel removed: each step
+/// is linear (the send buffer, a channel's push buffer and its pushes are
+/// found without scanning everything), and the books balance.
+#[test]
+fn many_channels_and_buffered_pushes_stay_consistent() {
+    let n = 10_000;
+    let mut h = super::harness::Harness::new();
+    let now = h.now();
+    let ids: Vec<_> =
+        (0..n).map(|i| h.session.channel(format!("room:{i}"), Payload::empty())).collect();
+    for id in &ids {
+        assert!(h.session.join(now, *id, None).is_ok());
+    }
+    assert_eq!(h.session.send_buffer_len(), n);
+    h.session.check_send_buffer_marks();
+    h.connect_open();
+    let joins = h.take_sent();
+    assert_eq!(joins.len(), n);
+    assert_eq!(
+        joins.last().map(String::as_str),
+        Some(r#"["10000","10000","room:9999","phx_join",{}]"#)
+    );
+
+    // Joins time out (the server is slow); pushes buffered meanwhile too.
+    let now = h.now();
+    let pushes: Vec<_> = (0..n)
+        .filter_map(|_| h.session.push(now, ids[0], "e", Payload::empty(), None).ok())
+        .collect();
+    assert_eq!(h.session.channel_info(ids[0]).map(|i| i.buffered()), Some(n));
+    h.advance_ms(10_000);
+    assert_eq!(h.session.channel_info(ids[0]).map(|i| i.buffered()), Some(0));
+    let timed_out: Vec<_> = h
+        .take_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::PushTimeout { push, .. } if push >= pushes[0] => Some(push),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(timed_out, pushes, "each buffered push timed out once, in order");
+
+    for id in &ids {
+        assert!(h.session.remove(*id));
+    }
+    h.session.check_timer_owners();
+    assert_eq!(h.session.refs_waiting(), n, "only the discarded leaves still wait");
+    h.advance_ms(10_000);
+    assert_eq!(h.session.refs_waiting(), 0);
+    assert_eq!(h.session.timer_count(), 1, "only the heartbeat");
 }

@@ -159,6 +159,7 @@ impl LongRun {
         self.channels.retain(|c| self.h.session.channel_info(*c).is_some());
         self.serve();
         self.h.session.check_timer_owners();
+        self.h.session.check_send_buffer_marks();
         self.max_timers = self.max_timers.max(self.h.session.timer_count());
     }
 
@@ -173,6 +174,7 @@ impl LongRun {
         self.h.session.handle_close(now, Some(1000), "");
         self.h.advance(Duration::from_secs(60));
         self.h.session.check_timer_owners();
+        self.h.session.check_send_buffer_marks();
         assert_eq!(self.h.session.timer_count(), 0, "timers left: {:?}", self.h.session);
         assert_eq!(self.h.session.send_buffer_len(), 0);
         assert_eq!(self.h.session.refs_waiting(), 0);
