@@ -198,3 +198,42 @@ fn many_channels_and_buffered_pushes_stay_consistent() {
     assert_eq!(h.session.refs_waiting(), 0);
     assert_eq!(h.session.timer_count(), 1, "only the heartbeat");
 }
+
+/// The mock clock starts at zero: a session born there goes through
+/// connects, heartbeat timeouts, jittered backoff and push timeouts without
+/// any time arithmetic going below zero.
+#[test]
+fn a_session_born_at_time_zero_never_underflows() {
+    use crate::protocol::{Backoff, Frame, Jitter, Session, SessionConfig};
+    let (clock, mock) = crate::time::Clock::mock();
+    let config = SessionConfig::builder("ws://h/socket")
+        .reconnect_backoff(Backoff::reconnect().jitter(Jitter::Decorrelated))
+        .rejoin_backoff(Backoff::rejoin().jitter(Jitter::Full))
+        .heartbeat_interval(std::time::Duration::from_millis(1))
+        .timeout(std::time::Duration::ZERO)
+        .build()
+        .expect("valid config");
+    let mut s = Session::new(config, clock.now());
+    let ch = s.channel("t", Payload::empty());
+    assert!(s.join(clock.now(), ch, Some(std::time::Duration::ZERO)).is_ok());
+    s.connect(clock.now());
+    s.handle_open(clock.now());
+    let reply = Frame::text(r#"["1","1","t","phx_reply",{"status":"ok","response":{}}]"#);
+    assert!(s.handle_frame(clock.now(), reply).is_ok());
+    for _ in 0..200 {
+        s.handle_timeout(clock.now());
+        while s.poll_transmit().is_some() {}
+        while s.poll_event().is_some() {}
+        match s.state() {
+            crate::protocol::SocketState::Connecting => s.handle_open(clock.now()),
+            crate::protocol::SocketState::Closing => s.handle_close(clock.now(), None, ""),
+            _ => {}
+        }
+        let _ = s.push(clock.now(), ch, "e", Payload::empty(), None);
+        let next = s.poll_timeout().map(|at| at.saturating_duration_since(clock.now()));
+        mock.increment(next.unwrap_or_default().max(std::time::Duration::from_millis(1)));
+        s.check_timer_owners();
+    }
+    assert!(s.stats().heartbeat_timeouts > 0);
+    assert!(s.stats().connections > 1);
+}
