@@ -270,6 +270,17 @@ impl Channel {
         }
     }
 
+    /// Drops `push` from the buffer of pushes waiting for the join. Pushes
+    /// that share a timeout expire in the order they were buffered, so the
+    /// front is checked first: a burst of timeouts costs O(1) each.
+    pub(crate) fn unbuffer(&mut self, push: PushId) {
+        if self.buffer.front() == Some(&push) {
+            self.buffer.pop_front();
+        } else {
+            self.buffer.retain(|p| *p != push);
+        }
+    }
+
     pub(crate) fn info(&self) -> ChannelInfo {
         ChannelInfo {
             topic: self.topic.clone(),

@@ -4,7 +4,7 @@
 //! record here until it resolves. A record's `ref` is registered while a
 //! frame for it is on the wire, so a `phx_reply` finds its push in O(1).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use bytestring::ByteString;
@@ -41,6 +41,9 @@ pub(crate) struct PushRecord {
     pub(crate) timer: Option<TimerKey>,
     /// Whether the user still waits for an outcome (a push resolves once).
     pub(crate) notify: bool,
+    /// Whether a frame of this push waits in the socket send buffer, so
+    /// that dropping it does not scan the buffer for nothing.
+    pub(crate) in_send_buffer: bool,
 }
 
 impl PushRecord {
@@ -63,6 +66,7 @@ impl PushRecord {
             sent_ref: None,
             timer: None,
             notify,
+            in_send_buffer: false,
         }
     }
 }
@@ -71,11 +75,14 @@ impl PushRecord {
 ///
 /// Ids grow and are never reused. Records sit in a `BTreeMap` so that
 /// iteration (e.g. abandoning a closed channel's pushes) is in creation
-/// order, which keeps event order deterministic.
+/// order, which keeps event order deterministic. `by_channel` finds a
+/// channel's pushes without walking every record, so closing many channels
+/// stays linear.
 #[derive(Debug, Default)]
 pub(crate) struct Pushes {
     records: BTreeMap<PushId, PushRecord>,
     by_ref: HashMap<ByteString, PushId>,
+    by_channel: BTreeSet<(ChannelId, PushId)>,
     next: u64,
 }
 
@@ -83,6 +90,7 @@ impl Pushes {
     pub(crate) fn insert(&mut self, record: PushRecord) -> PushId {
         self.next = self.next.wrapping_add(1);
         let id = PushId(self.next);
+        self.by_channel.insert((record.channel, id));
         self.records.insert(id, record);
         id
     }
@@ -98,6 +106,7 @@ impl Pushes {
     /// Removes a record and its ref registration.
     pub(crate) fn remove(&mut self, id: PushId) -> Option<PushRecord> {
         let record = self.records.remove(&id)?;
+        self.by_channel.remove(&(record.channel, id));
         if let Some(r) = &record.sent_ref {
             self.unregister(r, id);
         }
@@ -132,7 +141,8 @@ impl Pushes {
 
     /// The ids of a channel's pushes, oldest first.
     pub(crate) fn of_channel(&self, channel: ChannelId) -> Vec<PushId> {
-        self.records.iter().filter(|(_, r)| r.channel == channel).map(|(id, _)| *id).collect()
+        let range = (channel, PushId(0))..=(channel, PushId(u64::MAX));
+        self.by_channel.range(range).map(|(_, id)| *id).collect()
     }
 
     /// How many refs are waiting for a reply (phoenix.js `chan_reply_*`
@@ -140,6 +150,18 @@ impl Pushes {
     #[cfg(test)]
     pub(crate) fn refs_waiting(&self) -> usize {
         self.by_ref.len()
+    }
+
+    /// Every record's id (tests).
+    #[cfg(test)]
+    pub(crate) fn ids(&self) -> impl Iterator<Item = PushId> + '_ {
+        self.records.keys().copied()
+    }
+
+    /// The timer slots of every record (tests check them against the wheel).
+    #[cfg(test)]
+    pub(crate) fn timers(&self) -> impl Iterator<Item = Option<TimerKey>> + '_ {
+        self.records.values().map(|r| r.timer)
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -251,6 +251,12 @@ impl<T> TimerWheel<T> {
         self.slab.len()
     }
 
+    /// Whether `key` is still armed (tests).
+    #[cfg(test)]
+    pub(crate) fn is_armed(&self, key: TimerKey) -> bool {
+        self.slab.get(key.index).is_some_and(|entry| entry.seq == key.seq)
+    }
+
     /// Whether no timer is armed.
     ///
     /// # Examples

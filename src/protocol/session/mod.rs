@@ -90,6 +90,19 @@
 //! first attempt that has one; later automatic rejoins show up as
 //! [`Event::ChannelState`] and [`Event::ChannelError`].
 //!
+//! # Bounds
+//!
+//! - The send buffer (frames made while the socket is not open) holds join
+//!   attempts only, at most one per channel: a new attempt replaces the
+//!   old one, and pushes wait in their channel until the join succeeds.
+//! - A channel's push buffer and the pushes in flight have no count limit,
+//!   but every push has a running timeout, so they hold at most what was
+//!   pushed within one timeout. Callers that need a hard bound (the engine)
+//!   bound their command queue.
+//! - Unanswered [`Session::ping`]s are capped; the oldest is forgotten.
+//! - Events and frames queue until the driver polls them; a driver drains
+//!   both after every input, so they hold what one input produced.
+//!
 //! # Differences from phoenix.js
 //!
 //! - Replies are matched by ref and topic, whatever their join_ref: Phoenix
@@ -381,5 +394,41 @@ impl Session {
     /// Armed timers.
     pub(crate) fn timer_count(&self) -> usize {
         self.timers.len()
+    }
+
+    /// Checks that every armed timer has an owner that will disarm it (the
+    /// heartbeat, the reconnect, a channel's rejoin, a push) and every key
+    /// an owner holds is armed: no timer is forgotten in the wheel.
+    pub(crate) fn check_timer_owners(&self) {
+        let held: Vec<TimerKey> =
+            [self.heartbeat.timer, self.heartbeat.deadline, self.reconnect_timer]
+                .into_iter()
+                .chain(self.channels.values().map(|c| c.rejoin_timer))
+                .chain(self.pushes.timers())
+                .flatten()
+                .collect();
+        for key in &held {
+            assert!(self.timers.is_armed(*key), "an owner holds a dead timer key {key:?}");
+        }
+        let distinct: std::collections::HashSet<_> = held.iter().collect();
+        assert_eq!(distinct.len(), held.len(), "two owners hold the same timer");
+        assert_eq!(self.timers.len(), held.len(), "armed timers without an owner: {self:?}");
+    }
+
+    /// Checks that a push is marked as having a frame in the send buffer
+    /// exactly when it has one (the mark spares `unbuffer` its scan).
+    pub(crate) fn check_send_buffer_marks(&self) {
+        let owners: std::collections::HashSet<PushId> =
+            self.send_buffer.iter().filter_map(|(_, owner)| *owner).collect();
+        for push in self.pushes.ids() {
+            let marked = self.pushes.get(push).is_some_and(|r| r.in_send_buffer);
+            assert_eq!(marked, owners.contains(&push), "{push}: mark vs send buffer");
+        }
+        // The documented bound: join frames only, one per channel at most.
+        assert_eq!(owners.len(), self.send_buffer.len(), "one frame per push, all owned");
+        for push in owners {
+            let kind = self.pushes.get(push).map(|r| r.kind);
+            assert_eq!(kind, Some(super::push::PushKind::Join), "{push} in the send buffer");
+        }
     }
 }

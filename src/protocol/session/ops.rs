@@ -229,7 +229,12 @@ impl Session {
                 self.disarm(&mut slot);
             }
             self.set_channel_state(channel, ChannelState::Joined);
-            self.flush_channel_buffer(now, channel);
+            // On a closing transport (the reply came in after `disconnect`)
+            // the pushes would land in the send buffer with this join_ref
+            // and go out before the next rejoin; they wait for it instead.
+            if self.is_connected() {
+                self.flush_channel_buffer(now, channel);
+            }
             self.resolve_reply(join, reply);
         } else if self.config.join_errors_fatal {
             self.resolve_reply(join, reply);
@@ -347,10 +352,10 @@ impl Session {
             if self.pushes.get(push).is_some_and(|r| r.kind == PushKind::Discard) {
                 continue;
             }
+            self.unbuffer(push);
             let Some(record) = self.pushes.remove(push) else { continue };
             let mut slot = record.timer;
             self.disarm(&mut slot);
-            self.unbuffer(push);
             if record.notify {
                 self.emit(Event::PushAbandoned { push, channel, reason: abandon.clone() });
             }

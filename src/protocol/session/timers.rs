@@ -166,7 +166,7 @@ impl Session {
             }
             PushKind::Message => {
                 if let Some(ch) = self.channels.get_mut(&channel) {
-                    ch.buffer.retain(|p| *p != push);
+                    ch.unbuffer(push);
                 }
                 self.resolve_timeout(push);
             }

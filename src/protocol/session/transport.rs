@@ -208,6 +208,9 @@ impl Session {
         owner: Option<PushId>,
     ) -> Result<(), EncodeError> {
         if self.state != SocketState::Open {
+            if let Some(record) = owner.and_then(|push| self.pushes.get_mut(push)) {
+                record.in_send_buffer = true;
+            }
             self.send_buffer.push_back((msg, owner));
             return Ok(());
         }
@@ -223,6 +226,9 @@ impl Session {
     /// phoenix.js `flushSendBuffer`: everything buffered, in order.
     fn flush_send_buffer(&mut self) {
         while let Some((msg, owner)) = self.send_buffer.pop_front() {
+            if let Some(record) = owner.and_then(|push| self.pushes.get_mut(push)) {
+                record.in_send_buffer = false;
+            }
             if let Err(err) = self.transmit(msg, owner) {
                 if let Some(push) = owner {
                     self.encode_failed(push, err);
@@ -232,8 +238,18 @@ impl Session {
     }
 
     /// Drops the buffered message of `push`, if it is still in the send
-    /// buffer; returns whether it was.
+    /// buffer; returns whether it was. O(1) unless the push has a frame
+    /// there that is not the oldest one (joins made before the socket
+    /// opens call this once each, so a scan per call would be quadratic).
     pub(crate) fn unbuffer(&mut self, push: PushId) -> bool {
+        let Some(record) = self.pushes.get_mut(push) else { return false };
+        if !std::mem::replace(&mut record.in_send_buffer, false) {
+            return false;
+        }
+        if self.send_buffer.front().is_some_and(|(_, owner)| *owner == Some(push)) {
+            self.send_buffer.pop_front();
+            return true;
+        }
         let before = self.send_buffer.len();
         self.send_buffer.retain(|(_, owner)| *owner != Some(push));
         self.send_buffer.len() != before
@@ -251,7 +267,7 @@ impl Session {
             PushKind::Leave => self.close_channel(channel, super::CloseReason::Left),
             PushKind::Message | PushKind::Discard => {
                 if let Some(ch) = self.channels.get_mut(&channel) {
-                    ch.buffer.retain(|p| *p != push);
+                    ch.unbuffer(push);
                 }
             }
         }

@@ -37,6 +37,7 @@ fn p03_push_queued_before_a_timed_out_join_is_never_sent() {
     let push = h.push(ids[0], "event", r#"{"foo":"bar"}"#);
     h.advance_ms(TIMEOUT);
     assert_eq!(outcomes(&h.take_events(), push), [Event::PushTimeout { push, channel: ids[0] }]);
+    assert_eq!(h.session.channel_info(ids[0]).map(|i| i.buffered()), Some(0));
     h.advance_ms(1000);
     let r = h.last_ref();
     h.reply(&r, "ok", "{}");

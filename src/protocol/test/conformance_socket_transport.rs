@@ -144,6 +144,7 @@ fn s35_no_heartbeat_after_disconnect() {
     let (mut h, _) = Scenario::new().connected().build();
     let now = h.now();
     h.session.disconnect(now, 1000, "");
+    assert_eq!(h.session.poll_timeout(), None, "no heartbeat timer is left armed");
     h.advance_ms(30_000);
     assert!(h.take_sent().is_empty());
 }

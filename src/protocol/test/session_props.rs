@@ -212,6 +212,8 @@ impl Run {
             let resolved = self.resolved.contains_key(push);
             assert_eq!(self.h.session.is_push_pending(*push), !resolved, "{push}");
         }
+        self.h.session.check_timer_owners();
+        self.h.session.check_send_buffer_marks();
         if !matches!(self.h.session.state(), SocketState::Open | SocketState::Closing) {
             assert!(self.h.session.poll_transmit().is_none());
         }
