@@ -1,0 +1,173 @@
+//! Received frames: decoding, heartbeat replies, reply correlation and
+//! routing to channels (phoenix.js `onConnMessage`, `isMember`, `trigger`).
+
+use super::ids::{ChannelId, PushId};
+use super::{CloseReason, ErrorCause, Event, RttKind, Session};
+use crate::protocol::channel::ChannelState;
+use crate::protocol::error::DecodeError;
+use crate::protocol::message::{Frame, Message, PHOENIX_TOPIC, Ref, events};
+use crate::protocol::push::PushKind;
+use crate::protocol::reply::Reply;
+use crate::time::Instant;
+
+impl Session {
+    /// A frame from the server. Replies resolve their push, `phx_error` and
+    /// `phx_close` change their channel, other messages become
+    /// [`Event::Message`] for the channel they belong to.
+    ///
+    /// # Errors
+    ///
+    /// A [`DecodeError`] when the frame (or a reply's payload) is malformed.
+    /// The frame is dropped and counted, an [`Event::DecodeError`] is queued,
+    /// and the session goes on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rig::protocol::{Event, Frame, Payload, Session, SessionConfig};
+    /// let (clock, _m) = rig::time::Clock::mock();
+    /// let mut s = Session::new(SessionConfig::builder("ws://h/socket").build()?, clock.now());
+    /// let ch = s.channel("room:a", Payload::empty());
+    /// s.join(clock.now(), ch, None)?;
+    /// s.handle_frame(clock.now(), Frame::text(r#"[null,null,"room:a","shout",{"x":1}]"#))?;
+    /// let got = std::iter::from_fn(|| s.poll_event()).find_map(|e| match e {
+    ///     Event::Message { channel, message } => Some((channel, message)),
+    ///     _ => None,
+    /// });
+    /// let (channel, message) = got.expect("delivered");
+    /// assert_eq!((channel, message.payload.as_json()), (ch, Some(r#"{"x":1}"#)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn handle_frame(&mut self, now: Instant, frame: Frame) -> Result<(), DecodeError> {
+        self.stats.frames_received = self.stats.frames_received.saturating_add(1);
+        if log::log_enabled!(log::Level::Trace) {
+            log::trace!("recv {frame:?}");
+        }
+        match self.config.serializer.decode(frame) {
+            Ok(msg) => self.route(now, msg),
+            Err(err) => Err(self.decode_failed(err)),
+        }
+    }
+
+    fn decode_failed(&mut self, err: DecodeError) -> DecodeError {
+        log::warn!("dropping a frame that does not decode: {err}");
+        self.stats.decode_errors = self.stats.decode_errors.saturating_add(1);
+        self.emit(Event::DecodeError(err.clone()));
+        err
+    }
+
+    fn route(&mut self, now: Instant, msg: Message) -> Result<(), DecodeError> {
+        if msg.is_event(events::REPLY) {
+            return self.route_reply(now, msg);
+        }
+        let Some(ids) = self.topics.get(&*msg.topic) else {
+            self.stats.unroutable = self.stats.unroutable.saturating_add(1);
+            return Ok(());
+        };
+        let members: Vec<ChannelId> = ids
+            .iter()
+            .copied()
+            .filter(|id| {
+                self.channels
+                    .get(id)
+                    .is_some_and(|c| c.is_member(&msg.topic, msg.join_ref.as_ref()))
+            })
+            .collect();
+        if members.is_empty() {
+            log::debug!(
+                "dropping {} {} with stale join_ref {:?}",
+                msg.topic,
+                msg.event,
+                msg.join_ref
+            );
+            self.stats.stale_dropped = self.stats.stale_dropped.saturating_add(1);
+            return Ok(());
+        }
+        for channel in members {
+            if msg.is_event(events::ERROR) {
+                let cause = ErrorCause::Server { payload: msg.payload.clone() };
+                self.error_channel(now, channel, cause);
+            } else if msg.is_event(events::CLOSE) {
+                let reason = match self.channels.get(&channel) {
+                    Some(c) if c.superseded => CloseReason::Superseded,
+                    Some(c) if c.state == ChannelState::Leaving => CloseReason::Left,
+                    _ => CloseReason::Closed,
+                };
+                self.close_channel(channel, reason);
+            } else if self.channels.get(&channel).is_some_and(|c| {
+                matches!(
+                    c.state,
+                    ChannelState::Joining | ChannelState::Joined | ChannelState::Errored
+                )
+            }) {
+                self.emit(Event::Message { channel, message: msg.clone() });
+            }
+        }
+        Ok(())
+    }
+
+    /// Replies go to the push that sent their ref, whatever their join_ref
+    /// (Phoenix writes the channel's current join_ref, or null for an
+    /// unmatched topic).
+    fn route_reply(&mut self, now: Instant, msg: Message) -> Result<(), DecodeError> {
+        let Some(r) = &msg.r#ref else {
+            self.stats.unmatched_replies = self.stats.unmatched_replies.saturating_add(1);
+            return Ok(());
+        };
+        if *msg.topic == *PHOENIX_TOPIC && self.heartbeat_replied(now, r) {
+            return Ok(());
+        }
+        let push = self
+            .pushes
+            .by_ref(r)
+            .filter(|push| self.pushes.get(*push).is_some_and(|record| record.topic == msg.topic));
+        let Some(push) = push else {
+            self.stats.unmatched_replies = self.stats.unmatched_replies.saturating_add(1);
+            return Ok(());
+        };
+        let reply = match Reply::parse(&msg.payload) {
+            Ok(reply) => reply,
+            Err(err) => return Err(self.decode_failed(err)),
+        };
+        self.push_replied(now, push, reply);
+        Ok(())
+    }
+
+    /// A heartbeat or ping reply: RTT, and the next heartbeat one interval on.
+    fn heartbeat_replied(&mut self, now: Instant, r: &Ref) -> bool {
+        let pending = self.heartbeat.pending.as_ref().filter(|(p, _)| p.as_str() == r.as_str());
+        if let Some((_, sent)) = pending {
+            let rtt = now.saturating_duration_since(*sent);
+            self.schedule_heartbeat(now);
+            self.emit(Event::Rtt { rtt, kind: RttKind::Heartbeat });
+            return true;
+        }
+        let ping = self.heartbeat.pings.iter().position(|(p, _)| p.as_str() == r.as_str());
+        if let Some(index) = ping {
+            let (_, sent) = self.heartbeat.pings.remove(index);
+            self.emit(Event::Rtt { rtt: now.saturating_duration_since(sent), kind: RttKind::Ping });
+            return true;
+        }
+        false
+    }
+
+    fn push_replied(&mut self, now: Instant, push: PushId, reply: Reply) {
+        let Some(record) = self.pushes.get_mut(push) else { return };
+        let (kind, channel) = (record.kind, record.channel);
+        let mut slot = record.timer.take();
+        self.disarm(&mut slot);
+        self.pushes.clear_ref(push);
+        match kind {
+            PushKind::Join => self.join_replied(now, channel, push, reply),
+            PushKind::Leave => {
+                let reason = self.leave_close_reason(channel);
+                self.resolve_reply(push, reply);
+                self.close_channel(channel, reason);
+            }
+            PushKind::Message => self.resolve_reply(push, reply),
+            PushKind::Discard => {
+                self.pushes.remove(push);
+            }
+        }
+    }
+}

@@ -1,0 +1,465 @@
+//! The session: one Phoenix socket (one WebSocket) and its channels, as a
+//! sans-IO state machine.
+//!
+//! A [`Session`] does no I/O, reads no clock and starts no thread. Every input
+//! takes `now`; every output is polled. A driver (rig's I/O thread, a test
+//! harness, a fuzzer) moves bytes and time in and out:
+//!
+//! ```text
+//!  inputs                                   outputs
+//!  connect / disconnect / channel /         poll_transmit() -> Frame   write to the WebSocket
+//!  join / leave / push / remove / ping ──▶  poll_event()    -> Event   state changes, messages,
+//!  handle_open / handle_close /             Session                    replies, CloseTransport
+//!  handle_error / handle_frame        ──▶   poll_timeout()  -> Instant call handle_timeout then
+//!  handle_timeout(now)                      wants_connect() -> URL     open a transport to it
+//! ```
+//!
+//! Behaviour follows phoenix.js 1.8 (`socket.js`, `channel.js`, `push.js`)
+//! except where real Phoenix, as recorded in the fixtures, says otherwise;
+//! the differences are listed at the end.
+//!
+//! # Socket states
+//!
+//! ```text
+//!                connect()                      handle_open()
+//!    ┌────────┐ ───────────▶ ┌────────────┐ ───────────────────▶ ┌──────┐
+//!    │ Closed │              │ Connecting │                      │ Open │
+//!    └────────┘ ◀─────────── └────────────┘ ◀──┐                 └──────┘
+//!      ▲    │   handle_close/handle_error       │ reconnect          │ │
+//!      │    │   (reconnect scheduled unless     │ timer              │ │ handle_close /
+//!      │    │   code 1000 or refused)           │                    │ │ handle_error
+//!      │    └───────────────────────────────────┘                    │ │ (reconnect unless
+//!      │                                                             │ │  code 1000)
+//!      │                   ┌─────────┐  disconnect() / heartbeat     │ │
+//!      └────────────────── │ Closing │ ◀──────── timeout ────────────┘ │
+//!        handle_close()    └─────────┘  (Event::CloseTransport)        │
+//!        (reconnect after a heartbeat timeout;          ▲              │
+//!         connect at once if connect() came meanwhile)  └──────────────┘ Closed ◀─
+//! ```
+//!
+//! While `Open`, a heartbeat (`[null,ref,"phoenix","heartbeat",{}]`) goes out
+//! one interval after the open or after the last heartbeat reply; if it is not
+//! answered within the heartbeat timeout, joined channels error with
+//! `heartbeat_timeout` and the transport is closed with 1000
+//! `"heartbeat timeout"`, then a reconnect is scheduled.
+//!
+//! # Channel states
+//!
+//! ```text
+//!              join()                      ok reply
+//!   ┌────────┐ ───────▶ ┌─────────┐ ─────────────────────▶ ┌────────┐
+//!   │ Closed │          │ Joining │                        │ Joined │
+//!   └────────┘          └─────────┘ ◀──┐                   └────────┘
+//!                         │    ▲       │ rejoin (timer, or      │
+//!   error reply, timeout, │    │       │ the socket opened)     │ phx_error,
+//!   phx_error, transport  ▼    │       │                        │ transport down
+//!                       ┌─────────┐ ───┘                        │
+//!                       │ Errored │ ◀───────────────────────────┘
+//!                       └─────────┘
+//!   leave(): Joining / Joined / Errored ──▶ Leaving ──(reply or timeout)──▶ Closed
+//!   phx_close: any state ──▶ Closed.   Closed channels leave the session.
+//! ```
+//!
+//! # Pushes
+//!
+//! Every [`PushId`] resolves exactly once: [`Event::Reply`],
+//! [`Event::PushTimeout`] or [`Event::PushAbandoned`] (its channel closed or
+//! was removed). A push made before the join completes is buffered with its
+//! timeout running and sent when the join succeeds; its timeout restarts
+//! when it is sent, as in phoenix.js. A join resolves with the outcome of its
+//! first attempt that has one; later automatic rejoins show up as
+//! [`Event::ChannelState`] and [`Event::ChannelError`].
+//!
+//! # Differences from phoenix.js
+//!
+//! - Replies are matched by ref and topic, whatever their join_ref: Phoenix
+//!   stamps replies with the channel's *current* join_ref, or null for an
+//!   unmatched topic (fixtures `join_variants`, `echo_reply_push`). Other
+//!   messages with a stale join_ref are dropped and counted, as `isMember` does.
+//! - Joining a topic another channel holds makes that channel `Leaving`
+//!   without sending `phx_leave`: Phoenix closes the old join itself and sends
+//!   `phx_close` for it (fixture `duplicate_join`), which closes it here.
+//! - A push gets its ref when its frame is sent, so buffered pushes do not
+//!   burn a ref first. Frames of a join attempt that failed before the
+//!   socket opened are dropped from the send buffer instead of being sent.
+//! - `leave()` while the socket is down closes the channel at once without
+//!   queueing a `phx_leave` for a later connection.
+//! - A second `connect()` during a teardown waits for
+//!   [`Session::handle_close`] and then connects; there is one transport at
+//!   a time.
+//! - Pushes of a channel that closes are abandoned at once instead of timing
+//!   out, and messages are not delivered to a channel that is leaving.
+
+mod commands;
+mod error;
+mod event;
+mod ids;
+mod inbound;
+mod ops;
+mod timers;
+mod transport;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use bytestring::ByteString;
+
+pub use error::{ConfigError, SessionError};
+pub use event::{
+    AbandonReason, CloseReason, ErrorCause, Event, RttKind, TransportError, TransportReason,
+};
+pub use ids::{ChannelId, PushId};
+
+use super::backoff::Retry;
+use super::channel::{Channel, ChannelInfo, ChannelState};
+use super::config::SessionConfig;
+use super::message::{Frame, Message};
+use super::push::Pushes;
+use super::socket::{AfterClose, ConnectRequest, Heartbeat, RefCounter, SocketState};
+use crate::time::Instant;
+use crate::timer::{TimerKey, TimerWheel};
+use timers::Timer;
+
+/// One Phoenix socket and its channels, without I/O.
+///
+/// # Examples
+///
+/// A whole life: connect, join, push, reply, all on a mock clock.
+///
+/// ```
+/// use rig::protocol::{ChannelState, Event, Frame, Payload, Session, SessionConfig};
+///
+/// let (clock, _mock) = rig::time::Clock::mock();
+/// let config = SessionConfig::builder("ws://127.0.0.1:4000/socket").params([("token", "secret")]).build()?;
+/// let mut session = Session::new(config, clock.now());
+///
+/// session.connect(clock.now());
+/// let url = session.wants_connect().expect("a transport is wanted").url().to_owned();
+/// assert_eq!(url, "ws://127.0.0.1:4000/socket/websocket?token=secret&vsn=2.0.0");
+/// session.handle_open(clock.now()); // the driver opened the WebSocket
+///
+/// let room = session.channel("room:lobby", Payload::json(r#"{"hello":"world"}"#));
+/// session.join(clock.now(), room, None)?;
+/// assert_eq!(session.poll_transmit(), Some(Frame::text(r#"["1","1","room:lobby","phx_join",{"hello":"world"}]"#)));
+///
+/// let reply = r#"["1","1","room:lobby","phx_reply",{"response":{},"status":"ok"}]"#;
+/// session.handle_frame(clock.now(), Frame::text(reply))?;
+/// assert_eq!(session.channel_info(room).map(|i| i.state()), Some(ChannelState::Joined));
+///
+/// let push = session.push(clock.now(), room, "shout", Payload::json(r#"{"a":1}"#), None)?;
+/// assert_eq!(session.poll_transmit(), Some(Frame::text(r#"["1","2","room:lobby","shout",{"a":1}]"#)));
+/// session.handle_frame(clock.now(), Frame::text(r#"["1","2","room:lobby","phx_reply",{"response":{},"status":"ok"}]"#))?;
+/// let replied = std::iter::from_fn(|| session.poll_event())
+///     .any(|e| matches!(e, Event::Reply { push: p, .. } if p == push));
+/// assert!(replied);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Session {
+    config: SessionConfig,
+    state: SocketState,
+    /// phoenix.js `closeWasClean`: set by `disconnect`, cleared by `connect`.
+    clean_close: bool,
+    after_close: AfterClose,
+    connect_request: Option<ConnectRequest>,
+    generation: u64,
+    established: u64,
+    refs: RefCounter,
+    reconnect: Retry,
+    reconnect_timer: Option<TimerKey>,
+    heartbeat: Heartbeat,
+    /// Messages made while the socket was not open (phoenix.js `sendBuffer`),
+    /// with the push they belong to.
+    send_buffer: VecDeque<(Message, Option<PushId>)>,
+    channels: BTreeMap<ChannelId, Channel>,
+    topics: HashMap<ByteString, Vec<ChannelId>>,
+    next_channel: u64,
+    pushes: Pushes,
+    timers: TimerWheel<Timer>,
+    transmits: VecDeque<Frame>,
+    events: VecDeque<Event>,
+    stats: SessionStats,
+}
+
+/// Counters of one session (monotonic).
+///
+/// # Examples
+///
+/// ```
+/// use rig::protocol::{Frame, Session, SessionConfig};
+/// let (clock, _m) = rig::time::Clock::mock();
+/// let mut s = Session::new(SessionConfig::builder("ws://h/socket").build()?, clock.now());
+/// assert!(s.handle_frame(clock.now(), Frame::text("not json")).is_err());
+/// assert_eq!(s.stats().decode_errors, 1);
+/// # Ok::<(), rig::protocol::ConfigError>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SessionStats {
+    /// Frames queued for the transport.
+    pub frames_sent: u64,
+    /// Frames handed to [`Session::handle_frame`].
+    pub frames_received: u64,
+    /// Frames that did not decode (dropped).
+    pub decode_errors: u64,
+    /// Messages dropped because their join_ref is not the channel's current one.
+    pub stale_dropped: u64,
+    /// Messages for a topic no channel has (dropped).
+    pub unroutable: u64,
+    /// Replies whose ref matches no waiting push (late, duplicate or foreign).
+    pub unmatched_replies: u64,
+    /// Transports that opened.
+    pub connections: u64,
+    /// Heartbeats that went unanswered.
+    pub heartbeat_timeouts: u64,
+}
+
+impl Session {
+    /// A closed session; nothing happens until [`connect`](Self::connect).
+    ///
+    /// `now` is the origin of the session's timer wheel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rig::protocol::{Session, SessionConfig, SocketState};
+    /// let (clock, _m) = rig::time::Clock::mock();
+    /// let s = Session::new(SessionConfig::builder("ws://h/socket").build()?, clock.now());
+    /// assert_eq!(s.state(), SocketState::Closed);
+    /// assert_eq!(s.poll_timeout(), None);
+    /// # Ok::<(), rig::protocol::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn new(config: SessionConfig, now: Instant) -> Self {
+        let reconnect = Retry::new(config.seed);
+        Self {
+            config,
+            state: SocketState::Closed,
+            clean_close: true,
+            after_close: AfterClose::Stay,
+            connect_request: None,
+            generation: 0,
+            established: 0,
+            refs: RefCounter::default(),
+            reconnect,
+            reconnect_timer: None,
+            heartbeat: Heartbeat::default(),
+            send_buffer: VecDeque::new(),
+            channels: BTreeMap::new(),
+            topics: HashMap::new(),
+            next_channel: 0,
+            pushes: Pushes::default(),
+            timers: TimerWheel::new(now),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: SessionStats::default(),
+        }
+    }
+
+    /// The next frame to write to the transport. Call after every input,
+    /// until `None`. Frames are only handed out while a transport exists
+    /// ([`SocketState::Open`] or [`SocketState::Closing`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rig::protocol::{Frame, Session, SessionConfig};
+    /// let (clock, _m) = rig::time::Clock::mock();
+    /// let mut s = Session::new(SessionConfig::builder("ws://h/socket").build()?, clock.now());
+    /// s.connect(clock.now());
+    /// s.handle_open(clock.now());
+    /// assert!(s.ping(clock.now()));
+    /// assert_eq!(s.poll_transmit(), Some(Frame::text(r#"[null,"1","phoenix","heartbeat",{}]"#)));
+    /// # Ok::<(), rig::protocol::ConfigError>(())
+    /// ```
+    pub fn poll_transmit(&mut self) -> Option<Frame> {
+        match self.state {
+            SocketState::Open | SocketState::Closing => self.transmits.pop_front(),
+            SocketState::Closed | SocketState::Connecting => None,
+        }
+    }
+
+    /// The next event. Call after every input, until `None`.
+    ///
+    /// # Examples
+    ///
+    /// See [`Event`].
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) must be called next, if
+    /// any timer is armed. Ask again after every input.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rig::protocol::{Session, SessionConfig};
+    /// let (clock, _m) = rig::time::Clock::mock();
+    /// let mut s = Session::new(SessionConfig::builder("ws://h/socket").build()?, clock.now());
+    /// s.connect(clock.now());
+    /// s.handle_open(clock.now());
+    /// assert_eq!(s.poll_timeout(), Some(clock.now() + Duration::from_secs(30)));
+    /// # Ok::<(), rig::protocol::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next_deadline()
+    }
+
+    /// The transport the driver must open, while the session is
+    /// [`Connecting`](SocketState::Connecting) and the driver has not yet
+    /// reported the outcome with [`handle_open`](Self::handle_open),
+    /// [`handle_close`](Self::handle_close) or [`handle_error`](Self::handle_error).
+    ///
+    /// # Examples
+    ///
+    /// See [`ConnectRequest`].
+    #[must_use]
+    pub fn wants_connect(&self) -> Option<&ConnectRequest> {
+        self.connect_request.as_ref()
+    }
+
+    /// The socket state.
+    ///
+    /// # Examples
+    ///
+    /// See [`Session::new`].
+    #[must_use]
+    pub fn state(&self) -> SocketState {
+        self.state
+    }
+
+    /// Whether the transport is open (phoenix.js `isConnected()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rig::protocol::{Session, SessionConfig};
+    /// let (clock, _m) = rig::time::Clock::mock();
+    /// let s = Session::new(SessionConfig::builder("ws://h/socket").build()?, clock.now());
+    /// assert!(!s.is_connected());
+    /// # Ok::<(), rig::protocol::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn is_connected(&self) -> bool {
+        self.state.is_connected()
+    }
+
+    /// A snapshot of a channel, or `None` if it closed or was removed.
+    ///
+    /// # Examples
+    ///
+    /// See [`ChannelInfo`].
+    #[must_use]
+    pub fn channel_info(&self, channel: ChannelId) -> Option<ChannelInfo> {
+        self.channels.get(&channel).map(Channel::info)
+    }
+
+    /// The channels of the session, oldest first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rig::protocol::{Payload, Session, SessionConfig};
+    /// let (clock, _m) = rig::time::Clock::mock();
+    /// let mut s = Session::new(SessionConfig::builder("ws://h/socket").build()?, clock.now());
+    /// let a = s.channel("a", Payload::empty());
+    /// assert_eq!(s.channels().collect::<Vec<_>>(), [a]);
+    /// # Ok::<(), rig::protocol::ConfigError>(())
+    /// ```
+    pub fn channels(&self) -> impl Iterator<Item = ChannelId> + '_ {
+        self.channels.keys().copied()
+    }
+
+    /// Whether a push on `channel` would be sent at once: the socket is open
+    /// and the channel joined (phoenix.js `canPush()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rig::protocol::{Payload, Session, SessionConfig};
+    /// let (clock, _m) = rig::time::Clock::mock();
+    /// let mut s = Session::new(SessionConfig::builder("ws://h/socket").build()?, clock.now());
+    /// let ch = s.channel("a", Payload::empty());
+    /// assert!(!s.can_push(ch));
+    /// # Ok::<(), rig::protocol::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn can_push(&self, channel: ChannelId) -> bool {
+        self.is_connected()
+            && self.channels.get(&channel).is_some_and(|c| c.state == ChannelState::Joined)
+    }
+
+    /// Whether `push` is still waiting for its outcome.
+    ///
+    /// # Examples
+    ///
+    /// See [`PushId`].
+    #[must_use]
+    pub fn is_push_pending(&self, push: PushId) -> bool {
+        self.pushes.get(push).is_some_and(|r| r.notify)
+    }
+
+    /// The session's counters.
+    ///
+    /// # Examples
+    ///
+    /// See [`SessionStats`].
+    #[must_use]
+    pub fn stats(&self) -> SessionStats {
+        self.stats
+    }
+
+    /// The configuration.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rig::protocol::{Session, SessionConfig};
+    /// let (clock, _m) = rig::time::Clock::mock();
+    /// let s = Session::new(SessionConfig::builder("ws://h/socket").build()?, clock.now());
+    /// assert_eq!(s.config().endpoint(), "ws://h/socket");
+    /// # Ok::<(), rig::protocol::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("endpoint", &self.config.endpoint)
+            .field("state", &self.state)
+            .field("channels", &self.channels.len())
+            .field("pushes", &self.pushes.len())
+            .field("timers", &self.timers.len())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Test access to internals the public API does not show.
+#[cfg(test)]
+impl Session {
+    /// Refs waiting for a reply (phoenix.js `chan_reply_*` bindings).
+    pub(crate) fn refs_waiting(&self) -> usize {
+        self.pushes.refs_waiting()
+    }
+
+    /// Messages in the socket send buffer.
+    pub(crate) fn send_buffer_len(&self) -> usize {
+        self.send_buffer.len()
+    }
+
+    /// Sets the last ref made, e.g. to reach the wrap-around.
+    pub(crate) fn set_last_ref(&mut self, last: u64) {
+        self.refs.set(last);
+    }
+
+    /// Armed timers.
+    pub(crate) fn timer_count(&self) -> usize {
+        self.timers.len()
+    }
+}
