@@ -1,10 +1,54 @@
-//! The embedded Phoenix-compatible server.
+//! The embedded Phoenix-compatible server: `rig serve`, the tests, the demo
+//! and the stress harness all run it.
+//!
+//! It reproduces what a real Phoenix 1.7 server (Bandit) sends for the
+//! channels of the fixture application (see `../shared/fixtures/phoenix-1.7`):
+//! `room:*` (echo, errors, pushes, broadcasts, crashes, stops, a slow handler,
+//! binary frames), `stream:*` (paced or burst server pushes) and `presence:*`.
+//!
+//! ```text
+//!   Server::start(config) --> thread "rig-server" (one mio loop)
+//!        listener ─ accept ─► conn: HTTP upgrade ─► WebSocket ─► Session (per client)
+//!                                                        │ effects
+//!                          pubsub / presence tracker ◄───┘──► outgoing queues ─► sockets
+//! ```
+//!
+//! In scope: `GET /socket/websocket?vsn=..` upgrades (token by query or
+//! bearer subprotocol), optional TLS (rustls), heartbeats, joins, leaves,
+//! duplicate joins, replies, pushes, broadcasts, presence, idle timeout,
+//! bounded per-client queues. Out of scope: long polling, clustering.
+//!
+//! # Examples
+//!
+//! ```
+//! use rig::server::{Server, ServerConfig};
+//!
+//! let server = Server::start(ServerConfig::builder().token("secret").build())?;
+//! println!("connect to {}/websocket?vsn=2.0.0&token=secret", server.url());
+//! server.shutdown();
+//! # Ok::<(), rig::server::Error>(())
+//! ```
 
-/// Errors of the embedded server.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// An I/O error while binding or serving.
-    #[error("io: {0}")]
-    Io(#[from] std::io::Error),
-}
+mod channels;
+mod config;
+mod conn;
+mod effects;
+mod error;
+mod event_loop;
+mod fanout;
+mod handle;
+mod http;
+mod json;
+mod listener;
+mod session;
+mod tls;
+mod transport;
+mod wall_clock;
+
+#[cfg(test)]
+mod test;
+
+pub use config::{ServerConfig, ServerConfigBuilder};
+pub use error::Error;
+pub use handle::{Server, ServerHandle};
+pub use tls::TlsConfig;

@@ -1,0 +1,9 @@
+//! Server tests: real sockets on 127.0.0.1:0, raw tungstenite clients.
+
+mod fixtures;
+mod room;
+mod scale;
+mod session;
+mod socket;
+mod tls;
+mod util;
