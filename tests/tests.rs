@@ -1,1 +1,6 @@
 //! rig's integration tests: one binary, real sockets on 127.0.0.1.
+
+#[cfg(feature = "server")]
+mod engine_basic;
+#[cfg(feature = "server")]
+mod engine_util;
