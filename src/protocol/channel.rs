@@ -232,8 +232,6 @@ pub(crate) struct Channel {
     pub(crate) rejoin_timer: Option<TimerKey>,
     /// Pushes made before the join completed, in order.
     pub(crate) buffer: VecDeque<PushId>,
-    /// The leave in progress, if any.
-    pub(crate) leave_push: Option<PushId>,
     /// Left because another channel joined the same topic (C08).
     pub(crate) superseded: bool,
 }
@@ -256,7 +254,6 @@ impl Channel {
             rejoin,
             rejoin_timer: None,
             buffer: VecDeque::new(),
-            leave_push: None,
             superseded: false,
         }
     }

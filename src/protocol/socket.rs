@@ -4,6 +4,7 @@
 //! diagram); this module holds the state they act on, mirroring phoenix.js
 //! `socket.js`.
 
+use std::collections::VecDeque;
 use std::fmt;
 
 use bytestring::ByteString;
@@ -197,13 +198,26 @@ pub(crate) struct Heartbeat {
     /// The deadline of the pending heartbeat.
     pub(crate) deadline: Option<TimerKey>,
     /// Unanswered [`Session::ping`](super::Session::ping)s, oldest first.
-    pub(crate) pings: Vec<(Ref, Instant)>,
+    pub(crate) pings: VecDeque<(Ref, Instant)>,
 }
 
 /// Pings kept waiting for a reply; older ones are forgotten.
 pub(crate) const MAX_PINGS: usize = 32;
 
-/// The close code for a normal closure.
+/// The close code for a normal closure (no reconnect follows it).
+///
+/// # Examples
+///
+/// ```
+/// use rig::protocol::{CLOSE_NORMAL, Session, SessionConfig};
+/// let (clock, _m) = rig::time::Clock::mock();
+/// let mut s = Session::new(SessionConfig::builder("ws://h/socket").build()?, clock.now());
+/// s.connect(clock.now());
+/// s.handle_open(clock.now());
+/// s.handle_close(clock.now(), Some(CLOSE_NORMAL), "");
+/// assert_eq!(s.poll_timeout(), None);
+/// # Ok::<(), rig::protocol::ConfigError>(())
+/// ```
 pub const CLOSE_NORMAL: u16 = 1000;
 
 /// The reason sent with the close after a missed heartbeat.

@@ -68,17 +68,21 @@ pub(crate) fn protocols(token: Option<&str>) -> Vec<String> {
 /// Percent-encodes like `encodeURIComponent`: everything but
 /// `A-Z a-z 0-9 - _ . ! ~ * ' ( )` becomes `%XX` of its UTF-8 bytes.
 fn encode_component(out: &mut String, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in s.bytes() {
         let keep = b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b);
         if keep {
             out.push(char::from(b));
         } else {
             out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+            out.push(hex_digit(b >> 4));
+            out.push(hex_digit(b & 0x0f));
         }
     }
+}
+
+/// The uppercase hex digit of a nibble (`n < 16`).
+fn hex_digit(n: u8) -> char {
+    char::from_digit(u32::from(n), 16).map_or('0', |c| c.to_ascii_uppercase())
 }
 
 #[cfg(test)]

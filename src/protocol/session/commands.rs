@@ -216,9 +216,6 @@ impl Session {
         let push = self.pushes.insert(record);
         self.set_channel_state(channel, ChannelState::Leaving);
         if can_push {
-            if let Some(ch) = self.channels.get_mut(&channel) {
-                ch.leave_push = Some(push);
-            }
             if let Err(err) = self.send_push(now, push) {
                 self.pushes.remove(push);
                 self.close_channel(channel, CloseReason::Left);
@@ -358,9 +355,9 @@ impl Session {
         }
         let r = self.refs.next();
         if self.heartbeat.pings.len() >= MAX_PINGS {
-            self.heartbeat.pings.remove(0);
+            self.heartbeat.pings.pop_front();
         }
-        self.heartbeat.pings.push((r.clone(), now));
+        self.heartbeat.pings.push_back((r.clone(), now));
         let hb = Message::new(None, Some(r), PHOENIX_TOPIC, events::HEARTBEAT, Payload::empty());
         // The heartbeat is plain JSON; no serializer rejects it.
         let _ = self.transmit(hb, None);

@@ -64,46 +64,49 @@ impl Session {
             self.stats.unroutable = self.stats.unroutable.saturating_add(1);
             return Ok(());
         };
-        let members: Vec<ChannelId> = ids
-            .iter()
-            .copied()
-            .filter(|id| {
-                self.channels
-                    .get(id)
-                    .is_some_and(|c| c.is_member(&msg.topic, msg.join_ref.as_ref()))
-            })
-            .collect();
-        if members.is_empty() {
-            log::debug!(
-                "dropping {} {} with stale join_ref {:?}",
-                msg.topic,
-                msg.event,
-                msg.join_ref
-            );
-            self.stats.stale_dropped = self.stats.stale_dropped.saturating_add(1);
+        let is_member = |id: &ChannelId| {
+            self.channels.get(id).is_some_and(|c| c.is_member(&msg.topic, msg.join_ref.as_ref()))
+        };
+        // The hot path: one channel per topic, the message moves into the event.
+        if let [only] = ids[..] {
+            if is_member(&only) {
+                self.deliver(now, only, msg);
+            } else {
+                self.stale(&msg);
+            }
             return Ok(());
         }
+        let members: Vec<ChannelId> = ids.iter().copied().filter(is_member).collect();
+        if members.is_empty() {
+            self.stale(&msg);
+        }
         for channel in members {
-            if msg.is_event(events::ERROR) {
-                let cause = ErrorCause::Server { payload: msg.payload.clone() };
-                self.error_channel(now, channel, cause);
-            } else if msg.is_event(events::CLOSE) {
-                let reason = match self.channels.get(&channel) {
-                    Some(c) if c.superseded => CloseReason::Superseded,
-                    Some(c) if c.state == ChannelState::Leaving => CloseReason::Left,
-                    _ => CloseReason::Closed,
-                };
-                self.close_channel(channel, reason);
-            } else if self.channels.get(&channel).is_some_and(|c| {
-                matches!(
-                    c.state,
-                    ChannelState::Joining | ChannelState::Joined | ChannelState::Errored
-                )
-            }) {
-                self.emit(Event::Message { channel, message: msg.clone() });
-            }
+            self.deliver(now, channel, msg.clone());
         }
         Ok(())
+    }
+
+    fn stale(&mut self, msg: &Message) {
+        log::debug!("dropping {} {} with stale join_ref {:?}", msg.topic, msg.event, msg.join_ref);
+        self.stats.stale_dropped = self.stats.stale_dropped.saturating_add(1);
+    }
+
+    /// A message that belongs to `channel` (phoenix.js `channel.trigger`).
+    fn deliver(&mut self, now: Instant, channel: ChannelId, msg: Message) {
+        if msg.is_event(events::ERROR) {
+            self.error_channel(now, channel, ErrorCause::Server { payload: msg.payload });
+        } else if msg.is_event(events::CLOSE) {
+            let reason = match self.channels.get(&channel) {
+                Some(c) if c.superseded => CloseReason::Superseded,
+                Some(c) if c.state == ChannelState::Leaving => CloseReason::Left,
+                _ => CloseReason::Closed,
+            };
+            self.close_channel(channel, reason);
+        } else if self.channels.get(&channel).is_some_and(|c| {
+            matches!(c.state, ChannelState::Joining | ChannelState::Joined | ChannelState::Errored)
+        }) {
+            self.emit(Event::Message { channel, message: msg });
+        }
     }
 
     /// Replies go to the push that sent their ref, whatever their join_ref
@@ -143,8 +146,7 @@ impl Session {
             return true;
         }
         let ping = self.heartbeat.pings.iter().position(|(p, _)| p.as_str() == r.as_str());
-        if let Some(index) = ping {
-            let (_, sent) = self.heartbeat.pings.remove(index);
+        if let Some((_, sent)) = ping.and_then(|index| self.heartbeat.pings.remove(index)) {
             self.emit(Event::Rtt { rtt: now.saturating_duration_since(sent), kind: RttKind::Ping });
             return true;
         }

@@ -18,24 +18,44 @@
 //! except where real Phoenix, as recorded in the fixtures, says otherwise;
 //! the differences are listed at the end.
 //!
+//! # Driving a session
+//!
+//! After every input, a driver:
+//! 1. writes out every [`Session::poll_transmit`] frame (in order);
+//! 2. handles every [`Session::poll_event`]: on [`Event::CloseTransport`] it
+//!    closes the transport (after the frames of step 1) and later reports
+//!    [`Session::handle_close`];
+//! 3. opens a transport when [`Session::wants_connect`] asks for one it is
+//!    not already opening ([`ConnectRequest::generation`] tells requests
+//!    apart), then reports [`Session::handle_open`], or
+//!    [`Session::handle_error`] if it fails;
+//! 4. sleeps until [`Session::poll_timeout`] or the next I/O, and calls
+//!    [`Session::handle_timeout`] when the deadline has passed.
+//!
+//! There is one transport at a time: between `CloseTransport` and
+//! `handle_close` no new connect is asked for.
+//!
 //! # Socket states
 //!
 //! ```text
-//!                connect()                      handle_open()
-//!    ┌────────┐ ───────────▶ ┌────────────┐ ───────────────────▶ ┌──────┐
-//!    │ Closed │              │ Connecting │                      │ Open │
-//!    └────────┘ ◀─────────── └────────────┘ ◀──┐                 └──────┘
-//!      ▲    │   handle_close/handle_error       │ reconnect          │ │
-//!      │    │   (reconnect scheduled unless     │ timer              │ │ handle_close /
-//!      │    │   code 1000 or refused)           │                    │ │ handle_error
-//!      │    └───────────────────────────────────┘                    │ │ (reconnect unless
-//!      │                                                             │ │  code 1000)
-//!      │                   ┌─────────┐  disconnect() / heartbeat     │ │
-//!      └────────────────── │ Closing │ ◀──────── timeout ────────────┘ │
-//!        handle_close()    └─────────┘  (Event::CloseTransport)        │
-//!        (reconnect after a heartbeat timeout;          ▲              │
-//!         connect at once if connect() came meanwhile)  └──────────────┘ Closed ◀─
+//!               connect()                       handle_open()
+//!   ┌────────┐ ──────────▶ ┌────────────┐ ──────────────────────▶ ┌──────┐
+//!   │ Closed │             │ Connecting │                         │ Open │
+//!   └────────┘ ◀────────── └────────────┘ ◀─── reconnect timer    └──────┘
+//!    ▲     ▲   handle_close / handle_error     (from Closed)          │  │
+//!    │     │                                                          │  │
+//!    │     └──────────── handle_close / handle_error ─────────────────┘  │
+//!    │                                                                   │
+//!    │  handle_close()   ┌─────────┐   disconnect() / heartbeat timeout  │
+//!    └────────────────── │ Closing │ ◀───────────────────────────────────┘
+//!                        └─────────┘   (Event::CloseTransport; disconnect()
+//!                                       from Connecting too)
 //! ```
+//!
+//! On entering `Closed` a reconnect is scheduled with backoff unless the
+//! close was asked for (`disconnect`), had code 1000, or was a refused
+//! upgrade; after a heartbeat timeout it always is. A `connect()` during
+//! `Closing` connects as soon as the close completes.
 //!
 //! While `Open`, a heartbeat (`[null,ref,"phoenix","heartbeat",{}]`) goes out
 //! one interval after the open or after the last heartbeat reply; if it is not
@@ -96,6 +116,7 @@ mod event;
 mod ids;
 mod inbound;
 mod ops;
+mod queries;
 mod timers;
 mod transport;
 
@@ -110,7 +131,7 @@ pub use event::{
 pub use ids::{ChannelId, PushId};
 
 use super::backoff::Retry;
-use super::channel::{Channel, ChannelInfo, ChannelState};
+use super::channel::Channel;
 use super::config::SessionConfig;
 use super::message::{Frame, Message};
 use super::push::Pushes;
@@ -318,113 +339,6 @@ impl Session {
     pub fn wants_connect(&self) -> Option<&ConnectRequest> {
         self.connect_request.as_ref()
     }
-
-    /// The socket state.
-    ///
-    /// # Examples
-    ///
-    /// See [`Session::new`].
-    #[must_use]
-    pub fn state(&self) -> SocketState {
-        self.state
-    }
-
-    /// Whether the transport is open (phoenix.js `isConnected()`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use rig::protocol::{Session, SessionConfig};
-    /// let (clock, _m) = rig::time::Clock::mock();
-    /// let s = Session::new(SessionConfig::builder("ws://h/socket").build()?, clock.now());
-    /// assert!(!s.is_connected());
-    /// # Ok::<(), rig::protocol::ConfigError>(())
-    /// ```
-    #[must_use]
-    pub fn is_connected(&self) -> bool {
-        self.state.is_connected()
-    }
-
-    /// A snapshot of a channel, or `None` if it closed or was removed.
-    ///
-    /// # Examples
-    ///
-    /// See [`ChannelInfo`].
-    #[must_use]
-    pub fn channel_info(&self, channel: ChannelId) -> Option<ChannelInfo> {
-        self.channels.get(&channel).map(Channel::info)
-    }
-
-    /// The channels of the session, oldest first.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use rig::protocol::{Payload, Session, SessionConfig};
-    /// let (clock, _m) = rig::time::Clock::mock();
-    /// let mut s = Session::new(SessionConfig::builder("ws://h/socket").build()?, clock.now());
-    /// let a = s.channel("a", Payload::empty());
-    /// assert_eq!(s.channels().collect::<Vec<_>>(), [a]);
-    /// # Ok::<(), rig::protocol::ConfigError>(())
-    /// ```
-    pub fn channels(&self) -> impl Iterator<Item = ChannelId> + '_ {
-        self.channels.keys().copied()
-    }
-
-    /// Whether a push on `channel` would be sent at once: the socket is open
-    /// and the channel joined (phoenix.js `canPush()`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use rig::protocol::{Payload, Session, SessionConfig};
-    /// let (clock, _m) = rig::time::Clock::mock();
-    /// let mut s = Session::new(SessionConfig::builder("ws://h/socket").build()?, clock.now());
-    /// let ch = s.channel("a", Payload::empty());
-    /// assert!(!s.can_push(ch));
-    /// # Ok::<(), rig::protocol::ConfigError>(())
-    /// ```
-    #[must_use]
-    pub fn can_push(&self, channel: ChannelId) -> bool {
-        self.is_connected()
-            && self.channels.get(&channel).is_some_and(|c| c.state == ChannelState::Joined)
-    }
-
-    /// Whether `push` is still waiting for its outcome.
-    ///
-    /// # Examples
-    ///
-    /// See [`PushId`].
-    #[must_use]
-    pub fn is_push_pending(&self, push: PushId) -> bool {
-        self.pushes.get(push).is_some_and(|r| r.notify)
-    }
-
-    /// The session's counters.
-    ///
-    /// # Examples
-    ///
-    /// See [`SessionStats`].
-    #[must_use]
-    pub fn stats(&self) -> SessionStats {
-        self.stats
-    }
-
-    /// The configuration.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use rig::protocol::{Session, SessionConfig};
-    /// let (clock, _m) = rig::time::Clock::mock();
-    /// let s = Session::new(SessionConfig::builder("ws://h/socket").build()?, clock.now());
-    /// assert_eq!(s.config().endpoint(), "ws://h/socket");
-    /// # Ok::<(), rig::protocol::ConfigError>(())
-    /// ```
-    #[must_use]
-    pub fn config(&self) -> &SessionConfig {
-        &self.config
-    }
 }
 
 impl std::fmt::Debug for Session {
@@ -456,6 +370,12 @@ impl Session {
     /// Sets the last ref made, e.g. to reach the wrap-around.
     pub(crate) fn set_last_ref(&mut self, last: u64) {
         self.refs.set(last);
+    }
+
+    /// Makes a ref as if a frame had been sent, for transcript rows a
+    /// well-behaved client never sends.
+    pub(crate) fn burn_ref(&mut self) -> super::message::Ref {
+        self.refs.next()
     }
 
     /// Armed timers.

@@ -108,9 +108,6 @@ impl Session {
             if let Some(record) = self.pushes.get_mut(leave) {
                 record.timer = Some(key);
             }
-            if let Some(ch) = self.channels.get_mut(&other) {
-                ch.leave_push = Some(leave);
-            }
             self.set_channel_state(other, ChannelState::Leaving);
         }
     }

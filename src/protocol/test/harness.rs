@@ -26,8 +26,8 @@ pub(crate) struct Harness {
     pub(crate) clock: Clock,
     pub(crate) mock: Arc<quanta::Mock>,
     pub(crate) start: Instant,
-    /// Frames sent since the last `take_sent`, as text (binary as `<hex>`).
-    sent: Vec<String>,
+    /// Frames sent since the last `take_sent`/`take_frames`.
+    sent: Vec<Frame>,
     /// Every frame ever sent, decoded (for replying to it).
     pub(crate) history: Vec<Message>,
     /// Events since the last `take_events`.
@@ -81,7 +81,7 @@ impl Harness {
             if let Ok(msg) = V2Serializer::default().decode_client(frame.clone()) {
                 self.history.push(msg);
             }
-            self.sent.push(frame_text(&frame));
+            self.sent.push(frame);
         }
         while let Some(event) = self.session.poll_event() {
             self.events.push(event.clone());
@@ -89,7 +89,13 @@ impl Harness {
         }
     }
 
+    /// Frames sent since the last call, as text (binary as `<hex>`).
     pub(crate) fn take_sent(&mut self) -> Vec<String> {
+        self.take_frames().iter().map(frame_text).collect()
+    }
+
+    /// Frames sent since the last call.
+    pub(crate) fn take_frames(&mut self) -> Vec<Frame> {
         self.collect();
         std::mem::take(&mut self.sent)
     }
@@ -221,6 +227,13 @@ impl Harness {
 
     pub(crate) fn advance_ms(&mut self, ms: u64) {
         self.advance(Duration::from_millis(ms));
+    }
+
+    /// Advances to `since_start` after the harness started.
+    pub(crate) fn advance_to(&mut self, since_start: Duration) {
+        let target = self.start + since_start;
+        let span = target.saturating_duration_since(self.now());
+        self.advance(span);
     }
 
     /// Handles everything due now, without moving time; fails if the

@@ -7,7 +7,15 @@ mod conformance_channel;
 mod conformance_channel_events;
 mod conformance_push;
 mod conformance_socket;
+mod conformance_socket_heartbeat;
 mod conformance_socket_transport;
 #[allow(dead_code, reason = "fields and helpers are used by the fixture tests as they land")]
 pub(crate) mod fixtures;
 pub(crate) mod harness;
+mod replay;
+mod session_behaviour;
+mod session_fixtures;
+mod session_fixtures_codecs;
+mod session_fixtures_more;
+mod session_props;
+mod standin_codecs;
