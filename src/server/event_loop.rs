@@ -154,11 +154,11 @@ impl Hub {
                     conn.last_recv = now;
                     conn.phase_deadline = None;
                 }
-                _ => return self.rearm(slot, now),
+                _ => return self.rearm(slot),
             }
         }
         if matches!(conn.phase, Phase::Closing(_)) {
-            return self.service_closing(slot, now);
+            return self.service_closing(slot);
         }
         let Phase::Open(ws) = &mut conn.phase else { return };
         let mut inbound = Vec::new();
@@ -204,7 +204,7 @@ impl Hub {
                 };
                 conn.phase_deadline = now.checked_add(CLOSE_WAIT);
             }
-            return self.service_closing(slot, now);
+            return self.service_closing(slot);
         }
         self.service(slot);
     }
@@ -219,7 +219,7 @@ impl Hub {
         if conn.phase_deadline.is_some_and(|d| d <= now) {
             return self.drop_conn(slot);
         }
-        let Phase::Open(ws) = &mut conn.phase else { return self.rearm(slot, now) };
+        let Phase::Open(ws) = &mut conn.phase else { return self.rearm(slot) };
         if now.saturating_duration_since(conn.last_recv) >= idle {
             log::debug!("connection {} idle for {idle:?}: closing", conn.id);
             return self.begin_close(slot, CLOSE_IDLE, now);
@@ -252,16 +252,16 @@ impl Hub {
             let effects = ws.session.take_effects();
             self.apply(slot, effects, now);
         }
-        self.rearm(slot, now);
+        self.rearm(slot);
     }
 
-    fn service_closing(&mut self, slot: usize, now: Instant) {
+    fn service_closing(&mut self, slot: usize) {
         let Some(conn) = self.conn_mut(slot) else { return };
         let Phase::Closing(ws) = &mut conn.phase else { return };
         if ws.finish_close() == Health::Dead {
             return self.drop_conn(slot);
         }
-        self.rearm(slot, now);
+        self.rearm(slot);
     }
 
     /// Sends a close frame with `code`; the connection goes once the peer answers.
@@ -280,11 +280,11 @@ impl Hub {
         }
         // The channels end with the socket, as when Phoenix's socket process exits.
         self.end_session(slot, now);
-        self.rearm(slot, now);
+        self.rearm(slot);
     }
 
     /// Re-arms the connection's single timer at its earliest deadline.
-    pub(crate) fn rearm(&mut self, slot: usize, _now: Instant) {
+    pub(crate) fn rearm(&mut self, slot: usize) {
         let idle = self.config.idle_timeout();
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else { return };
         let mut wanted = conn.phase_deadline;

@@ -67,7 +67,7 @@ impl Hub {
                 Some(entry) => *entry = Some(conn),
                 None => self.conns.push(Some(conn)),
             }
-            self.rearm(slot, now);
+            self.rearm(slot);
         }
     }
 }

@@ -18,6 +18,15 @@
 //! duplicate joins, replies, pushes, broadcasts, presence, idle timeout,
 //! bounded per-client queues. Out of scope: long polling, clustering.
 //!
+//! Wire formats come from the protocol's [`ServerSerializer`]s, chosen by the
+//! `vsn` query parameter as Phoenix does (`~> 2.0.0`; no `vsn` means `1.0.0`).
+//! The default list holds [`V2Serializer`] (text, and binary frames as far as
+//! it supports them); more are added with [`ServerConfigBuilder::serializer`].
+//! A `vsn` that no serializer answers to is refused with 403.
+//!
+//! [`ServerSerializer`]: crate::protocol::ServerSerializer
+//! [`V2Serializer`]: crate::protocol::V2Serializer
+//!
 //! # Examples
 //!
 //! ```

@@ -11,7 +11,7 @@ use base64::Engine as _;
 use serde_json::Value;
 use tungstenite::Message;
 
-use super::util::{Client, WAIT, server_with, try_connect};
+use super::util::{Client, server_with, try_connect};
 use crate::server::{ServerConfig, ServerConfigBuilder, ServerHandle};
 
 fn dir() -> PathBuf {
@@ -115,7 +115,6 @@ fn replay(name: &str, config: ServerConfigBuilder) {
             );
         }
     }
-    let _ = WAIT;
 }
 
 fn default() -> ServerConfigBuilder {
