@@ -3,4 +3,6 @@
 #[cfg(feature = "server")]
 mod engine_basic;
 #[cfg(feature = "server")]
+mod engine_reconnect;
+#[cfg(feature = "server")]
 mod engine_util;
