@@ -3,6 +3,10 @@
 #[cfg(feature = "server")]
 mod engine_basic;
 #[cfg(feature = "server")]
+mod engine_fake;
+#[cfg(feature = "server")]
+mod engine_faults;
+#[cfg(feature = "server")]
 mod engine_reconnect;
 #[cfg(feature = "server")]
 mod engine_util;

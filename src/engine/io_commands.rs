@@ -16,7 +16,15 @@ impl SocketSlot {
                 self.sticky = None;
                 self.session.connect(now);
             }
-            Command::Disconnect { code, reason, .. } => self.session.disconnect(now, code, reason),
+            Command::Disconnect { code, reason, .. } => {
+                self.session.disconnect(now, code, reason);
+                if self.session.state() == SocketState::Closed {
+                    // A waiting reconnect was cancelled: nothing else will
+                    // say so.
+                    self.sticky = None;
+                    self.set_state(super::status::ConnectionState::Idle);
+                }
+            }
             Command::ReconnectNow(_) => self.reconnect_now(ctx),
             Command::RemoveSocket(_) => {
                 self.removing = true;
@@ -130,6 +138,7 @@ impl SocketSlot {
     fn reconnect_now(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now;
         self.not_before = None;
+        self.deferred_attempt = None;
         self.sticky = None;
         match self.session.state() {
             SocketState::Open => {}

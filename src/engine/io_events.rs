@@ -17,6 +17,12 @@ impl SocketSlot {
         match event {
             Event::Connecting { attempt } => {
                 self.sticky = None;
+                if self.not_before.is_some_and(|at| at > ctx.now) {
+                    // Held by the server's Retry-After: the attempt is
+                    // reported when it really starts.
+                    self.deferred_attempt = Some(attempt);
+                    return;
+                }
                 self.set_state(ConnectionState::Connecting);
                 self.status(Status::Connecting { attempt });
             }

@@ -450,6 +450,10 @@ impl SocketSlot {
                 if matches!(self.link, Link::Waiting { .. }) {
                     self.not_before = None;
                     self.replace_link(ctx, Link::Idle);
+                    if let Some(attempt) = self.deferred_attempt.take() {
+                        self.set_state(ConnectionState::Connecting);
+                        self.status(Status::Connecting { attempt });
+                    }
                     // finish_turn's maybe_connect starts the attempt.
                 }
             }

@@ -70,6 +70,8 @@ pub(crate) struct SocketSlot {
     session_timer: Option<(Instant, TimerKey)>,
     /// Not before this instant may the next connect start (Retry-After).
     pub(crate) not_before: Option<Instant>,
+    /// A connect attempt the session started while Retry-After held it.
+    pub(crate) deferred_attempt: Option<u32>,
     /// The typed error behind the next `Event::TransportError`.
     pub(crate) pending_error: Option<super::failure::ConnectionError>,
     /// A state that outlives the `Closed` that follows it (auth failed,
@@ -101,6 +103,7 @@ impl SocketSlot {
             link_timer: None,
             session_timer: None,
             not_before: None,
+            deferred_attempt: None,
             pending_error: None,
             sticky: None,
             heartbeat_timeouts_seen: 0,
