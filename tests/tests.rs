@@ -9,4 +9,6 @@ mod engine_faults;
 #[cfg(feature = "server")]
 mod engine_reconnect;
 #[cfg(feature = "server")]
+mod engine_scale;
+#[cfg(feature = "server")]
 mod engine_util;

@@ -49,7 +49,8 @@ pub struct EngineConfig {
 
 impl EngineConfig {
     /// A builder with the defaults: thread `rig-io`, command queue 65 536,
-    /// callback queue 65 536, subscriptions 8 192 messages each, status
+    /// callback queue 65 536, subscriptions 1 024 messages each (slots are
+    /// allocated up front), status
     /// streams 1 024 entries each, [`Overflow::DropNewest`], shutdown
     /// within 2 s, bundled Mozilla roots for `wss://`.
     ///
@@ -65,7 +66,7 @@ impl EngineConfig {
                 thread_name: "rig-io".to_owned(),
                 command_capacity: 1 << 16,
                 dispatch_capacity: 1 << 16,
-                subscription_capacity: 8192,
+                subscription_capacity: 1024,
                 status_capacity: 1024,
                 overflow: Overflow::DropNewest,
                 shutdown_timeout: Duration::from_secs(2),
@@ -156,7 +157,8 @@ impl EngineConfigBuilder {
         self
     }
 
-    /// Capacity of each [`Subscription`](super::Subscription) queue.
+    /// Capacity of each [`Subscription`](super::Subscription) queue (its
+    /// slots are allocated when it is created).
     ///
     /// # Examples
     ///
