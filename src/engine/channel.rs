@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use bytestring::ByteString;
 
-use super::client::Socket;
 use super::command::{Command, EventFilter, NewPush, Sink};
 use super::config::Overflow;
 use super::error::EngineError;
 use super::ids::{ChannelKey, SubKey};
 use super::push::{Push, PushError};
+use super::socket::Socket;
 use super::status::ChannelRef;
 use super::subscription::{Binding, ChannelShared, Subscription};
 use crate::protocol::{ChannelState, Message, Payload};

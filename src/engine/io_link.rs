@@ -23,7 +23,7 @@ use super::io_thread::{Ctx, EngineTimer, LinkTimer};
 use super::options::SocketOptions;
 use super::resolver::Lookup;
 use super::status::{ConnectionState, Status};
-use crate::protocol::{CLOSE_NORMAL, SessionConfig, TransportError};
+use crate::protocol::SessionConfig;
 use crate::transport::{self, Connection, Host, TlsConnector, WebSocketConfig, WsUrl};
 
 /// Transport settings of a socket, as rig-io keeps them.
@@ -35,8 +35,8 @@ pub(crate) struct LinkOptions {
     tls: Option<TlsConnector>,
     websocket: Option<WebSocketConfig>,
     read_budget: usize,
-    retry_refused: bool,
-    retry_certificate_errors: bool,
+    pub(crate) retry_refused: bool,
+    pub(crate) retry_certificate_errors: bool,
 }
 
 impl LinkOptions {
@@ -92,7 +92,7 @@ impl Link {
         }
     }
 
-    fn conn_mut(&mut self) -> Option<&mut Connection> {
+    pub(crate) fn conn_mut(&mut self) -> Option<&mut Connection> {
         match self {
             Self::Connecting { conn, .. } | Self::Open { conn } | Self::Closing { conn, .. } => {
                 Some(conn)
@@ -205,7 +205,7 @@ impl SocketSlot {
     }
 
     /// Starts a TCP connect to the first address that takes one.
-    fn start_tcp(
+    pub(crate) fn start_tcp(
         &mut self,
         ctx: &mut Ctx<'_>,
         generation: u64,
@@ -266,129 +266,6 @@ impl SocketSlot {
             }
         }
         self.frames = frames;
-    }
-
-    /// Hands received frames to the session.
-    fn feed(&mut self, ctx: &mut Ctx<'_>, frames: &mut Vec<transport::Data>) {
-        if frames.is_empty() {
-            return;
-        }
-        super::health::add(&self.counters.frames_in, frames.len() as u64);
-        for data in frames.drain(..) {
-            super::health::add(&self.counters.bytes_in, data.len() as u64);
-            let frame = match data {
-                transport::Data::Text(text) => {
-                    // tungstenite checked the UTF-8 already; this re-check
-                    // cannot fail.
-                    match bytestring::ByteString::try_from(transport::Bytes::from(text)) {
-                        Ok(text) => crate::protocol::Frame::Text(text),
-                        Err(_) => continue,
-                    }
-                }
-                transport::Data::Binary(bytes) => crate::protocol::Frame::Binary(bytes),
-            };
-            // A frame that does not decode is counted and reported by the
-            // session itself; nothing else to do.
-            let _ = self.session.handle_frame(ctx.now, frame);
-        }
-    }
-
-    /// The connection failed in state `during`.
-    fn link_failed(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        error: transport::Error,
-        during: transport::State,
-    ) {
-        use transport::State;
-        match (&self.link, during) {
-            (Link::Connecting { .. }, _) => {
-                let tcp_failed = during == State::Connecting
-                    && matches!(
-                        error,
-                        transport::Error::ConnectRefused(_) | transport::Error::Connect { .. }
-                    );
-                let next = match &mut self.link {
-                    Link::Connecting { rest, .. } if tcp_failed => rest.first().copied(),
-                    _ => None,
-                };
-                if next.is_some() {
-                    // Try the next address within the same attempt.
-                    let Link::Connecting { generation, request, rest, .. } =
-                        std::mem::replace(&mut self.link, Link::Idle)
-                    else {
-                        return;
-                    };
-                    self.start_tcp(ctx, generation, request, rest);
-                    return;
-                }
-                self.connect_failed(ctx, &error);
-            }
-            (Link::Closing { code, .. }, _) => {
-                let code = Some(*code);
-                self.replace_link(ctx, Link::Idle);
-                self.session.handle_close(ctx.now, code, "");
-            }
-            (Link::Open { .. }, _) => {
-                self.replace_link(ctx, Link::Idle);
-                match error {
-                    transport::Error::PeerClosed { code, reason, .. } => {
-                        if code.is_none() {
-                            let e = ConnectionError::new(ErrorKind::PeerClosed, error_text(code));
-                            self.counters.set_error(&e);
-                        }
-                        self.session.handle_close(ctx.now, code, reason);
-                    }
-                    other => {
-                        let e = ConnectionError::from_transport(&other);
-                        self.fail(ctx, e, true);
-                    }
-                }
-            }
-            (Link::Idle | Link::Waiting { .. } | Link::Resolving { .. }, _) => {}
-        }
-    }
-
-    /// A connect attempt failed: decide what the session hears.
-    fn connect_failed(&mut self, ctx: &mut Ctx<'_>, error: &transport::Error) {
-        let typed = ConnectionError::from_transport(error);
-        let retry = match typed.kind() {
-            ErrorKind::Auth => self.options.retry_refused,
-            ErrorKind::Certificate => self.options.retry_certificate_errors,
-            ErrorKind::RateLimited => {
-                if let Some(after) = typed.retry_after() {
-                    self.not_before = ctx.now.checked_add(after);
-                }
-                true
-            }
-            _ => error.is_retryable(),
-        };
-        self.fail(ctx, typed, retry);
-    }
-
-    /// Reports a failure to the session: retried with backoff, refused
-    /// (auth: the session stays closed), or stopped for good.
-    pub(crate) fn fail(&mut self, ctx: &mut Ctx<'_>, error: ConnectionError, retry: bool) {
-        log::warn!("socket {}: {error}", self.key.0);
-        self.counters.set_error(&error);
-        if error.kind() == ErrorKind::Auth {
-            super::health::add(&self.counters.auth_failures, 1);
-        }
-        self.replace_link(ctx, Link::Idle);
-        if !retry && error.kind() == ErrorKind::Auth {
-            let status = error.http_status().unwrap_or(403);
-            self.session.handle_error(ctx.now, TransportError::refused(status));
-        } else if retry {
-            let reason = error.to_string();
-            self.pending_error = Some(error);
-            self.session.handle_error(ctx.now, TransportError::failed(reason));
-        } else {
-            // Retrying cannot help (certificate, bad URL or header): tell
-            // the user once and stop until they call connect().
-            self.sticky = Some(ConnectionState::Failed);
-            self.status(Status::Failed { error });
-            self.session.disconnect(ctx.now, CLOSE_NORMAL, "");
-        }
     }
 
     /// The session asks for the transport to close (disconnect, heartbeat
@@ -459,72 +336,11 @@ impl SocketSlot {
             }
         }
     }
-
-    /// Writes a frame the session produced.
-    pub(crate) fn transmit(&mut self, ctx: &mut Ctx<'_>, frame: crate::protocol::Frame) {
-        let Link::Open { conn } = &mut self.link else { return };
-        let data = match frame {
-            crate::protocol::Frame::Text(text) => {
-                match transport::Utf8Bytes::try_from(text.into_bytes()) {
-                    Ok(text) => transport::Data::Text(text),
-                    Err(_) => return,
-                }
-            }
-            crate::protocol::Frame::Binary(bytes) => transport::Data::Binary(bytes),
-        };
-        let len = data.len() as u64;
-        match conn.send(data) {
-            Ok(()) => {
-                super::health::add(&self.counters.frames_out, 1);
-                super::health::add(&self.counters.bytes_out, len);
-            }
-            Err(transport::SendError::NotOpen(_)) => {}
-            Err(transport::SendError::Full(_)) => {
-                let e = ConnectionError::new(ErrorKind::OutputFull, "output queue full");
-                self.fail(ctx, e, true);
-            }
-            Err(transport::SendError::Failed(e)) => {
-                self.link_failed(ctx, *e, transport::State::Open);
-            }
-        }
-    }
-
-    /// Flushes queued output and re-registers the interest; returns whether
-    /// the connection failed doing so (the session has work again).
-    pub(crate) fn flush(&mut self, ctx: &mut Ctx<'_>) -> bool {
-        let Some(conn) = self.link.conn_mut() else { return false };
-        let during = conn.state();
-        let flushed = if matches!(during, transport::State::Open | transport::State::Closing) {
-            conn.flush()
-        } else {
-            Ok(())
-        };
-        match flushed.and_then(|()| conn.reregister(ctx.registry).map(|_| ())) {
-            Ok(()) => false,
-            Err(e) => {
-                self.link_failed(ctx, e, during);
-                true
-            }
-        }
-    }
-}
-
-fn error_text(code: Option<u16>) -> String {
-    match code {
-        Some(code) => format!("peer closed the connection (code {code})"),
-        None => "peer closed the connection without a close frame".to_owned(),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn peer_close_text_names_the_code() {
-        assert_eq!(error_text(Some(1011)), "peer closed the connection (code 1011)");
-        assert!(error_text(None).contains("without a close frame"));
-    }
 
     #[test]
     fn only_attempts_have_a_generation() {
