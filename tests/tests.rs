@@ -3,6 +3,8 @@
 #[cfg(feature = "server")]
 mod engine_basic;
 #[cfg(feature = "server")]
+mod engine_delivery;
+#[cfg(feature = "server")]
 mod engine_fake;
 #[cfg(feature = "server")]
 mod engine_faults;

@@ -41,6 +41,10 @@ pub(crate) enum Command {
         socket: SocketKey,
         sender: Sender<Status>,
     },
+    Ping {
+        socket: SocketKey,
+        reply: Sender<Duration>,
+    },
     AddChannel(Box<NewChannel>),
     Join {
         socket: SocketKey,

@@ -22,7 +22,7 @@ pub(crate) struct SocketCounters {
     state: AtomicU8,
     last_error_kind: AtomicU8,
     last_error: Mutex<Option<ConnectionError>>,
-    rtt_us: AtomicU64,
+    rtt_ns: AtomicU64,
     pub(crate) connect_attempts: AtomicU64,
     pub(crate) connections: AtomicU64,
     pub(crate) reconnects: AtomicU64,
@@ -46,7 +46,7 @@ impl Default for SocketCounters {
             state: AtomicU8::new(ConnectionState::Idle.to_u8()),
             last_error_kind: AtomicU8::new(0),
             last_error: Mutex::new(None),
-            rtt_us: AtomicU64::new(NONE),
+            rtt_ns: AtomicU64::new(NONE),
             connect_attempts: AtomicU64::new(0),
             connections: AtomicU64::new(0),
             reconnects: AtomicU64::new(0),
@@ -90,16 +90,16 @@ impl SocketCounters {
     }
 
     pub(crate) fn set_rtt(&self, rtt: Duration) {
-        let us = u64::try_from(rtt.as_micros()).unwrap_or(NONE - 1).min(NONE - 1);
-        self.rtt_us.store(us, Relaxed);
+        let ns = u64::try_from(rtt.as_nanos()).unwrap_or(NONE - 1).min(NONE - 1);
+        self.rtt_ns.store(ns, Relaxed);
     }
 
     pub(crate) fn snapshot(&self) -> SocketHealth {
-        let rtt = self.rtt_us.load(Relaxed);
+        let rtt = self.rtt_ns.load(Relaxed);
         SocketHealth {
             state: self.state(),
             last_error: ErrorKind::from_u8(self.last_error_kind.load(Relaxed)),
-            heartbeat_rtt: (rtt != NONE).then(|| Duration::from_micros(rtt)),
+            heartbeat_rtt: (rtt != NONE).then(|| Duration::from_nanos(rtt)),
             connect_attempts: self.connect_attempts.load(Relaxed),
             connections: self.connections.load(Relaxed),
             reconnects: self.reconnects.load(Relaxed),

@@ -8,6 +8,9 @@ use super::push::{PushError, PushResult};
 use super::status::ChannelRef;
 use crate::protocol::{CLOSE_NORMAL, PushId, SessionError, SocketState};
 
+/// Pings the session remembers (and so do we).
+const MAX_PINGS: usize = 32;
+
 impl SocketSlot {
     pub(crate) fn execute(&mut self, ctx: &mut Ctx<'_>, command: Command) {
         let now = ctx.now;
@@ -31,6 +34,16 @@ impl SocketSlot {
                 self.session.disconnect(now, CLOSE_NORMAL, "removed");
             }
             Command::WatchStatus { sender, .. } => self.watch(sender),
+            Command::Ping { reply, .. } => {
+                // Not open: the sender drops and the caller sees it.
+                if self.session.ping(now) {
+                    self.pings.push_back(reply);
+                    if self.pings.len() > MAX_PINGS {
+                        // The session forgets its oldest ping too.
+                        self.pings.pop_front();
+                    }
+                }
+            }
             Command::AddChannel(new) => self.add_channel(*new),
             Command::Join { channel, timeout, push, .. } => {
                 let id = self.channels.get(&channel).map(|c| c.id);

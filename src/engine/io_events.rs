@@ -10,7 +10,7 @@ use super::io_slot::{SocketSlot, SubSink, release_subs, resolve_target};
 use super::io_thread::Ctx;
 use super::push::{PushError, PushResult};
 use super::status::{ChannelChange, ConnectionState, Status};
-use crate::protocol::{ChannelId, Event, Message, PushId, TransportError};
+use crate::protocol::{ChannelId, Event, Message, PushId, RttKind, TransportError};
 
 impl SocketSlot {
     pub(crate) fn on_event(&mut self, ctx: &mut Ctx<'_>, event: Event) {
@@ -40,6 +40,9 @@ impl SocketSlot {
                 self.close_transport(ctx, code, &reason);
             }
             Event::Closed { code, reason } => {
+                // The session forgot its pings: so do we (callers see the
+                // sender drop).
+                self.pings.clear();
                 self.set_state(self.sticky.unwrap_or(ConnectionState::Idle));
                 self.status(Status::Closed { code, reason: reason.to_string() });
             }
@@ -65,7 +68,14 @@ impl SocketSlot {
                     self.status(Status::Failed { error });
                 }
             },
-            Event::Rtt { rtt, .. } => self.counters.set_rtt(rtt),
+            Event::Rtt { rtt, kind } => {
+                self.counters.set_rtt(rtt);
+                if kind == RttKind::Ping {
+                    if let Some(reply) = self.pings.pop_front() {
+                        let _ = reply.try_send(rtt);
+                    }
+                }
+            }
             Event::ChannelState { channel, from, to } => {
                 if let Some(entry) = self.channel_entry(channel) {
                     entry.shared.set_state(to);

@@ -86,6 +86,8 @@ pub(crate) struct SocketSlot {
     pub(crate) pushes: HashMap<PushId, PushEntry>,
     pub(crate) push_ids: HashMap<PushKey, PushId>,
     watchers: Vec<Sender<Status>>,
+    /// Callers of `Socket::ping`, oldest first.
+    pub(crate) pings: std::collections::VecDeque<Sender<std::time::Duration>>,
     pub(crate) frames: Vec<Data>,
 }
 
@@ -114,6 +116,7 @@ impl SocketSlot {
             pushes: HashMap::new(),
             push_ids: HashMap::new(),
             watchers: Vec::new(),
+            pings: std::collections::VecDeque::new(),
             frames: Vec::new(),
         }
     }

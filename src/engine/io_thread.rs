@@ -63,6 +63,22 @@ pub(crate) struct Ctx<'a> {
     pub(crate) read_again: &'a mut Vec<SocketKey>,
 }
 
+/// The context for a socket, borrowed field by field from the thread (so
+/// that `self.sockets` stays free to borrow).
+macro_rules! ctx {
+    ($io:ident, $now:expr) => {
+        Ctx {
+            now: $now,
+            registry: $io.poll.registry(),
+            wheel: &mut $io.wheel,
+            lookups: &$io.lookups,
+            dispatcher: &$io.dispatcher,
+            config: &$io.config,
+            read_again: &mut $io.read_again,
+        }
+    };
+}
+
 pub(crate) struct IoThread {
     poll: Poll,
     inbox: CommandInbox,
@@ -74,6 +90,8 @@ pub(crate) struct IoThread {
     wheel: TimerWheel<EngineTimer>,
     sockets: HashMap<SocketKey, SocketSlot>,
     read_again: Vec<SocketKey>,
+    /// Sockets that executed commands this turn.
+    touched: Vec<SocketKey>,
     /// Set by `Shutdown`: exit once every link is idle, or at this instant.
     shutdown_at: Option<Instant>,
 }
@@ -100,6 +118,7 @@ impl IoThread {
             wheel,
             sockets: HashMap::new(),
             read_again: Vec::new(),
+            touched: Vec::new(),
             shutdown_at: None,
         }
     }
@@ -168,13 +187,31 @@ impl IoThread {
 
     /// Executes queued commands; `Ok(true)` when the budget ran out with
     /// commands left, `Err` when every sender is gone.
+    /// Sockets touched by commands finish their turn once, after the
+    /// batch: a burst of pushes costs one flush, not one per push.
     fn drain_commands(&mut self, now: Instant) -> Result<bool, ()> {
+        let mut more = true;
         for _ in 0..COMMAND_BUDGET {
-            let Some(command) = self.inbox.next()? else { return Ok(false) };
-            self.counters.commands.fetch_add(1, Relaxed);
-            self.execute(command, now);
+            match self.inbox.next() {
+                Ok(Some(command)) => {
+                    self.counters.commands.fetch_add(1, Relaxed);
+                    self.execute(command, now);
+                }
+                Ok(None) => {
+                    more = false;
+                    break;
+                }
+                Err(()) => return Err(()),
+            }
         }
-        Ok(true)
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.sort_unstable();
+        touched.dedup();
+        for key in touched.drain(..) {
+            self.with_socket(key, now, |_, _| {});
+        }
+        self.touched = touched;
+        Ok(more)
     }
 
     fn execute(&mut self, command: Command, now: Instant) {
@@ -198,6 +235,7 @@ impl IoThread {
             | Command::Disconnect { socket: key, .. }
             | Command::ReconnectNow(key)
             | Command::WatchStatus { socket: key, .. }
+            | Command::Ping { socket: key, .. }
             | Command::Join { socket: key, .. }
             | Command::Leave { socket: key, .. }
             | Command::RemoveChannel { socket: key, .. }
@@ -213,7 +251,11 @@ impl IoThread {
             super::io_commands::orphan(command, &self.dispatcher);
             return;
         }
-        self.with_socket(key, now, |slot, ctx| slot.execute(ctx, command));
+        if let Some(slot) = self.sockets.get_mut(&key) {
+            let mut ctx = ctx!(self, now);
+            slot.execute(&mut ctx, command);
+            self.touched.push(key);
+        }
     }
 
     /// Runs `f` on a socket with the context, then finishes its turn:
@@ -225,15 +267,7 @@ impl IoThread {
         f: impl FnOnce(&mut SocketSlot, &mut Ctx<'_>),
     ) {
         let Some(slot) = self.sockets.get_mut(&key) else { return };
-        let mut ctx = Ctx {
-            now,
-            registry: self.poll.registry(),
-            wheel: &mut self.wheel,
-            lookups: &self.lookups,
-            dispatcher: &self.dispatcher,
-            config: &self.config,
-            read_again: &mut self.read_again,
-        };
+        let mut ctx = ctx!(self, now);
         f(slot, &mut ctx);
         slot.finish_turn(&mut ctx);
         if slot.is_reapable() {
@@ -263,15 +297,7 @@ impl IoThread {
         let keys: Vec<SocketKey> = self.sockets.keys().copied().collect();
         for key in keys {
             if let Some(slot) = self.sockets.remove(&key) {
-                let mut ctx = Ctx {
-                    now,
-                    registry: self.poll.registry(),
-                    wheel: &mut self.wheel,
-                    lookups: &self.lookups,
-                    dispatcher: &self.dispatcher,
-                    config: &self.config,
-                    read_again: &mut self.read_again,
-                };
+                let mut ctx = ctx!(self, now);
                 slot.release(&mut ctx);
             }
         }

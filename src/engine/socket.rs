@@ -185,6 +185,35 @@ impl Socket {
         Ok(rx)
     }
 
+    /// Sends a heartbeat now; its round trip arrives on the receiver (and
+    /// in [`SocketHealth::heartbeat_rtt`]). The receiver disconnects
+    /// without a value if the socket is not open or closes first
+    /// (phoenix.js `ping`).
+    ///
+    /// # Errors
+    ///
+    /// [`EngineError::Stopped`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # let server = rig::server::Server::start(rig::server::ServerConfig::builder().build())?;
+    /// # let engine = rig::engine::Engine::start(Default::default())?;
+    /// # let socket = engine.socket(rig::engine::SocketOptions::builder(server.url()).build()?)?;
+    /// # let status = socket.status()?;
+    /// socket.connect()?;
+    /// # while status.recv_timeout(Duration::from_secs(5))? != rig::engine::Status::Open {}
+    /// let rtt = socket.ping()?.recv_timeout(Duration::from_secs(5))?;
+    /// assert_eq!(socket.health().heartbeat_rtt, Some(rtt));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn ping(&self) -> Result<Receiver<std::time::Duration>, EngineError> {
+        let (reply, rx) = crossbeam_channel::bounded(1);
+        self.send(Command::Ping { socket: self.inner.link.socket, reply })?;
+        Ok(rx)
+    }
+
     /// The socket's health, read without locks.
     ///
     /// # Examples
