@@ -193,3 +193,35 @@ fn s27_s29_engine_close_codes_decide_the_reconnect() {
         assert_eq!(sockets_to(fake.port()), 0);
     }
 }
+
+#[test]
+fn engine_unresolvable_host_fails_off_the_io_thread_and_is_retried() {
+    let engine = engine();
+    let (socket, status) = socket_with(&engine, "ws://nonexistent.invalid/socket", |o| {
+        fast_retry(o).connect_timeout(Duration::from_secs(2))
+    });
+    socket.connect().unwrap();
+    let story = until_status(&status, WAIT, |s| matches!(s, Status::WaitingToReconnect { .. }));
+    // NXDOMAIN normally; a resolver without network may time out instead.
+    assert!(
+        story.iter().any(|s| failed_with(ErrorKind::Dns)(s) || failed_with(ErrorKind::Timeout)(s)),
+        "{story:#?}"
+    );
+    assert!(engine.health().io_thread_alive);
+}
+
+#[test]
+fn engine_idle_does_not_wake_up() {
+    let server = rig::server::Server::start(rig::server::ServerConfig::builder().build()).unwrap();
+    let engine = engine();
+    let (socket, status) = socket_with(&engine, server.url(), |o| o);
+    socket.connect().unwrap();
+    until_status(&status, WAIT, |s| *s == Status::Open);
+    // Open and idle: the next deadline is the heartbeat, 30 s away. (A
+    // straggling readiness event from the connect may still come: a
+    // periodic tick would show up as hundreds.)
+    let before = engine.health().wakeups;
+    assert_eq!(status.recv_timeout(QUIET).ok(), None);
+    let woke = engine.health().wakeups - before;
+    assert!(woke <= 2, "woke {woke} times while idle");
+}
