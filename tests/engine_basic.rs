@@ -137,3 +137,14 @@ fn engine_untrusted_certificate_is_reported_typed_and_not_retried() {
     assert_eq!(socket.health().connect_attempts, 1);
     assert_eq!(socket.state(), rig::engine::ConnectionState::Failed);
 }
+
+#[cfg(feature = "native-tls")]
+#[test]
+fn engine_join_push_reply_broadcast_binary_over_wss_with_native_tls() {
+    let (server, ca) = tls_server();
+    let engine = engine();
+    let url = format!("wss://localhost:{}/socket", server.local_addr().port());
+    let tls =
+        rig::transport::TlsConfig::new().webpki_roots(false).ca_pem(ca).build_native_tls().unwrap();
+    round_trip(&engine, &url, |o| o.tls(tls));
+}
