@@ -148,3 +148,27 @@ fn engine_join_push_reply_broadcast_binary_over_wss_with_native_tls() {
         rig::transport::TlsConfig::new().webpki_roots(false).ca_pem(ca).build_native_tls().unwrap();
     round_trip(&engine, &url, |o| o.tls(tls));
 }
+
+#[test]
+fn engine_large_payloads_cross_partial_writes_intact() {
+    let server = server();
+    let engine = engine();
+    let (socket, status) = socket_with(&engine, server.url(), |o| o);
+    socket.connect().unwrap();
+    until_status(&status, WAIT, |s| *s == Status::Open);
+    let room = socket.channel("room:big", Payload::empty()).unwrap();
+    room.join().wait().unwrap();
+    // More than the socket buffers hold at once: writes block part way and
+    // resume on writability.
+    let pushes: Vec<_> = (0..8_u8)
+        .map(|i| {
+            let text = format!(r#""{}""#, char::from(b'a' + i).to_string().repeat(400_000));
+            (text.clone(), room.push("echo", Payload::json(text)))
+        })
+        .collect();
+    for (text, push) in pushes {
+        let reply = push.wait().unwrap();
+        assert_eq!(reply.response.as_json(), Some(text.as_str()));
+    }
+    assert!(socket.health().bytes_out > 3_200_000);
+}

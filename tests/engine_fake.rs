@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 use tungstenite::handshake::HandshakeError;
+use tungstenite::handshake::server::{Callback, ErrorResponse, Request, Response};
 use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::{Message, WebSocket};
@@ -40,6 +41,8 @@ pub(crate) enum Behaviour {
     SendText(&'static str),
     /// Upgrade, then close with this code.
     CloseWith(u16),
+    /// Hang up at once, without reading anything.
+    HangUp,
 }
 
 /// What the fake server saw.
@@ -47,6 +50,9 @@ pub(crate) enum Behaviour {
 pub(crate) enum Seen {
     /// Connection number `n` (from 1) was accepted.
     Accepted(usize),
+    /// An upgrade request: its path and query, and its headers (lowercase
+    /// names, in order).
+    Request { uri: String, headers: Vec<(String, String)> },
     /// A text frame from the client.
     Text(String),
     /// The client's close frame.
@@ -139,6 +145,7 @@ fn would_block(e: &std::io::Error) -> bool {
 fn serve(stream: TcpStream, how: &Behaviour, tx: &Sender<Seen>, stop: &AtomicBool) {
     stream.set_read_timeout(Some(TICK)).unwrap();
     match how {
+        Behaviour::HangUp => drop(stream),
         Behaviour::StallHandshake => drain_raw(stream, stop),
         Behaviour::RawResponse(bytes) => {
             let mut stream = stream;
@@ -146,7 +153,7 @@ fn serve(stream: TcpStream, how: &Behaviour, tx: &Sender<Seen>, stop: &AtomicBoo
             let _ = stream.write_all(bytes.as_bytes());
         }
         _ => {
-            let Some(mut ws) = upgrade(stream, stop) else { return };
+            let Some(mut ws) = upgrade(stream, tx, stop) else { return };
             match how {
                 Behaviour::GarbageAfterUpgrade(bytes) => {
                     let _ = ws.get_mut().write_all(bytes);
@@ -192,8 +199,37 @@ fn drain_raw(mut stream: TcpStream, stop: &AtomicBool) {
     }
 }
 
-fn upgrade(stream: TcpStream, stop: &AtomicBool) -> Option<WebSocket<TcpStream>> {
-    let mut attempt = tungstenite::accept(stream);
+/// Records the upgrade request and answers like Phoenix.
+struct Record(Sender<Seen>);
+
+impl Callback for Record {
+    fn on_request(
+        self,
+        request: &Request,
+        mut response: Response,
+    ) -> Result<Response, ErrorResponse> {
+        let headers = request
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("?").to_owned()))
+            .collect();
+        let _ = self.0.send(Seen::Request { uri: request.uri().to_string(), headers });
+        // As Phoenix: a client that offers `phoenix` gets it back (clients
+        // fail a handshake that offered protocols and got none).
+        let offered = request.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok());
+        if offered.is_some_and(|v| v.split(',').any(|p| p.trim() == "phoenix")) {
+            response.headers_mut().insert("sec-websocket-protocol", "phoenix".parse().unwrap());
+        }
+        Ok(response)
+    }
+}
+
+fn upgrade(
+    stream: TcpStream,
+    tx: &Sender<Seen>,
+    stop: &AtomicBool,
+) -> Option<WebSocket<TcpStream>> {
+    let mut attempt = tungstenite::accept_hdr(stream, Record(tx.clone()));
     loop {
         match attempt {
             Ok(ws) => return Some(ws),

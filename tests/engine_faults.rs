@@ -225,3 +225,53 @@ fn engine_idle_does_not_wake_up() {
     let woke = engine.health().wakeups - before;
     assert!(woke <= 2, "woke {woke} times while idle");
 }
+
+#[test]
+fn engine_peer_hangs_up_in_every_connect_state() {
+    let engine = engine();
+    // Nothing listens: TCP connect refused.
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (refused, status) = socket_with(&engine, &format!("ws://{closed_port}/socket"), fast_retry);
+    refused.connect().unwrap();
+    until_status(&status, WAIT, failed_with(ErrorKind::Connect));
+    until_status(&status, WAIT, |s| matches!(s, Status::WaitingToReconnect { .. }));
+
+    // Accepted, then hung up on before the upgrade answer (ws) and before
+    // the TLS handshake (wss).
+    let fake = FakeServer::start(|_| Behaviour::HangUp);
+    let mut sockets = vec![refused];
+    for url in [fake.url(), fake.url().replace("ws://", "wss://")] {
+        let (socket, status) = socket_with(&engine, &url, fast_retry);
+        socket.connect().unwrap();
+        let story = until_status(&status, WAIT, |s| matches!(s, Status::Failed { .. }));
+        let Some(Status::Failed { error }) = story.last() else { unreachable!() };
+        assert!(matches!(error.kind(), ErrorKind::PeerClosed | ErrorKind::Tls), "{url}: {error}");
+        until_status(&status, WAIT, |s| matches!(s, Status::WaitingToReconnect { .. }));
+        sockets.push(socket);
+    }
+    assert!(engine.health().io_thread_alive);
+    engine.shutdown();
+    assert_eq!(sockets_to(fake.port()) + sockets_to(closed_port.port()), 0);
+}
+
+#[test]
+fn engine_upgrade_request_carries_params_token_headers_and_vsn() {
+    let fake = FakeServer::start(|_| Behaviour::SilentWs);
+    let engine = engine();
+    let (socket, status) = socket_with(&engine, &fake.url(), |o| {
+        o.params([("token", "a b"), ("user", "ann")])
+            .auth_token("t0k")
+            .header("x-trace", "42")
+            .header("origin", "http://localhost")
+    });
+    socket.connect().unwrap();
+    until_status(&status, WAIT, |s| *s == Status::Open);
+    let seen = fake.until(WAIT, |s| matches!(s, Seen::Request { .. }));
+    let Some(Seen::Request { uri, headers }) = seen.last() else { unreachable!() };
+    assert_eq!(uri, "/socket/websocket?token=a%20b&user=ann&vsn=2.0.0");
+    let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    assert_eq!(header("x-trace"), Some("42"));
+    assert_eq!(header("origin"), Some("http://localhost"));
+    // "t0k" in standard base64 without padding.
+    assert_eq!(header("sec-websocket-protocol"), Some("phoenix, base64url.bearer.phx.dDBr"));
+}

@@ -160,6 +160,7 @@ impl ConnectionError {
                 }
             }
             E::PeerClosed { .. } | E::Closed => ErrorKind::PeerClosed,
+            E::Io(io) if is_hang_up(io.kind()) => ErrorKind::PeerClosed,
             E::WebSocket(_) => ErrorKind::Protocol,
             _ => ErrorKind::Other,
         };
@@ -218,6 +219,12 @@ impl ConnectionError {
     }
 }
 
+/// The I/O errors that mean the peer went away.
+fn is_hang_up(kind: std::io::ErrorKind) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(kind, K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof)
+}
+
 impl fmt::Display for ConnectionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
@@ -229,6 +236,14 @@ impl std::error::Error for ConnectionError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resets_are_peer_closes() {
+        let reset = transport::Error::Io(std::io::ErrorKind::ConnectionReset.into());
+        assert_eq!(ConnectionError::from_transport(&reset).kind(), ErrorKind::PeerClosed);
+        let other = transport::Error::Io(std::io::ErrorKind::PermissionDenied.into());
+        assert_eq!(ConnectionError::from_transport(&other).kind(), ErrorKind::Other);
+    }
 
     #[test]
     fn kinds_survive_the_atomic_round_trip() {
