@@ -215,6 +215,12 @@ impl IoThread {
     }
 
     fn execute(&mut self, command: Command, now: Instant) {
+        if self.shutdown_at.is_some()
+            && matches!(command, Command::Connect(_) | Command::ReconnectNow(_))
+        {
+            // Shutting down: no new connections.
+            return;
+        }
         let key = match command {
             Command::AddSocket(new) => {
                 let key = new.key;
