@@ -154,17 +154,37 @@ fn engine_shutdown_resolves_what_is_pending() {
 fn engine_dropping_the_last_handle_closes_the_socket() {
     let fake = FakeServer::start(|_| Behaviour::SilentWs);
     let engine = engine();
-    let socket = connected(&engine, &fake.url());
+    let (socket, status) = socket_with(&engine, &fake.url(), |o| o);
+    socket.connect().unwrap();
+    until_status(&status, WAIT, |s| *s == Status::Open);
     let room = socket.channel("room:a", Payload::empty()).unwrap();
     drop(socket);
     // The channel handle still holds the socket.
+    let quiet = std::time::Duration::from_millis(200);
+    assert_eq!(fake.seen.recv_timeout(quiet).ok(), Some(Seen::Accepted(1)));
     assert_eq!(
-        fake.seen.recv_timeout(std::time::Duration::from_millis(200)).ok(),
-        Some(Seen::Accepted(1))
+        fake.seen.recv_timeout(quiet).ok().map(|s| matches!(s, Seen::Request { .. })),
+        Some(true)
     );
+    assert_eq!(fake.seen.recv_timeout(quiet).ok(), None);
     drop(room);
     fake.until(WAIT, |s| *s == Seen::Close(Some((1000, "removed".to_owned()))));
+    // Once closed, the socket leaves the engine and its status streams end.
+    let rest = until_disconnected(&status);
+    assert!(rest.iter().any(|s| matches!(s, Status::Closed { .. })), "{rest:#?}");
     assert_eq!(engine.health().sockets, 0);
+}
+
+/// Everything a status stream still delivers before it disconnects.
+fn until_disconnected(status: &crossbeam_channel::Receiver<Status>) -> Vec<Status> {
+    let mut seen = Vec::new();
+    loop {
+        match status.recv_timeout(WAIT) {
+            Ok(s) => seen.push(s),
+            Err(RecvTimeoutError::Disconnected) => return seen,
+            Err(RecvTimeoutError::Timeout) => panic!("the status stream stayed open: {seen:#?}"),
+        }
+    }
 }
 
 #[test]

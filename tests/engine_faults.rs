@@ -255,7 +255,7 @@ fn engine_peer_hangs_up_in_every_connect_state() {
 }
 
 #[test]
-fn engine_upgrade_request_carries_params_token_headers_and_vsn() {
+fn s04_s08_engine_upgrade_request_carries_params_token_headers_and_vsn() {
     let fake = FakeServer::start(|_| Behaviour::SilentWs);
     let engine = engine();
     let (socket, status) = socket_with(&engine, &fake.url(), |o| {

@@ -55,7 +55,7 @@ fn engine_refused_token_is_an_auth_failure_without_reconnect_storm() {
 }
 
 #[test]
-fn engine_retry_refused_reads_the_params_again_on_every_connect() {
+fn s03_engine_retry_refused_reads_the_params_again_on_every_connect() {
     let server = token_server();
     let engine = engine();
     let calls = Arc::new(AtomicU32::new(0));
@@ -84,7 +84,7 @@ fn engine_retry_refused_reads_the_params_again_on_every_connect() {
 }
 
 #[test]
-fn engine_reconnect_now_after_auth_failure_uses_the_fresh_token() {
+fn s08_engine_reconnect_now_after_auth_failure_uses_the_fresh_token() {
     let server = token_server();
     let engine = engine();
     let good = Arc::new(AtomicBool::new(false));
@@ -108,7 +108,7 @@ fn engine_reconnect_now_after_auth_failure_uses_the_fresh_token() {
 }
 
 #[test]
-fn engine_server_restart_reconnects_rejoins_and_sends_buffered_pushes() {
+fn s18_s25_s33_engine_server_restart_reconnects_rejoins_and_sends_buffered_pushes() {
     let server = Server::start(ServerConfig::builder().build()).unwrap();
     let addr = server.local_addr();
     let url = server.url().to_owned();
@@ -180,4 +180,27 @@ fn engine_server_restart_reconnects_rejoins_and_sends_buffered_pushes() {
     let health = socket.health();
     assert_eq!((health.connections, health.reconnects), (2, 1));
     assert!(health.connect_attempts >= 3, "{health:?}");
+}
+
+#[test]
+fn engine_reconnect_now_skips_the_backoff_wait() {
+    let engine = engine();
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    // A backoff far longer than any wait below.
+    let (socket, status) = socket_with(&engine, &format!("ws://{free}/socket"), |o| {
+        o.reconnect_backoff(Backoff::constant(Duration::from_secs(60)))
+    });
+    socket.connect().unwrap();
+    let story = until_status(&status, WAIT, |s| matches!(s, Status::WaitingToReconnect { .. }));
+    assert!(
+        story
+            .iter()
+            .any(|s| matches!(s, Status::Failed { error } if error.kind() == ErrorKind::Connect))
+    );
+    assert_eq!(socket.state(), ConnectionState::WaitingToReconnect);
+    let _server = Server::start(ServerConfig::builder().addr(free).build()).unwrap();
+    socket.reconnect_now().unwrap();
+    let story = until_status(&status, WAIT, |s| *s == Status::Open);
+    assert_eq!(story.first(), Some(&Status::Connecting { attempt: 0 }), "{story:#?}");
+    assert_eq!(socket.health().connect_attempts, 2);
 }
