@@ -10,6 +10,8 @@
 //!  time       the clock handle (real or quanta's mock clock).
 //!  transport/ non-blocking TCP + TLS + WebSocket connections on mio; knows
 //!             nothing of Phoenix.
+//!  engine/    the threads: one mio I/O thread driving many sockets, the
+//!             public Engine / Socket / Channel / Push handles, status, health.
 //!  server/    an embedded Phoenix-compatible server (feature "server"),
 //!             used by `rig serve`, the tests, the demo and the stress harness.
 //!  netsim/    a seeded loopback TCP fault proxy (feature "netsim"): latency,
@@ -22,6 +24,7 @@
 #![warn(missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod engine;
 pub mod error;
 #[cfg(any(feature = "server", feature = "netsim"))]
 mod listener;

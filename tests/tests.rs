@@ -3,7 +3,8 @@
 //! They drive the real `rig` binary (`rig serve`) as a child process and talk
 //! to it as a foreign client would: the real Phoenix transcripts replayed byte
 //! for byte, hostile input, a thousand clients, the CLI contract, and the
-//! official phoenix.js client.
+//! official phoenix.js client. The `engine_*` modules drive rig's own client
+//! engine against the embedded server and against misbehaving fake servers.
 
 #![allow(
     clippy::unwrap_used,
@@ -18,3 +19,18 @@ mod server_cli;
 mod server_fixtures;
 mod server_scale;
 mod util;
+
+#[cfg(feature = "server")]
+mod engine_basic;
+#[cfg(feature = "server")]
+mod engine_delivery;
+#[cfg(feature = "server")]
+mod engine_fake;
+#[cfg(feature = "server")]
+mod engine_faults;
+#[cfg(feature = "server")]
+mod engine_reconnect;
+#[cfg(feature = "server")]
+mod engine_scale;
+#[cfg(feature = "server")]
+mod engine_util;

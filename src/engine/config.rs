@@ -1,0 +1,226 @@
+//! [`EngineConfig`]: the engine's threads and queues.
+
+use std::time::Duration;
+
+use crate::transport::TlsConnector;
+
+/// What a bounded queue does when its consumer falls behind.
+///
+/// Whatever the policy, the I/O thread never blocks on a consumer and every
+/// dropped message is counted (in [`SocketHealth::dropped`](super::SocketHealth)
+/// and in the subscription's own counter).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(rig::engine::Overflow::default(), rig::engine::Overflow::DropNewest);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Overflow {
+    /// Keep what is queued; the message that does not fit is dropped.
+    #[default]
+    DropNewest,
+    /// Drop the oldest queued message to make room for the new one (a
+    /// consumer that only cares about the latest state).
+    DropOldest,
+}
+
+/// Settings of an [`Engine`](super::Engine): its threads and queues.
+///
+/// # Examples
+///
+/// ```
+/// use rig::engine::{EngineConfig, Overflow};
+/// let config = EngineConfig::builder().subscription_capacity(1024).overflow(Overflow::DropOldest).build();
+/// assert_eq!(config.subscription_capacity(), 1024);
+/// ```
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    pub(crate) thread_name: String,
+    pub(crate) command_capacity: usize,
+    pub(crate) dispatch_capacity: usize,
+    pub(crate) subscription_capacity: usize,
+    pub(crate) status_capacity: usize,
+    pub(crate) overflow: Overflow,
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) tls: Option<TlsConnector>,
+}
+
+impl EngineConfig {
+    /// A builder with the defaults: thread `rig-io`, command queue 65 536,
+    /// callback queue 65 536, subscriptions 1 024 messages each (slots are
+    /// allocated up front), status
+    /// streams 1 024 entries each, [`Overflow::DropNewest`], shutdown
+    /// within 2 s, bundled Mozilla roots for `wss://`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = rig::engine::EngineConfig::builder().build();
+    /// assert_eq!(config.thread_name(), "rig-io");
+    /// ```
+    pub fn builder() -> EngineConfigBuilder {
+        EngineConfigBuilder {
+            config: Self {
+                thread_name: "rig-io".to_owned(),
+                command_capacity: 1 << 16,
+                dispatch_capacity: 1 << 16,
+                subscription_capacity: 1024,
+                status_capacity: 1024,
+                overflow: Overflow::DropNewest,
+                shutdown_timeout: Duration::from_secs(2),
+                tls: None,
+            },
+        }
+    }
+
+    /// The I/O thread's name.
+    ///
+    /// # Examples
+    ///
+    /// See [`EngineConfig::builder`].
+    #[must_use]
+    pub fn thread_name(&self) -> &str {
+        &self.thread_name
+    }
+
+    /// How many messages each subscription queue holds.
+    ///
+    /// # Examples
+    ///
+    /// See [`EngineConfig`].
+    #[must_use]
+    pub fn subscription_capacity(&self) -> usize {
+        self.subscription_capacity
+    }
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self::builder().build()
+    }
+}
+
+/// Builds an [`EngineConfig`]; setters consume and return the builder.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// let config = rig::engine::EngineConfig::builder()
+///     .thread_name("io")
+///     .command_capacity(1024)
+///     .dispatch_capacity(4096)
+///     .status_capacity(64)
+///     .shutdown_timeout(Duration::from_millis(500))
+///     .build();
+/// assert_eq!(config.thread_name(), "io");
+/// ```
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct EngineConfigBuilder {
+    config: EngineConfig,
+}
+
+impl EngineConfigBuilder {
+    /// The I/O thread's name (default `rig-io`).
+    ///
+    /// # Examples
+    ///
+    /// See [`EngineConfigBuilder`].
+    pub fn thread_name(mut self, name: impl Into<String>) -> Self {
+        self.config.thread_name = name.into();
+        self
+    }
+
+    /// Capacity of the command queue from user threads to the I/O thread.
+    /// A full queue makes the calling thread wait (back-pressure on the
+    /// user, never on the network).
+    ///
+    /// # Examples
+    ///
+    /// See [`EngineConfigBuilder`].
+    pub fn command_capacity(mut self, capacity: usize) -> Self {
+        self.config.command_capacity = capacity.max(1);
+        self
+    }
+
+    /// Capacity of the queue to the thread that runs `on` callbacks;
+    /// messages that do not fit are dropped and counted.
+    ///
+    /// # Examples
+    ///
+    /// See [`EngineConfigBuilder`].
+    pub fn dispatch_capacity(mut self, capacity: usize) -> Self {
+        self.config.dispatch_capacity = capacity.max(1);
+        self
+    }
+
+    /// Capacity of each [`Subscription`](super::Subscription) queue (its
+    /// slots are allocated when it is created).
+    ///
+    /// # Examples
+    ///
+    /// See [`EngineConfig`].
+    pub fn subscription_capacity(mut self, capacity: usize) -> Self {
+        self.config.subscription_capacity = capacity.max(1);
+        self
+    }
+
+    /// Capacity of each status stream ([`Socket::status`](super::Socket::status)).
+    ///
+    /// # Examples
+    ///
+    /// See [`EngineConfigBuilder`].
+    pub fn status_capacity(mut self, capacity: usize) -> Self {
+        self.config.status_capacity = capacity.max(1);
+        self
+    }
+
+    /// What subscription queues do when full.
+    ///
+    /// # Examples
+    ///
+    /// See [`EngineConfig`].
+    pub fn overflow(mut self, overflow: Overflow) -> Self {
+        self.config.overflow = overflow;
+        self
+    }
+
+    /// How long [`Engine::shutdown`](super::Engine::shutdown) waits for the
+    /// threads (close handshakes included).
+    ///
+    /// # Examples
+    ///
+    /// See [`EngineConfigBuilder`].
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.config.shutdown_timeout = timeout;
+        self
+    }
+
+    /// The TLS connector for `wss://` sockets that do not bring their own
+    /// (default: bundled Mozilla roots, loaded at the first `wss://` socket).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tls = rig::transport::TlsConfig::new().build()?;
+    /// let _config = rig::engine::EngineConfig::builder().tls(tls).build();
+    /// # Ok::<(), rig::transport::Error>(())
+    /// ```
+    pub fn tls(mut self, tls: TlsConnector) -> Self {
+        self.config.tls = Some(tls);
+        self
+    }
+
+    /// The config.
+    ///
+    /// # Examples
+    ///
+    /// See [`EngineConfigBuilder`].
+    #[must_use]
+    pub fn build(self) -> EngineConfig {
+        self.config
+    }
+}

@@ -1,0 +1,96 @@
+//! The engine: the threads that drive Phoenix sockets, and the public
+//! handles that talk to them.
+//!
+//! In scope: one I/O thread (`rig-io`) owning a mio `Poll` and every socket
+//! of the engine (each its own token), driving one sans-IO
+//! [`Session`](crate::protocol::Session) per socket over
+//! [`transport`](crate::transport) connections; the connection policy
+//! (connect timeout, reconnect with backoff, Retry-After, auth and
+//! certificate failures reported, not retried blindly); the command queue
+//! from user threads; bounded delivery to subscriptions and callbacks; the
+//! status stream and the lock-free health counters. Out of scope: the
+//! protocol itself (the session), bytes on the wire (the transport),
+//! persistence of offline pushes.
+//!
+//! ```text
+//!   user threads                 rig-io (mio Poll)                     consumers
+//!  ──────────────                ──────────────────                    ─────────
+//!  Socket / Channel ─commands─▶  waker ─▶ Session per socket ─frames─▶ Connection (TCP/TLS/WS)
+//!  Push::wait ◀──── one-slot ───  outcomes                     ◀─────── readiness, timers
+//!  Subscription ◀── bounded ───  messages (never blocks: drop + count)
+//!  rig-dispatch ◀── bounded ───  messages for `on` callbacks (user code runs here)
+//!  status() ◀────── bounded ───  Status: connecting, open, closed, waiting, auth failed, channels
+//!  health() ◀────── atomics ───  counters and gauges
+//!  rig-dns ◀─────── lookups ───  host names (never resolved on rig-io)
+//! ```
+//!
+//! Rules rig-io keeps: it never blocks (no DNS, no waiting on a consumer,
+//! no user code except connect/join params closures, which run inside
+//! `catch_unwind`); it sleeps until the earliest deadline of its sessions
+//! and connections, so an idle engine does not wake; nothing a peer sends
+//! can make it panic.
+//!
+//! # Examples
+//!
+//! Join a channel on the embedded server, push, and read a broadcast:
+//!
+//! ```
+//! use std::time::Duration;
+//! use rig::engine::{Engine, SocketOptions};
+//! use rig::protocol::Payload;
+//! use rig::server::{Server, ServerConfig};
+//!
+//! let server = Server::start(ServerConfig::builder().token("secret").build())?;
+//! let engine = Engine::start(Default::default())?;
+//! let socket = engine.socket(SocketOptions::builder(server.url()).params([("token", "secret")]).build()?)?;
+//! socket.connect()?;
+//!
+//! let room = socket.channel("room:lobby", Payload::json(r#"{"user":"ann"}"#))?;
+//! let shouts = room.subscribe("shout")?;
+//! room.join().wait()?;
+//! let reply = room.push("echo", Payload::json(r#"{"n":1}"#)).wait()?;
+//! assert_eq!(reply.response.as_json(), Some(r#"{"n":1}"#));
+//! // `shout` is broadcast to every member, the sender included (no reply).
+//! let _no_reply = room.push("shout", Payload::json(r#"{"text":"hello"}"#));
+//! let shout = shouts.recv_timeout(Duration::from_secs(5))?;
+//! assert_eq!(shout.payload.as_json(), Some(r#"{"text":"hello"}"#));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod channel;
+mod client;
+mod command;
+mod config;
+mod dispatch;
+mod error;
+mod failure;
+mod guard;
+mod health;
+mod ids;
+mod io_commands;
+mod io_events;
+mod io_failure;
+mod io_frames;
+mod io_link;
+mod io_slot;
+mod io_thread;
+mod options;
+mod options_builder;
+mod push;
+mod resolver;
+mod socket;
+mod status;
+mod subscription;
+
+pub use channel::Channel;
+pub use client::Engine;
+pub use config::{EngineConfig, EngineConfigBuilder, Overflow};
+pub use error::EngineError;
+pub use failure::{ConnectionError, ErrorKind};
+pub use health::{EngineHealth, SocketHealth};
+pub use options::SocketOptions;
+pub use options_builder::SocketOptionsBuilder;
+pub use push::{Push, PushError, PushResult};
+pub use socket::Socket;
+pub use status::{ChannelChange, ChannelRef, ConnectionState, Status};
+pub use subscription::{Binding, Subscription};

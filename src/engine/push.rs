@@ -1,0 +1,212 @@
+//! [`Push`]: the handle of a push, join or leave, and how it resolves.
+
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
+
+use super::client::SocketLink;
+use super::command::{Command, PushSink};
+use super::dispatch::Job;
+use super::ids::PushKey;
+use crate::protocol::{AbandonReason, Reply, SessionError};
+
+/// The outcome of a push: the server's reply (`ok`, `error`, …) or why
+/// there is none.
+pub type PushResult = Result<Reply, PushError>;
+
+/// Why a push got no reply.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(rig::engine::PushError::Timeout.to_string(), "no reply within the push timeout");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PushError {
+    /// No reply within the push timeout (the socket's, or the one given).
+    #[error("no reply within the push timeout")]
+    Timeout,
+    /// The push will never be answered: its channel closed or was removed,
+    /// or it could not be encoded.
+    #[error("abandoned: {0:?}")]
+    Abandoned(AbandonReason),
+    /// The session refused the command (push before join, join twice, …).
+    #[error("rejected: {0}")]
+    Rejected(SessionError),
+    /// The channel is gone (closed, left or removed) on the I/O thread.
+    #[error("the channel is closed or removed")]
+    ChannelGone,
+    /// The engine stopped before the push resolved.
+    #[error("the engine has stopped")]
+    EngineStopped,
+}
+
+/// A push, join or leave in flight. It resolves exactly once; wait for it,
+/// poll it, or hand it a callback.
+///
+/// Dropping the handle does not cancel the push.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use rig::engine::{Engine, SocketOptions};
+/// use rig::protocol::Payload;
+/// # let server = rig::server::Server::start(rig::server::ServerConfig::builder().build())?;
+///
+/// let engine = Engine::start(Default::default())?;
+/// let socket = engine.socket(SocketOptions::builder(server.url()).build()?)?;
+/// socket.connect()?;
+/// let room = socket.channel("room:lobby", Payload::empty())?;
+/// let reply = room.join().wait_timeout(Duration::from_secs(5)).expect("in time")?;
+/// assert_eq!(reply.response.as_json(), Some(r#"{"joined":"room:lobby"}"#));
+///
+/// let reply = room.push("echo", Payload::json(r#"{"n":1}"#)).wait()?;
+/// assert!(reply.is_ok());
+/// assert_eq!(reply.response.as_json(), Some(r#"{"n":1}"#));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Push {
+    key: PushKey,
+    link: Option<SocketLink>,
+    rx: Receiver<PushResult>,
+    outcome: Option<PushResult>,
+}
+
+impl Push {
+    /// A handle and the sink rig-io resolves it through.
+    pub(crate) fn pair(link: &SocketLink) -> (Self, PushSink) {
+        let key = PushKey(link.engine.keys.next());
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        (Self { key, link: Some(link.clone()), rx, outcome: None }, PushSink { key, tx })
+    }
+
+    /// A handle that is already resolved (the command could not be sent).
+    pub(crate) fn resolved(result: PushResult) -> Self {
+        let (_tx, rx) = crossbeam_channel::bounded(1);
+        Self { key: PushKey(0), link: None, rx, outcome: Some(result) }
+    }
+
+    /// Blocks until the push resolves. Do not call it from a callback you
+    /// expect other callbacks to run beside: they share one thread.
+    ///
+    /// # Errors
+    ///
+    /// [`PushError`] when there is no reply.
+    ///
+    /// # Examples
+    ///
+    /// See [`Push`].
+    pub fn wait(mut self) -> PushResult {
+        if let Some(result) = self.outcome.take() {
+            return result;
+        }
+        self.rx.recv().unwrap_or(Err(PushError::EngineStopped))
+    }
+
+    /// Waits up to `timeout`; `None` if the push is still pending (the
+    /// handle stays usable).
+    ///
+    /// # Examples
+    ///
+    /// See [`Push`].
+    pub fn wait_timeout(&mut self, timeout: Duration) -> Option<PushResult> {
+        if self.outcome.is_none() {
+            self.outcome = match self.rx.recv_timeout(timeout) {
+                Ok(result) => Some(result),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => Some(Err(PushError::EngineStopped)),
+            };
+        }
+        self.outcome.clone()
+    }
+
+    /// The outcome if the push has resolved, without blocking.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let server = rig::server::Server::start(rig::server::ServerConfig::builder().build())?;
+    /// # let engine = rig::engine::Engine::start(Default::default())?;
+    /// # let socket = engine.socket(rig::engine::SocketOptions::builder(server.url()).build()?)?;
+    /// let room = socket.channel("room:a", rig::protocol::Payload::empty())?;
+    /// let mut join = room.join();
+    /// assert_eq!(join.try_outcome(), None, "not connected yet: the join waits");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn try_outcome(&mut self) -> Option<PushResult> {
+        if self.outcome.is_none() {
+            self.outcome = match self.rx.try_recv() {
+                Ok(result) => Some(result),
+                Err(TryRecvError::Empty) => None,
+                Err(TryRecvError::Disconnected) => Some(Err(PushError::EngineStopped)),
+            };
+        }
+        self.outcome.clone()
+    }
+
+    /// Runs `callback` with the outcome on the engine's dispatcher thread
+    /// (at once if the push has already resolved).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let server = rig::server::Server::start(rig::server::ServerConfig::builder().build())?;
+    /// # let engine = rig::engine::Engine::start(Default::default())?;
+    /// # let socket = engine.socket(rig::engine::SocketOptions::builder(server.url()).build()?)?;
+    /// # socket.connect()?;
+    /// let room = socket.channel("room:a", rig::protocol::Payload::empty())?;
+    /// let (tx, rx) = crossbeam_channel::bounded(1);
+    /// room.join().then(move |outcome| {
+    ///     let _ = tx.send(outcome.map(|reply| reply.is_ok()));
+    /// });
+    /// assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(5))?, Ok(true));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn then(mut self, callback: impl FnOnce(PushResult) + Send + 'static) {
+        let callback = Box::new(callback);
+        let ready = self.outcome.take().or_else(|| match self.rx.try_recv() {
+            Ok(result) => Some(result),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => Some(Err(PushError::EngineStopped)),
+        });
+        let Some(link) = self.link.take() else {
+            // Resolved at creation: no engine to ask.
+            callback(ready.unwrap_or(Err(PushError::EngineStopped)));
+            return;
+        };
+        if let Some(result) = ready {
+            link.engine.dispatcher.control(Job::Outcome(callback, result));
+            return;
+        }
+        // rig-io owns the outcome: it runs the callback when the push
+        // resolves, or forwards the outcome already in `rx`.
+        let command =
+            Command::Then { socket: link.socket, push: self.key, callback, rx: self.rx.clone() };
+        if let Err(err) = link.engine.commands.send(command) {
+            log::warn!("push callback dropped: {err}");
+        }
+    }
+
+    /// The receiver the outcome arrives on, e.g. for `crossbeam_channel::select!`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let server = rig::server::Server::start(rig::server::ServerConfig::builder().build())?;
+    /// # let engine = rig::engine::Engine::start(Default::default())?;
+    /// # let socket = engine.socket(rig::engine::SocketOptions::builder(server.url()).build()?)?;
+    /// # socket.connect()?;
+    /// let room = socket.channel("room:a", rig::protocol::Payload::empty())?;
+    /// let join = room.join();
+    /// let outcome = join.receiver().recv_timeout(std::time::Duration::from_secs(5))?;
+    /// assert!(outcome?.is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn receiver(&self) -> &Receiver<PushResult> {
+        &self.rx
+    }
+}

@@ -1,0 +1,184 @@
+//! The receiver form of channel messages ([`Subscription`]), the callback
+//! form's handle ([`Binding`]), and the state a channel shares with rig-io.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
+
+use super::client::SocketLink;
+use super::command::Command;
+use super::ids::{ChannelKey, SubKey};
+use crate::protocol::{ChannelState, Message};
+
+/// What rig-io publishes about a channel for its handles.
+#[derive(Debug)]
+pub(crate) struct ChannelShared {
+    state: AtomicU8,
+}
+
+const STATES: [ChannelState; 5] = [
+    ChannelState::Closed,
+    ChannelState::Joining,
+    ChannelState::Joined,
+    ChannelState::Leaving,
+    ChannelState::Errored,
+];
+
+impl ChannelShared {
+    pub(crate) fn new() -> Self {
+        Self { state: AtomicU8::new(0) }
+    }
+
+    pub(crate) fn set_state(&self, state: ChannelState) {
+        let n = STATES.iter().position(|s| *s == state).and_then(|i| u8::try_from(i).ok());
+        self.state.store(n.unwrap_or(0), Relaxed);
+    }
+
+    pub(crate) fn state(&self) -> ChannelState {
+        STATES.get(usize::from(self.state.load(Relaxed))).copied().unwrap_or(ChannelState::Closed)
+    }
+}
+
+/// A bounded queue of a channel's messages (all of them, or one event's).
+///
+/// The I/O thread never waits for it: when it is full the engine's
+/// [`Overflow`](super::Overflow) policy applies and [`dropped`](Self::dropped)
+/// counts the loss. Dropping the subscription unsubscribes.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use rig::protocol::Payload;
+/// # let server = rig::server::Server::start(rig::server::ServerConfig::builder().build())?;
+/// # let engine = rig::engine::Engine::start(Default::default())?;
+/// # let socket = engine.socket(rig::engine::SocketOptions::builder(server.url()).build()?)?;
+/// # socket.connect()?;
+/// let room = socket.channel("room:lobby", Payload::empty())?;
+/// let shouts = room.subscribe("shout")?;
+/// room.join().wait()?;
+/// let _no_reply = room.push("shout", Payload::json(r#"{"hi":1}"#));
+/// let message = shouts.recv_timeout(Duration::from_secs(5))?;
+/// assert_eq!(message.payload.as_json(), Some(r#"{"hi":1}"#));
+/// assert_eq!(shouts.dropped(), 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Subscription {
+    pub(crate) rx: Receiver<Message>,
+    pub(crate) dropped: Arc<AtomicU64>,
+    pub(crate) link: SocketLink,
+    pub(crate) channel: ChannelKey,
+    pub(crate) key: SubKey,
+}
+
+impl Subscription {
+    /// Waits for the next message.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Disconnected`] once the engine stopped or the
+    /// channel closed for good, [`RecvTimeoutError::Timeout`] otherwise.
+    ///
+    /// # Examples
+    ///
+    /// See [`Subscription`].
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Message, RecvTimeoutError> {
+        self.rx.recv_timeout(timeout)
+    }
+
+    /// The next message if one is queued.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] or, once nothing more can come,
+    /// [`TryRecvError::Disconnected`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let server = rig::server::Server::start(rig::server::ServerConfig::builder().build())?;
+    /// # let engine = rig::engine::Engine::start(Default::default())?;
+    /// # let socket = engine.socket(rig::engine::SocketOptions::builder(server.url()).build()?)?;
+    /// let room = socket.channel("room:a", rig::protocol::Payload::empty())?;
+    /// let all = room.subscribe_all()?;
+    /// assert!(all.try_recv().is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn try_recv(&self) -> Result<Message, TryRecvError> {
+        self.rx.try_recv()
+    }
+
+    /// The underlying receiver (for `select!` or iteration).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let server = rig::server::Server::start(rig::server::ServerConfig::builder().build())?;
+    /// # let engine = rig::engine::Engine::start(Default::default())?;
+    /// # let socket = engine.socket(rig::engine::SocketOptions::builder(server.url()).build()?)?;
+    /// let room = socket.channel("room:a", rig::protocol::Payload::empty())?;
+    /// let all = room.subscribe_all()?;
+    /// assert!(all.receiver().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn receiver(&self) -> &Receiver<Message> {
+        &self.rx
+    }
+
+    /// Messages lost because this queue was full.
+    ///
+    /// # Examples
+    ///
+    /// See [`Subscription`].
+    #[must_use]
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Relaxed)
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        let command =
+            Command::Unsubscribe { socket: self.link.socket, channel: self.channel, sub: self.key };
+        // A stopped engine has nothing left to unsubscribe from.
+        let _ = self.link.engine.commands.send(command);
+    }
+}
+
+/// Names a callback registered with [`Channel::on`](super::Channel::on),
+/// to remove it with [`Channel::off`](super::Channel::off).
+///
+/// # Examples
+///
+/// ```
+/// # let server = rig::server::Server::start(rig::server::ServerConfig::builder().build())?;
+/// # let engine = rig::engine::Engine::start(Default::default())?;
+/// # let socket = engine.socket(rig::engine::SocketOptions::builder(server.url()).build()?)?;
+/// let room = socket.channel("room:a", rig::protocol::Payload::empty())?;
+/// let a = room.on("shout", |_| {})?;
+/// let b = room.on("shout", |_| {})?;
+/// assert_ne!(a, b);
+/// room.off(a)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Binding(pub(crate) SubKey);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_state_survives_the_atomic() {
+        let shared = ChannelShared::new();
+        assert_eq!(shared.state(), ChannelState::Closed);
+        for state in STATES {
+            shared.set_state(state);
+            assert_eq!(shared.state(), state);
+        }
+    }
+}
