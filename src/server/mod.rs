@@ -39,6 +39,7 @@
 //! ```
 
 mod channels;
+mod close;
 mod config;
 mod conn;
 mod effects;
@@ -50,6 +51,7 @@ mod http;
 mod json;
 mod listener;
 mod session;
+mod stats;
 mod tls;
 mod transport;
 mod wall_clock;
@@ -60,4 +62,5 @@ mod test;
 pub use config::{ServerConfig, ServerConfigBuilder};
 pub use error::Error;
 pub use handle::{Server, ServerHandle};
+pub use stats::ServerStats;
 pub use tls::TlsConfig;
