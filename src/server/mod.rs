@@ -18,6 +18,10 @@
 //! duplicate joins, replies, pushes, broadcasts, presence, idle timeout,
 //! bounded per-client queues. Out of scope: long polling, clustering.
 //!
+//! Every kind of bad input ends in a clear answer (an HTTP status or a close
+//! code), never a panic, and in a counter: [`ServerHandle::stats`] reads
+//! them lock-free (see [`ServerStats`]); `rig serve` shows them live.
+//!
 //! Wire formats come from the protocol's [`ServerSerializer`]s, chosen by the
 //! `vsn` query parameter as Phoenix does (`~> 2.0.0`; no `vsn` means `1.0.0`).
 //! The default list holds [`V2Serializer`] (text, and binary frames as far as
