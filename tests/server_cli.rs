@@ -226,3 +226,75 @@ fn tls_serves_wss_with_the_given_certificate() {
         assert_ne!(response.status, 101, "a plain-text upgrade must not succeed on the TLS port");
     }
 }
+
+/// The join the status tests make, and its reply.
+const STATUS_JOIN: &str = r#"["1","1","room:status","phx_join",{}]"#;
+const STATUS_JOINED: &str =
+    r#"["1","1","room:status","phx_reply",{"response":{"joined":"room:status"},"status":"ok"}]"#;
+
+#[test]
+fn the_status_line_on_stderr_shows_a_connection() {
+    let server = RigServer::start(&[]);
+    let mut client = WsClient::connect(server.addr(), "/socket/websocket?vsn=2.0.0");
+    client.send_text(STATUS_JOIN);
+    client.expect_text(STATUS_JOINED);
+    let wanted = "rig serve: 1 open (1 total), 1 channels, ";
+    let seen = crate::util::poll_until(STARTUP, || server.stderr_text().contains(wanted));
+    let stderr = server.stderr_text();
+    assert!(seen, "no status line with {wanted:?} on stderr: {stderr:?}");
+    // stderr is a pipe, not a terminal: whole lines, nothing rewritten.
+    assert!(!stderr.contains('\r'), "{stderr:?}");
+    let line = stderr.lines().find(|l| l.contains(wanted)).unwrap();
+    assert!(line.contains(" fr/s ") && line.contains(", refused 0, closed malformed 0 idle 0"));
+    let (status, more_stdout) = server.stop_with(libc::SIGTERM);
+    assert_eq!(status.code(), Some(0), "exit status after SIGTERM: {status:?}");
+    assert!(more_stdout.is_empty(), "exactly one stdout line, then: {more_stdout:?}");
+}
+
+#[test]
+fn quiet_prints_no_status_and_one_summary_at_exit() {
+    let dir = TempDir::new();
+    let stderr_path = dir.path.join("stderr.txt");
+    let mut child = Command::new(rig_binary())
+        .args(["serve", "--quiet", "--addr", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(STARTUP).unwrap();
+    let addr = crate::util::server::parse_listening_line(line.trim_end()).unwrap();
+    let stderr = || std::fs::read_to_string(&stderr_path).unwrap();
+    let mut client = WsClient::connect(addr, "/socket/websocket?vsn=2.0.0");
+    client.send_text(STATUS_JOIN);
+    client.expect_text(STATUS_JOINED);
+    // Three status periods with a client connected, and no status line.
+    let printed = crate::util::poll_until(std::time::Duration::from_secs(3), || {
+        stderr().contains("rig serve:")
+    });
+    assert!(!printed, "--quiet printed a status line: {:?}", stderr());
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) with the pid of our own, not yet reaped, child.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let Some(status) = wait_with_deadline(&mut child, SHUTDOWN) else {
+        let _ = child.kill();
+        panic!("rig serve --quiet did not exit after SIGTERM; stderr: {:?}", stderr());
+    };
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    let stderr = stderr();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "only the summary: {stderr:?}");
+    let summary = lines[0];
+    assert!(summary.starts_with("rig serve: stopped after "), "{summary}");
+    for part in [": 1 connections (1 upgraded, refused 0:", "joins 1 ok 0 refused", "shutdown 1"] {
+        assert!(summary.contains(part), "{part:?} not in the summary: {summary}");
+    }
+    client.expect_close(1001);
+}

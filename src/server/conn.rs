@@ -15,13 +15,16 @@ use std::io::{self, Read, Write};
 use std::sync::Arc;
 
 use bytestring::ByteString;
+use tungstenite::error::ProtocolError;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tungstenite::{Message as WsMessage, WebSocket};
 
+use super::close::CloseReason;
 use super::config::ServerConfig;
 use super::http::{self, Parsed};
 use super::session::Session;
+use super::stats::{Counters, bump};
 use super::transport::Transport;
 use crate::protocol::{Frame, ServerSerializer};
 use crate::time::Instant;
@@ -68,14 +71,15 @@ pub(crate) struct Ws {
     out_bytes: usize,
     /// tungstenite holds bytes the socket would not take yet.
     blocked: bool,
+    stats: Arc<Counters>,
 }
 
 /// What reading produced.
 pub(crate) enum Inbound {
     /// A data frame to decode.
     Frame(Frame),
-    /// A WebSocket-level violation: close with this code.
-    Violation(u16),
+    /// A WebSocket-level violation: close for this reason.
+    Violation(CloseReason),
 }
 
 impl Ws {
@@ -84,6 +88,7 @@ impl Ws {
         serializer: Arc<dyn ServerSerializer>,
         leftover: Vec<u8>,
         max_frame: usize,
+        stats: &Arc<Counters>,
     ) -> Self {
         let config = WebSocketConfig::default()
             .write_buffer_size(WS_WRITE_BUFFER)
@@ -94,10 +99,11 @@ impl Ws {
         Self {
             socket,
             serializer,
-            session: Session::new(),
+            session: Session::with_stats(Arc::clone(stats)),
             out: VecDeque::new(),
             out_bytes: 0,
             blocked: false,
+            stats: Arc::clone(stats),
         }
     }
 
@@ -120,6 +126,8 @@ impl Ws {
     /// Reads up to `max` frames. `Ok(true)` when the socket was drained
     /// (`WouldBlock`), `Ok(false)` when `max` was reached first. A received
     /// close is answered by tungstenite; the caller moves to `Closing`.
+    /// `Err` when the connection is gone without a close (end of stream,
+    /// reset, I/O or TLS error): drop it.
     pub(crate) fn read(
         &mut self,
         max: usize,
@@ -129,13 +137,17 @@ impl Ws {
         for _ in 0..max {
             match self.socket.read() {
                 Ok(WsMessage::Text(text)) => {
+                    self.stats.frame_in(text.len());
                     let bytes = bytes::Bytes::from(text);
                     match ByteString::try_from(bytes) {
                         Ok(text) => got.push(Inbound::Frame(Frame::Text(text))),
-                        Err(_) => got.push(Inbound::Violation(1007)),
+                        Err(_) => got.push(Inbound::Violation(CloseReason::BadUtf8)),
                     }
                 }
-                Ok(WsMessage::Binary(bytes)) => got.push(Inbound::Frame(Frame::Binary(bytes))),
+                Ok(WsMessage::Binary(bytes)) => {
+                    self.stats.frame_in(bytes.len());
+                    got.push(Inbound::Frame(Frame::Binary(bytes)));
+                }
                 Ok(WsMessage::Close(_)) => {
                     *closed = true;
                     return Ok(true);
@@ -146,15 +158,20 @@ impl Ws {
                 }
                 Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(tungstenite::Error::Capacity(_)) => {
-                    got.push(Inbound::Violation(1009));
+                    got.push(Inbound::Violation(CloseReason::TooBig));
                     return Ok(true);
                 }
                 Err(tungstenite::Error::Utf8(_)) => {
-                    got.push(Inbound::Violation(1007));
+                    got.push(Inbound::Violation(CloseReason::BadUtf8));
                     return Ok(true);
                 }
+                // The peer hung up without a close frame: nobody is left to
+                // read one, and the end is a lost connection, not a violation.
+                Err(tungstenite::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)) => {
+                    return Err(());
+                }
                 Err(tungstenite::Error::Protocol(_)) => {
-                    got.push(Inbound::Violation(1002));
+                    got.push(Inbound::Violation(CloseReason::Protocol));
                     return Ok(true);
                 }
                 Err(_) => return Err(()),
@@ -177,12 +194,14 @@ impl Ws {
                 }
             }
             let Some(msg) = self.out.pop_front() else { break };
-            self.out_bytes = self.out_bytes.saturating_sub(msg.len());
+            let len = msg.len();
+            self.out_bytes = self.out_bytes.saturating_sub(len);
             match self.socket.write(msg) {
-                Ok(()) => {}
+                Ok(()) => self.stats.frame_out(len),
                 // The message is buffered; the rest waits for writability.
                 Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.blocked = true
+                    self.stats.frame_out(len);
+                    self.blocked = true;
                 }
                 Err(tungstenite::Error::WriteBufferFull(msg)) => {
                     self.out_bytes += msg.len();
@@ -202,17 +221,20 @@ impl Ws {
         }
     }
 
-    /// Sends what is queued (best effort) and then a close frame with `code`.
-    pub(crate) fn close(&mut self, code: u16) -> Health {
+    /// Sends what is queued (best effort) and then a close frame for `reason`.
+    pub(crate) fn close(&mut self, reason: CloseReason) -> Health {
         while let Some(msg) = self.out.pop_front() {
+            let len = msg.len();
             match self.socket.write(msg) {
-                Ok(()) => {}
-                Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Ok(()) => self.stats.frame_out(len),
+                Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.stats.frame_out(len);
+                }
                 Err(_) => break,
             }
         }
         self.out_bytes = 0;
-        let frame = CloseFrame { code: CloseCode::from(code), reason: "".into() };
+        let frame = CloseFrame { code: CloseCode::from(reason.code()), reason: "".into() };
         match self.socket.close(Some(frame)) {
             Ok(()) => {}
             Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -251,8 +273,13 @@ impl Phase {
     }
 }
 
-/// Drives the HTTP phases as far as the socket allows.
-pub(crate) fn drive_http(phase: Phase, config: &ServerConfig) -> Phase {
+/// Drives the HTTP phases as far as the socket allows, counting refusals,
+/// upgrades and connections lost on the way.
+pub(crate) fn drive_http(phase: Phase, config: &ServerConfig, stats: &Arc<Counters>) -> Phase {
+    let lost = || {
+        bump(&stats.connections_lost);
+        Phase::Gone
+    };
     let supported = |vsn: &str| config.serializer_for(vsn).is_some();
     let mut phase = phase;
     loop {
@@ -260,18 +287,19 @@ pub(crate) fn drive_http(phase: Phase, config: &ServerConfig) -> Phase {
             Phase::Http { mut transport, mut buf } => {
                 let mut chunk = [0u8; READ_CHUNK];
                 match transport.read(&mut chunk) {
-                    Ok(0) => return Phase::Gone,
+                    Ok(0) => return lost(),
                     Ok(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                         return Phase::Http { transport, buf };
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(_) => return Phase::Gone,
+                    Err(_) => return lost(),
                 }
                 match http::parse_request(&buf, config.token(), supported) {
                     Parsed::Partial => Phase::Http { transport, buf },
                     Parsed::Reject(rejection) => {
                         log::debug!("refusing upgrade: {rejection:?}");
+                        stats.refused(rejection);
                         Phase::Respond {
                             transport,
                             response: http::refusal(rejection),
@@ -293,6 +321,7 @@ pub(crate) fn drive_http(phase: Phase, config: &ServerConfig) -> Phase {
                                 }
                             }
                             None => {
+                                stats.refused(http::Rejection::Forbidden);
                                 let response = http::refusal(http::Rejection::Forbidden);
                                 Phase::Respond { transport, response, written: 0, upgrade: None }
                             }
@@ -303,13 +332,13 @@ pub(crate) fn drive_http(phase: Phase, config: &ServerConfig) -> Phase {
             Phase::Respond { mut transport, response, mut written, upgrade } => {
                 while let Some(rest) = response.get(written..).filter(|r| !r.is_empty()) {
                     match transport.write(rest) {
-                        Ok(0) => return Phase::Gone,
+                        Ok(0) => return lost(),
                         Ok(n) => written += n,
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                             return Phase::Respond { transport, response, written, upgrade };
                         }
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(_) => return Phase::Gone,
+                        Err(_) => return lost(),
                     }
                 }
                 match transport.flush() {
@@ -317,15 +346,17 @@ pub(crate) fn drive_http(phase: Phase, config: &ServerConfig) -> Phase {
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                         return Phase::Respond { transport, response, written, upgrade };
                     }
-                    Err(_) => return Phase::Gone,
+                    Err(_) => return lost(),
                 }
                 match upgrade {
                     Some((serializer, leftover)) => {
+                        bump(&stats.upgrades);
                         return Phase::Open(Box::new(Ws::new(
                             transport,
                             serializer,
                             leftover,
                             config.max_frame(),
+                            stats,
                         )));
                     }
                     None => {

@@ -7,6 +7,7 @@ use super::conn::Phase;
 use super::event_loop::Hub;
 use super::fanout::{EncodeCache, encode};
 use super::session::Effect;
+use super::stats::{add, bump};
 use crate::protocol::{Message, Payload, Ref, events};
 use crate::time::Instant;
 
@@ -38,7 +39,7 @@ impl Hub {
                         self.broadcast_payload(&topic, events::PRESENCE_DIFF, diff);
                     }
                 }
-                Effect::Close(code) => self.begin_close(slot, code, now),
+                Effect::Close(reason) => self.begin_close(slot, reason, now),
             }
         }
     }
@@ -76,14 +77,18 @@ impl Hub {
     fn broadcast(&mut self, msg: &Message) {
         let mut cache = EncodeCache::default();
         let subscribers = self.pubsub.subscribers(&msg.topic).to_vec();
+        let mut reached = 0;
         for slot in subscribers {
             let Some(conn) = self.conn_mut(slot) else { continue };
             let Phase::Open(ws) = &mut conn.phase else { continue };
             if let Some(frame) = cache.get(&ws.serializer, msg) {
                 ws.enqueue(frame);
+                reached += 1;
                 self.mark(slot);
             }
         }
+        bump(&self.stats.broadcasts);
+        add(&self.stats.broadcast_messages, reached);
     }
 
     /// Schedules a pump for `slot`, or its drop when it holds too much.

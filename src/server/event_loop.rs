@@ -16,10 +16,11 @@ use mio::net::TcpListener;
 use mio::{Events, Poll, Token};
 
 use super::channels::presence::Tracker;
+use super::close::CloseReason;
 use super::config::ServerConfig;
 use super::conn::{Conn, Health, Inbound, Phase, drive_http};
 use super::fanout::PubSub;
-use super::session::CLOSE_MALFORMED;
+use super::stats::{Counters, bump, drop_one};
 use super::wall_clock::WallClock;
 use crate::time::{Clock, Instant};
 use crate::timer::TimerWheel;
@@ -36,10 +37,6 @@ const STREAM_BATCH: usize = 256;
 const STREAM_HIGH_WATER: usize = 64 * 1024;
 /// How long to wait for the peer's close frame after ours.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
-/// Close code Bandit uses for an idle timeout.
-const CLOSE_IDLE: u16 = 1002;
-/// Close code for a server shutting down.
-const CLOSE_GOING_AWAY: u16 = 1001;
 
 /// Everything the I/O thread owns.
 pub(crate) struct Hub {
@@ -63,6 +60,8 @@ pub(crate) struct Hub {
     pub(crate) read_again: Vec<usize>,
     /// When to retry accepting after a failure (e.g. out of descriptors).
     pub(crate) accept_retry: Option<Instant>,
+    /// Counters read by the handle; this thread is their only writer.
+    pub(crate) stats: Arc<Counters>,
 }
 
 impl Hub {
@@ -71,6 +70,7 @@ impl Hub {
         listener: TcpListener,
         config: ServerConfig,
         shutdown: Arc<AtomicBool>,
+        stats: Arc<Counters>,
     ) -> Self {
         let clock = Clock::real();
         let now = clock.now();
@@ -93,6 +93,7 @@ impl Hub {
             overflowed: Vec::new(),
             read_again: Vec::new(),
             accept_retry: None,
+            stats,
         }
     }
 
@@ -147,7 +148,7 @@ impl Hub {
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else { return };
         if matches!(conn.phase, Phase::Http { .. } | Phase::Respond { .. }) {
             let phase = std::mem::replace(&mut conn.phase, Phase::Gone);
-            conn.phase = drive_http(phase, &self.config);
+            conn.phase = drive_http(phase, &self.config, &self.stats);
             match conn.phase {
                 Phase::Gone => return self.drop_conn(slot),
                 Phase::Open(_) => {
@@ -168,7 +169,10 @@ impl Hub {
             conn.last_recv = now;
         }
         match drained {
-            Err(()) => return self.drop_conn(slot),
+            Err(()) => {
+                bump(&self.stats.connections_lost);
+                return self.drop_conn(slot);
+            }
             Ok(false) => self.read_again.push(slot),
             Ok(true) => {}
         }
@@ -185,18 +189,21 @@ impl Hub {
                     }
                     Err(e) => {
                         log::debug!("connection {}: undecodable frame: {e}", conn.id);
-                        self.begin_close(slot, CLOSE_MALFORMED, now);
+                        self.begin_close(slot, CloseReason::Malformed, now);
                         break;
                     }
                 },
-                Inbound::Violation(code) => {
-                    self.begin_close(slot, code, now);
+                Inbound::Violation(reason) => {
+                    self.begin_close(slot, reason, now);
                     break;
                 }
             }
         }
         if peer_closed {
-            if let Some(conn) = self.conn_mut(slot) {
+            if let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) {
+                if matches!(conn.phase, Phase::Open(_)) {
+                    bump(&self.stats.client_closes);
+                }
                 let phase = std::mem::replace(&mut conn.phase, Phase::Gone);
                 conn.phase = match phase {
                     Phase::Open(ws) | Phase::Closing(ws) => Phase::Closing(ws),
@@ -217,12 +224,16 @@ impl Hub {
         }
         conn.deadline = None;
         if conn.phase_deadline.is_some_and(|d| d <= now) {
+            if matches!(conn.phase, Phase::Http { .. } | Phase::Respond { .. }) {
+                log::debug!("connection {}: no complete request in time", conn.id);
+                bump(&self.stats.handshake_timeouts);
+            }
             return self.drop_conn(slot);
         }
         let Phase::Open(ws) = &mut conn.phase else { return self.rearm(slot) };
         if now.saturating_duration_since(conn.last_recv) >= idle {
             log::debug!("connection {} idle for {idle:?}: closing", conn.id);
-            return self.begin_close(slot, CLOSE_IDLE, now);
+            return self.begin_close(slot, CloseReason::Idle, now);
         }
         ws.session.handle_timeout(now);
         let effects = ws.session.take_effects();
@@ -240,6 +251,7 @@ impl Hub {
             let Some(conn) = self.conn_mut(slot) else { return };
             let Phase::Open(ws) = &mut conn.phase else { break };
             if ws.pump() == Health::Dead {
+                bump(&self.stats.connections_lost);
                 return self.drop_conn(slot);
             }
             if ws.is_blocked()
@@ -264,15 +276,16 @@ impl Hub {
         self.rearm(slot);
     }
 
-    /// Sends a close frame with `code`; the connection goes once the peer answers.
-    pub(crate) fn begin_close(&mut self, slot: usize, code: u16, now: Instant) {
-        let Some(conn) = self.conn_mut(slot) else { return };
+    /// Sends a close frame for `reason`; the connection goes once the peer answers.
+    pub(crate) fn begin_close(&mut self, slot: usize, reason: CloseReason, now: Instant) {
+        let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else { return };
         let phase = std::mem::replace(&mut conn.phase, Phase::Gone);
         let Phase::Open(mut ws) = phase else {
             conn.phase = phase;
             return;
         };
-        let health = ws.close(code);
+        self.stats.closed(reason);
+        let health = ws.close(reason);
         conn.phase = Phase::Closing(ws);
         conn.phase_deadline = now.checked_add(CLOSE_WAIT);
         if health == Health::Dead {
@@ -312,10 +325,18 @@ impl Hub {
     /// while that touches more (a drop broadcasts presence leaves).
     fn end_turn(&mut self) {
         while !self.overflowed.is_empty() || !self.dirty.is_empty() {
+            let cap = self.config.max_outgoing();
             for slot in std::mem::take(&mut self.overflowed) {
-                if let Some(conn) = self.conn_mut(slot) {
-                    log::warn!("connection {} does not read its messages: dropping it", conn.id);
+                // A slot may be listed twice, or have been dropped and reused
+                // for a new connection since it was listed.
+                let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+                    continue;
+                };
+                if !matches!(&conn.phase, Phase::Open(ws) if ws.queued_bytes() > cap) {
+                    continue;
                 }
+                log::warn!("connection {} does not read its messages: dropping it", conn.id);
+                bump(&self.stats.dropped_slow);
                 self.drop_conn(slot);
             }
             for slot in std::mem::take(&mut self.dirty) {
@@ -333,6 +354,9 @@ impl Hub {
         let now = self.clock.now();
         self.end_session(slot, now);
         let Some(mut conn) = self.conns.get_mut(slot).and_then(Option::take) else { return };
+        // Before the socket closes (when `conn` drops), so a peer that sees
+        // the end also sees the gauge without it.
+        drop_one(&self.stats.connections_open);
         if let Some((_, key)) = conn.deadline.take() {
             self.timers.cancel(key);
         }
@@ -346,7 +370,7 @@ impl Hub {
     fn close_everything(&mut self) {
         let now = self.clock.now();
         for slot in 0..self.conns.len() {
-            self.begin_close(slot, CLOSE_GOING_AWAY, now);
+            self.begin_close(slot, CloseReason::Shutdown, now);
             self.drop_conn(slot);
         }
         self.conns.clear();

@@ -10,6 +10,7 @@ use mio::{Interest, Poll, Waker};
 use super::config::ServerConfig;
 use super::error::Error;
 use super::event_loop::{Hub, LISTENER, WAKER};
+use super::stats::{Counters, ServerStats};
 
 /// The embedded Phoenix-compatible server.
 ///
@@ -61,11 +62,12 @@ impl Server {
             other => other.to_string(),
         };
         let url = format!("{scheme}://{host}/socket");
-        let hub = Hub::new(poll, listener, config, Arc::clone(&shutdown));
+        let stats = Arc::new(Counters::default());
+        let hub = Hub::new(poll, listener, config, Arc::clone(&shutdown), Arc::clone(&stats));
         let thread =
             std::thread::Builder::new().name("rig-server".into()).spawn(move || hub.run())?;
         log::info!("listening on {url}");
-        Ok(ServerHandle { local_addr, url, waker, shutdown, thread: Some(thread) })
+        Ok(ServerHandle { local_addr, url, waker, shutdown, stats, thread: Some(thread) })
     }
 }
 
@@ -88,6 +90,7 @@ pub struct ServerHandle {
     url: String,
     waker: Arc<Waker>,
     shutdown: Arc<AtomicBool>,
+    stats: Arc<Counters>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -133,6 +136,55 @@ impl ServerHandle {
     /// ```
     pub fn shutdown(mut self) {
         self.stop();
+    }
+
+    /// The server's counters now: connections, refusals, closes by reason,
+    /// frames and bytes, channels, broadcasts, heartbeats.
+    ///
+    /// Lock-free: each counter is one relaxed atomic load, and the server
+    /// thread never waits for a reader. See [`ServerStats`] for what each
+    /// field counts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::net::TcpStream;
+    /// use std::io::{Read as _, Write as _};
+    /// use rig::server::{Server, ServerConfig};
+    ///
+    /// let server = Server::start(ServerConfig::builder().build())?;
+    /// let mut tcp = TcpStream::connect(server.local_addr())?;
+    /// tcp.write_all(b"GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n")?;
+    /// let mut response = String::new();
+    /// tcp.read_to_string(&mut response)?;
+    /// assert!(response.starts_with("HTTP/1.1 404"));
+    /// // Counted before the answer went out.
+    /// assert_eq!(server.stats().refused_not_found, 1);
+    /// assert_eq!(server.stats().connections_accepted, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn stats(&self) -> ServerStats {
+        self.stats.snapshot()
+    }
+
+    /// Stops the server like [`ServerHandle::shutdown`] and returns the final
+    /// counters, the 1001 closes of the shutdown included (every gauge is
+    /// back to zero).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let server = rig::server::Server::start(rig::server::ServerConfig::builder().build())?;
+    /// let stats = server.shutdown_with_stats();
+    /// assert_eq!(stats.connections_open, 0);
+    /// assert_eq!(stats.closed_shutdown, 0); // nobody was connected
+    /// # Ok::<(), rig::server::Error>(())
+    /// ```
+    #[must_use]
+    pub fn shutdown_with_stats(mut self) -> ServerStats {
+        self.stop();
+        self.stats.snapshot()
     }
 
     fn stop(&mut self) {

@@ -7,6 +7,7 @@ use mio::{Interest, Token};
 
 use super::conn::{Conn, Phase};
 use super::event_loop::{FIRST_CONN, Hub};
+use super::stats::bump;
 use super::transport::Transport;
 use crate::time::Instant;
 
@@ -63,6 +64,8 @@ impl Hub {
                 continue;
             }
             log::debug!("accepted {peer} as connection {}", conn.id);
+            bump(&self.stats.connections_accepted);
+            bump(&self.stats.connections_open);
             match self.conns.get_mut(slot) {
                 Some(entry) => *entry = Some(conn),
                 None => self.conns.push(Some(conn)),

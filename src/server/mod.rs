@@ -18,6 +18,10 @@
 //! duplicate joins, replies, pushes, broadcasts, presence, idle timeout,
 //! bounded per-client queues. Out of scope: long polling, clustering.
 //!
+//! Every kind of bad input ends in a clear answer (an HTTP status or a close
+//! code), never a panic, and in a counter: [`ServerHandle::stats`] reads
+//! them lock-free (see [`ServerStats`]); `rig serve` shows them live.
+//!
 //! Wire formats come from the protocol's [`ServerSerializer`]s, chosen by the
 //! `vsn` query parameter as Phoenix does (`~> 2.0.0`; no `vsn` means `1.0.0`).
 //! The default list holds [`V2Serializer`] (text, and binary frames as far as
@@ -39,6 +43,7 @@
 //! ```
 
 mod channels;
+mod close;
 mod config;
 mod conn;
 mod effects;
@@ -50,6 +55,7 @@ mod http;
 mod json;
 mod listener;
 mod session;
+mod stats;
 mod tls;
 mod transport;
 mod wall_clock;
@@ -60,4 +66,5 @@ mod test;
 pub use config::{ServerConfig, ServerConfigBuilder};
 pub use error::Error;
 pub use handle::{Server, ServerHandle};
+pub use stats::ServerStats;
 pub use tls::TlsConfig;

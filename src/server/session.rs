@@ -19,17 +19,17 @@
 //! which is ignored.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use bytestring::ByteString;
 use serde_json::{Map, Value};
 
 use super::channels::{self, Ctx, Kind, Outcome, lifecycle, reason};
+use super::close::CloseReason;
 use super::json;
+use super::stats::{Counters, bump, drop_one};
 use crate::protocol::{Message, PHOENIX_TOPIC, Payload, Ref, Reply, events};
 use crate::time::Instant;
-
-/// Close code for a frame the socket cannot decode (Phoenix crashes the socket).
-pub(crate) const CLOSE_MALFORMED: u16 = 1011;
 
 /// What the session asks the event loop to do, in order.
 #[derive(Debug)]
@@ -53,8 +53,8 @@ pub(crate) enum Effect {
     PresenceUpdate { topic: ByteString, meta: Map<String, Value> },
     /// Stop tracking this client on a topic and broadcast the leaves diff.
     PresenceUntrack { topic: ByteString },
-    /// Close the connection with this code.
-    Close(u16),
+    /// Close the connection for this reason.
+    Close(CloseReason),
 }
 
 #[derive(Debug)]
@@ -72,11 +72,26 @@ struct Channel {
 pub(crate) struct Session {
     channels: HashMap<ByteString, Channel>,
     effects: Vec<Effect>,
+    /// The server's counters: heartbeats, joins, channels, crashes.
+    stats: Arc<Counters>,
 }
 
 impl Session {
+    /// A session counting into counters of its own (for tests).
+    #[cfg(test)]
     pub(crate) fn new() -> Self {
         Self::default()
+    }
+
+    /// A session counting into the server's counters.
+    pub(crate) fn with_stats(stats: Arc<Counters>) -> Self {
+        Self { channels: HashMap::new(), effects: Vec::new(), stats }
+    }
+
+    /// The counters this session writes to.
+    #[cfg(test)]
+    pub(crate) fn stats(&self) -> &Counters {
+        &self.stats
     }
 
     /// The effects produced so far, oldest first.
@@ -89,11 +104,12 @@ impl Session {
         match json::canonical(&msg.payload) {
             Ok(payload) => msg.payload = payload,
             Err(_) => {
-                self.effects.push(Effect::Close(CLOSE_MALFORMED));
+                self.effects.push(Effect::Close(CloseReason::Malformed));
                 return;
             }
         }
         if &*msg.topic == PHOENIX_TOPIC && msg.is_event(events::HEARTBEAT) {
+            bump(&self.stats.heartbeats);
             let reply = Reply::new("ok", Payload::empty()).to_payload();
             let msg = Message::new(None, msg.r#ref, msg.topic, events::REPLY, reply);
             self.effects.push(Effect::Send(msg));
@@ -205,12 +221,20 @@ impl Session {
     fn join(&mut self, now: Instant, msg: Message, replaced: Option<Channel>) {
         let params = json::params(&msg.payload);
         let Some(result) = channels::join(&msg.topic, &params, now) else {
+            bump(&self.stats.joins_refused);
             self.unmatched(msg);
             return;
         };
         let (status, response) = match &result {
-            Ok(joined) => ("ok", &joined.response),
-            Err(response) => ("error", response),
+            Ok(joined) => {
+                bump(&self.stats.joins_ok);
+                bump(&self.stats.channels_joined);
+                ("ok", &joined.response)
+            }
+            Err(response) => {
+                bump(&self.stats.joins_refused);
+                ("error", response)
+            }
         };
         let payload = Reply::new(status, json::payload(response)).to_payload();
         let reply = Message::new(
@@ -246,6 +270,7 @@ impl Session {
 
     /// The effects of a channel ending (it is already out of the table).
     fn teardown(&mut self, topic: &ByteString, channel: &Channel) {
+        drop_one(&self.stats.channels_joined);
         self.effects.push(Effect::Unsubscribe(topic.clone()));
         if matches!(channel.kind, Kind::Presence) {
             self.effects.push(Effect::PresenceUntrack { topic: topic.clone() });
@@ -296,7 +321,10 @@ impl Session {
                 self.effects.push(Effect::Send(reply_to(reply)));
                 self.end(&msg.topic, events::CLOSE);
             }
-            Outcome::Crash => self.end(&msg.topic, events::ERROR),
+            Outcome::Crash => {
+                bump(&self.stats.channel_crashes);
+                self.end(&msg.topic, events::ERROR);
+            }
             Outcome::Busy { until, reply } => {
                 let reply = reply_to(reply);
                 if let Some(channel) = self.channels.get_mut(&msg.topic) {

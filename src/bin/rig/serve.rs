@@ -1,14 +1,28 @@
 //! `rig serve`: run the embedded Phoenix-compatible server until SIGINT/SIGTERM.
+//!
+//! stdout gets exactly one line, `listening on ws://HOST:PORT/socket`. stderr
+//! gets a live status line (see [`status`]) unless `--quiet`, and one summary
+//! line at exit. The status costs the server nothing: this main thread reads
+//! the server's lock-free counters while it waits for a signal.
 
-use std::io::Write as _;
+mod status;
+
+use std::io::{IsTerminal as _, Write as _};
 use std::net::{SocketAddr, ToSocketAddrs as _};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use argh::FromArgs;
-use rig::server::{Server, ServerConfig, TlsConfig};
+use mio::{Events, Interest, Poll, Token};
+use rig::server::{Server, ServerConfig, ServerHandle, TlsConfig};
+use rig::time::{Clock, Instant};
 use signal_hook::consts::{SIGINT, SIGTERM};
-use signal_hook::iterator::Signals;
+use signal_hook_mio::v1_0::Signals;
+
+use self::status::StatusLine;
+
+/// How often the status line is sampled.
+const STATUS_EVERY: Duration = Duration::from_secs(1);
 
 /// Run the embedded Phoenix-compatible server (channels room:*, stream:*, presence:*).
 #[derive(FromArgs, Debug)]
@@ -29,6 +43,9 @@ pub(crate) struct ServeArgs {
     /// close connections silent for this many seconds (default 60)
     #[argh(option, default = "60")]
     idle_timeout: u64,
+    /// no live status line on stderr (the summary at exit is still printed)
+    #[argh(switch, short = 'q')]
+    quiet: bool,
 }
 
 pub(crate) fn run(args: ServeArgs) -> Result<(), String> {
@@ -49,19 +66,93 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), String> {
     raise_open_files_limit();
     // Register the signals before announcing the address, so a signal sent
     // right after the line is seen always stops the server cleanly.
-    let mut signals = Signals::new([SIGINT, SIGTERM])
-        .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    let mut signals = SignalWait::new()?;
     let server = Server::start(config.build()).map_err(|e| e.to_string())?;
+    let clock = Clock::real();
+    let started = clock.now();
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening on {}", server.url())
         .and_then(|()| stdout.flush())
         .map_err(|e| format!("cannot write to stdout: {e}"))?;
     drop(stdout);
-    if let Some(signal) = signals.forever().next() {
-        log::info!("signal {signal}: shutting down");
+    let mut status =
+        (!args.quiet).then(|| StatusLine::new(std::io::stderr().is_terminal(), started));
+    let signal = watch(&server, &mut signals, &clock, status.as_mut())?;
+    log::info!("signal {signal}: shutting down");
+    let stats = server.shutdown_with_stats();
+    // stderr may be gone (a closed pipe): the server stopped cleanly anyway.
+    let mut stderr = std::io::stderr().lock();
+    if let Some(status) = status.as_mut() {
+        let _ = status.clear(&mut stderr);
     }
-    server.shutdown();
+    let uptime = clock.now().saturating_duration_since(started);
+    let _ = writeln!(stderr, "{}", status::summary(&stats, uptime));
     Ok(())
+}
+
+/// Waits for a signal; until then samples the server's counters every
+/// [`STATUS_EVERY`] into `status` (when there is one). Returns the signal.
+fn watch(
+    server: &ServerHandle,
+    signals: &mut SignalWait,
+    clock: &Clock,
+    mut status: Option<&mut StatusLine>,
+) -> Result<i32, String> {
+    let mut next_sample = clock.now() + STATUS_EVERY;
+    loop {
+        let timeout = status.is_some().then(|| next_sample.saturating_duration_since(clock.now()));
+        if let Some(signal) = signals.wait(timeout)? {
+            return Ok(signal);
+        }
+        let now = clock.now();
+        if let Some(status) = status.as_mut().filter(|_| now >= next_sample) {
+            // A status line that cannot be written is not worth stopping for.
+            let _ = status.sample(server.stats(), now, &mut std::io::stderr().lock());
+            next_sample = later_tick(next_sample, now);
+        }
+    }
+}
+
+/// The first tick after `now` on the `STATUS_EVERY` grid from `tick`
+/// (ticks missed while the machine was busy are skipped, not replayed).
+fn later_tick(tick: Instant, now: Instant) -> Instant {
+    let mut next = tick + STATUS_EVERY;
+    if next <= now {
+        next = now + STATUS_EVERY;
+    }
+    next
+}
+
+/// SIGINT and SIGTERM, waited for with a timeout on a mio poller.
+struct SignalWait {
+    poll: Poll,
+    events: Events,
+    signals: Signals,
+}
+
+impl SignalWait {
+    const SIGNALS: Token = Token(0);
+
+    fn new() -> Result<Self, String> {
+        let fail = |e: std::io::Error| format!("cannot install signal handlers: {e}");
+        let mut signals = Signals::new([SIGINT, SIGTERM]).map_err(fail)?;
+        let poll = Poll::new().map_err(fail)?;
+        poll.registry().register(&mut signals, Self::SIGNALS, Interest::READABLE).map_err(fail)?;
+        Ok(Self { poll, events: Events::with_capacity(4), signals })
+    }
+
+    /// The first pending signal, waiting at most `timeout` (`None`: forever).
+    fn wait(&mut self, timeout: Option<Duration>) -> Result<Option<i32>, String> {
+        if let Some(signal) = self.signals.pending().next() {
+            return Ok(Some(signal));
+        }
+        match self.poll.poll(&mut self.events, timeout) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("cannot wait for signals: {e}")),
+        }
+        Ok(self.signals.pending().next())
+    }
 }
 
 fn resolve(addr: &str) -> Result<SocketAddr, String> {

@@ -6,5 +6,6 @@ mod room;
 mod scale;
 mod session;
 mod socket;
+mod stats;
 mod tls;
 mod util;

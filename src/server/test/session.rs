@@ -29,7 +29,7 @@ fn drain(session: &mut Session) -> Vec<String> {
             Effect::PresenceTrack { topic, key, .. } => format!("track {topic} {key}"),
             Effect::PresenceUpdate { topic, .. } => format!("update {topic}"),
             Effect::PresenceUntrack { topic } => format!("untrack {topic}"),
-            Effect::Close(code) => format!("close {code}"),
+            Effect::Close(reason) => format!("close {}", reason.code()),
         })
         .collect()
 }
@@ -152,4 +152,37 @@ fn stream_joins_reply_then_produce_on_demand() {
             r#"["1",null,"stream:s","done",{"count":2,"server_elapsed_us":100000}]"#,
         ]
     );
+}
+
+#[test]
+fn counts_heartbeats_joins_crashes_and_joined_channels() {
+    let (clock, _mock) = Clock::mock();
+    let mut s = Session::new();
+    let now = clock.now();
+    let counters = |s: &Session| {
+        let st = s.stats().snapshot();
+        (st.heartbeats, st.joins_ok, st.joins_refused, st.channel_crashes, st.channels_joined)
+    };
+    s.handle_message(now, msg(r#"[null,"1","phoenix","heartbeat",{}]"#));
+    s.handle_message(now, msg(r#"["1","2","room:a","phx_join",{}]"#));
+    s.handle_message(now, msg(r#"["3","3","room:b","phx_join",{}]"#));
+    assert_eq!(counters(&s), (1, 2, 0, 0, 2));
+    // A duplicate join replaces the channel: one more join, the same channels.
+    s.handle_message(now, msg(r#"["4","4","room:a","phx_join",{}]"#));
+    assert_eq!(counters(&s), (1, 3, 0, 0, 2));
+    // Refused by the channel, and a topic no channel serves.
+    s.handle_message(now, msg(r#"["5","5","room:forbidden","phx_join",{}]"#));
+    s.handle_message(now, msg(r#"["6","6","nowhere:x","phx_join",{}]"#));
+    assert_eq!(counters(&s), (1, 3, 2, 0, 2));
+    // A crash and a leave each end a channel.
+    s.handle_message(now, msg(r#"["4","7","room:a","boom",{}]"#));
+    assert_eq!(counters(&s), (1, 3, 2, 1, 1));
+    s.handle_message(now, msg(r#"["3","8","room:b","phx_leave",{}]"#));
+    assert_eq!(counters(&s), (1, 3, 2, 1, 0));
+    // Events that are not joins count nothing, even unmatched ones.
+    s.handle_message(now, msg(r#"[null,"9","room:gone","echo",{}]"#));
+    s.handle_message(now, msg(r#"["10","10","room:c","phx_join",{}]"#));
+    s.close_all();
+    assert_eq!(counters(&s), (1, 4, 2, 1, 0));
+    drain(&mut s);
 }
