@@ -38,3 +38,8 @@ pub mod timer;
 pub mod transport;
 
 pub use error::Error;
+
+/// The README's code blocks, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
