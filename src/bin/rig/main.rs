@@ -9,15 +9,18 @@ use std::process::ExitCode;
 use argh::FromArgs;
 
 mod connect;
+mod event_line;
 mod exit;
 mod flags;
 mod insecure;
 mod logger;
+mod monitor;
 #[cfg(feature = "netsim")]
 mod proxy;
 mod push;
 #[cfg(feature = "server")]
 mod serve;
+mod status_line;
 mod target;
 
 /// rig: Phoenix Channels from the command line.
@@ -35,6 +38,7 @@ enum Command {
     #[cfg(feature = "netsim")]
     Proxy(proxy::ProxyArgs),
     Push(push::PushArgs),
+    Monitor(monitor::MonitorArgs),
 }
 
 /// Like `argh::from_env`, but a usage error exits with code 2 (the client
@@ -67,6 +71,7 @@ fn main() -> ExitCode {
     let rig = parse_args();
     let result = match rig.command {
         Command::Push(args) => return push::main(args),
+        Command::Monitor(args) => return monitor::main(args),
         #[cfg(feature = "server")]
         Command::Serve(args) => serve::run(args),
         #[cfg(feature = "netsim")]
