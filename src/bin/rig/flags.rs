@@ -107,6 +107,18 @@ pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 pub(crate) struct Client {
     pub(crate) options: SocketOptions,
+    /// `ws://host:4000/socket`: no query, no `/websocket`.
+    pub(crate) endpoint: String,
+    /// Connect parameters (URL query, --param, the token), in order.
+    pub(crate) params: Vec<(String, String)>,
+    /// `--vsn 1`.
+    pub(crate) vsn1: bool,
+    /// Extra upgrade headers.
+    pub(crate) headers: Vec<(String, String)>,
+    /// `--tls-ca`.
+    pub(crate) tls_ca: Option<PathBuf>,
+    /// `--insecure`.
+    pub(crate) insecure: bool,
     pub(crate) redactor: Redactor,
     /// Connect, join and push timeout.
     pub(crate) timeout: Duration,
@@ -130,8 +142,9 @@ impl ClientFlags {
             redactor.add_param(key, value);
         }
         let timeout = self.timeout.map_or(DEFAULT_TIMEOUT, Duration::from_millis);
-        let mut builder = SocketOptions::builder(url.endpoint)
-            .params(params)
+        let mut headers = Vec::new();
+        let mut builder = SocketOptions::builder(url.endpoint.clone())
+            .params(params.clone())
             .timeout(timeout)
             .connect_timeout(timeout)
             .max_reconnect_attempts(self.max_reconnects);
@@ -156,6 +169,7 @@ impl ClientFlags {
             };
             redactor.add_param(name.trim(), value.trim());
             builder = builder.header(name.trim(), value.trim());
+            headers.push((name.trim().to_owned(), value.trim().to_owned()));
         }
         if let Some(connector) = self.tls()? {
             builder = builder.tls(connector);
@@ -163,7 +177,18 @@ impl ClientFlags {
         let options = builder.build().map_err(|e| {
             Failure::usage(format!("bad settings: {}", redactor.apply(&e.to_string())))
         })?;
-        Ok(Client { options, redactor, timeout })
+        let vsn1 = matches!(self.vsn.as_deref(), Some("1" | "1.0.0"));
+        Ok(Client {
+            options,
+            endpoint: url.endpoint,
+            params,
+            vsn1,
+            headers,
+            tls_ca: self.tls_ca.clone(),
+            insecure: self.insecure,
+            redactor,
+            timeout,
+        })
     }
 
     /// The token from `--token-env VAR` (which must be set) or `RIG_TOKEN`.

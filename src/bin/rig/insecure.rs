@@ -62,12 +62,16 @@ impl ServerCertVerifier for AcceptAnyCertificate {
 
 /// A connector that does not verify the server certificate.
 pub(crate) fn connector() -> Result<TlsConnector, Failure> {
+    Ok(TlsConnector::rustls(Arc::new(client_config()?)))
+}
+
+/// The rustls config of [`connector`], for a blocking handshake.
+pub(crate) fn client_config() -> Result<rustls::ClientConfig, Failure> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+    Ok(rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .map_err(|e| Failure::usage(format!("cannot set up TLS: {e}")))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
-        .with_no_client_auth();
-    Ok(TlsConnector::rustls(Arc::new(config)))
+        .with_no_client_auth())
 }

@@ -8,13 +8,17 @@ use std::process::ExitCode;
 
 use argh::FromArgs;
 
+mod cert;
 mod connect;
+mod diagnose;
 mod event_line;
 mod exit;
 mod flags;
 mod insecure;
 mod logger;
 mod monitor;
+mod probe;
+mod probe_ws;
 #[cfg(feature = "netsim")]
 mod proxy;
 mod push;
@@ -39,6 +43,7 @@ enum Command {
     Proxy(proxy::ProxyArgs),
     Push(push::PushArgs),
     Monitor(monitor::MonitorArgs),
+    Diagnose(diagnose::DiagnoseArgs),
 }
 
 /// Like `argh::from_env`, but a usage error exits with code 2 (the client
@@ -72,6 +77,7 @@ fn main() -> ExitCode {
     let result = match rig.command {
         Command::Push(args) => return push::main(args),
         Command::Monitor(args) => return monitor::main(args),
+        Command::Diagnose(args) => return diagnose::main(args),
         #[cfg(feature = "server")]
         Command::Serve(args) => serve::run(args),
         #[cfg(feature = "netsim")]
