@@ -10,11 +10,13 @@ use argh::FromArgs;
 
 mod cert;
 mod connect;
+mod demo;
 mod diagnose;
 mod event_line;
 mod exit;
 mod flags;
 mod insecure;
+mod latency;
 mod logger;
 mod monitor;
 mod probe;
@@ -44,6 +46,7 @@ enum Command {
     Push(push::PushArgs),
     Monitor(monitor::MonitorArgs),
     Diagnose(diagnose::DiagnoseArgs),
+    Demo(demo::DemoArgs),
 }
 
 /// Like `argh::from_env`, but a usage error exits with code 2 (the client
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
         Command::Push(args) => return push::main(args),
         Command::Monitor(args) => return monitor::main(args),
         Command::Diagnose(args) => return diagnose::main(args),
+        Command::Demo(args) => return demo::main(args),
         #[cfg(feature = "server")]
         Command::Serve(args) => serve::run(args),
         #[cfg(feature = "netsim")]

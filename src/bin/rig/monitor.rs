@@ -128,7 +128,7 @@ fn run(args: &MonitorArgs) -> Result<u8, Failure> {
 }
 
 /// SIGINT and SIGTERM as a channel (the first one ends the watch).
-fn signal_channel() -> Result<Receiver<i32>, Failure> {
+pub(crate) fn signal_channel() -> Result<Receiver<i32>, Failure> {
     let mut signals = Signals::new([SIGINT, SIGTERM])
         .map_err(|e| Failure::new(exit::REFUSED, format!("cannot install signal handlers: {e}")))?;
     let (tx, rx) = crossbeam_channel::bounded(1);
