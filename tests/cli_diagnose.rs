@@ -1,9 +1,7 @@
 //! `rig diagnose` against `rig serve`: a good socket (plain and TLS), a
 //! refused token, a closed port, an untrusted certificate, a refused join.
 
-use std::path::PathBuf;
-
-use crate::cli_util::{rig, run, socket_url};
+use crate::cli_util::{TlsServer, rig, run, socket_url};
 use crate::util::RigServer;
 
 fn diagnose(url: &str, token: &str, args: &[&str]) -> crate::cli_util::Run {
@@ -83,26 +81,11 @@ fn a_refused_join_fails_the_join_step() {
 
 #[test]
 fn tls_shows_version_cipher_and_certificate_and_checks_trust() {
-    let dir = std::env::temp_dir().join(format!("rig-cli-diagnose-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let cert_path: PathBuf = dir.join("cert.pem");
-    let key_path = dir.join("key.pem");
-    std::fs::write(&cert_path, certified.cert.pem()).unwrap();
-    std::fs::write(&key_path, certified.signing_key.serialize_pem()).unwrap();
-    let server = RigServer::start(&[
-        "--token",
-        "secret",
-        "--tls-cert",
-        cert_path.to_str().unwrap(),
-        "--tls-key",
-        key_path.to_str().unwrap(),
-    ]);
-    let url = format!("wss://localhost:{}/socket", server.addr().port());
-    let trusted = diagnose(&url, "secret", &["--tls-ca", cert_path.to_str().unwrap(), "--json"]);
+    let tls = TlsServer::start("diagnose");
+    let url = tls.url();
+    let trusted = diagnose(&url, "secret", &["--tls-ca", tls.ca(), "--json"]);
     let untrusted = diagnose(&url, "secret", &["--json"]);
     let insecure = diagnose(&url, "secret", &["--insecure", "--json"]);
-    let _ = std::fs::remove_dir_all(&dir);
 
     assert_eq!(trusted.code, Some(0), "{trusted:?}");
     let r = report(&trusted.stdout);

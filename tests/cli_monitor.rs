@@ -5,7 +5,7 @@ use std::io::{BufRead as _, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::cli_util::{rig, run, socket_url};
+use crate::cli_util::{TlsServer, rig, run, socket_url};
 use crate::util::RigServer;
 use crate::util::server::wait_with_deadline;
 
@@ -120,4 +120,31 @@ fn sigterm_exits_0_with_final_counts() {
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert!(stderr.contains("events printed"), "{stderr}");
+}
+
+#[test]
+fn wss_with_a_full_websocket_url_and_connect_params() {
+    let tls = TlsServer::start("monitor");
+    // A full `.../socket/websocket` URL; the token as a plain --param.
+    let url = format!("{}/websocket", tls.url());
+    let args =
+        ["monitor", url.as_str(), "-t", "stream:w", "--join-param", "count=1", "--count", "2"];
+    let mut command =
+        rig(&[&args[..], &["--param", "token=secret", "--tls-ca", tls.ca()]].concat());
+    command.env_remove("RIG_TOKEN");
+    let done = run(command, "");
+    assert_eq!(done.code, Some(0), "{done:?}");
+    let events: Vec<String> = done.stdout.lines().map(masked).collect();
+    assert_eq!(events.len(), 2, "{done:?}");
+    assert!(events[1].contains(r#""event":"done""#), "{events:?}");
+}
+
+#[test]
+fn duration_ends_a_quiet_watch_with_exit_0() {
+    let server = RigServer::start_secret();
+    let done = monitor(&server, &["-t", "room:quiet", "--duration", "0.5", "--vsn", "1"]);
+    assert_eq!(done.code, Some(0), "{done:?}");
+    assert!(done.stdout.is_empty(), "{done:?}");
+    assert!(done.stderr.contains("room:quiet: joining -> joined"), "{}", done.stderr);
+    assert!(done.stderr.contains("0 events printed"), "{}", done.stderr);
 }

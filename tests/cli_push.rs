@@ -1,6 +1,6 @@
 //! `rig push` against `rig serve`: every exit code of the contract.
 
-use crate::cli_util::{rig, run, socket_url};
+use crate::cli_util::{TlsServer, rig, run, socket_url};
 use crate::util::RigServer;
 
 fn push(server: &RigServer, args: &[&str], stdin: &str) -> crate::cli_util::Run {
@@ -88,4 +88,36 @@ fn no_reply_exits_4() {
     let done = push(&server, &["room:a", "noreply", "{}", "--timeout", "300"], "");
     assert_eq!(done.code, Some(4), "{done:?}");
     assert!(done.stderr.contains("no reply within 300 ms"), "{}", done.stderr);
+}
+
+#[test]
+fn wss_needs_a_trusted_certificate_or_insecure() {
+    let tls = TlsServer::start("push");
+    let url = tls.url();
+    let with = |extra: &[&str]| {
+        let mut args =
+            vec!["push", url.as_str(), "room:a", "echo", r#"{"tls":1}"#, "--timeout", "5000"];
+        args.extend_from_slice(extra);
+        let mut command = rig(&args);
+        command.env("RIG_TOKEN", "secret");
+        run(command, "")
+    };
+    let trusted = with(&["--tls-ca", tls.ca()]);
+    assert_eq!(trusted.code, Some(0), "{trusted:?}");
+    assert_eq!(trusted.stdout, "{\"tls\":1}\n");
+    let untrusted = with(&[]);
+    assert_eq!(untrusted.code, Some(3), "{untrusted:?}");
+    assert!(untrusted.stderr.contains("--tls-ca"), "{}", untrusted.stderr);
+    let insecure = with(&["--insecure"]);
+    assert_eq!(insecure.code, Some(0), "{insecure:?}");
+    assert!(insecure.stderr.contains("warning: --insecure"), "{}", insecure.stderr);
+}
+
+#[test]
+fn serializer_v1_and_extra_headers_work() {
+    let server = RigServer::start_secret();
+    let args = ["room:a", "echo", r#"{"v":1}"#, "--vsn", "1", "--header", "X-Client: rig-test"];
+    let done = push(&server, &args, "");
+    assert_eq!(done.code, Some(0), "{done:?}");
+    assert_eq!(done.stdout, "{\"v\":1}\n");
 }

@@ -70,3 +70,48 @@ fn read_all(child: &mut Child, stdout: bool) -> thread::JoinHandle<String> {
         text
     })
 }
+
+/// `rig serve --token secret` over TLS with a fresh self-signed certificate
+/// for `localhost`, whose PEM stays on disk while this lives.
+#[derive(Debug)]
+pub(crate) struct TlsServer {
+    pub(crate) server: RigServer,
+    pub(crate) cert_path: std::path::PathBuf,
+    dir: std::path::PathBuf,
+}
+
+impl TlsServer {
+    pub(crate) fn start(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("rig-cli-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let cert_path = dir.join("cert.pem");
+        let key_path = dir.join("key.pem");
+        std::fs::write(&cert_path, certified.cert.pem()).unwrap();
+        std::fs::write(&key_path, certified.signing_key.serialize_pem()).unwrap();
+        let server = RigServer::start(&[
+            "--token",
+            "secret",
+            "--tls-cert",
+            cert_path.to_str().unwrap(),
+            "--tls-key",
+            key_path.to_str().unwrap(),
+        ]);
+        Self { server, cert_path, dir }
+    }
+
+    /// `wss://localhost:PORT/socket`.
+    pub(crate) fn url(&self) -> String {
+        format!("wss://localhost:{}/socket", self.server.addr().port())
+    }
+
+    pub(crate) fn ca(&self) -> &str {
+        self.cert_path.to_str().unwrap()
+    }
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -122,10 +122,12 @@ fn probe_all(client: &Client, url: &str, redacted: &str, topic: Option<&str>) ->
             return steps;
         }
     };
-    let (step, addr) = probe::dns(&parsed, &clock);
+    let (step, addrs) = probe::dns(&parsed, &clock);
     steps.push(step);
-    let Some(addr) = addr else { return steps };
-    let (step, tcp) = probe::tcp(addr, client.timeout, &clock);
+    if addrs.is_empty() {
+        return steps;
+    }
+    let (step, tcp) = probe::tcp(&addrs, client.timeout, &clock);
     steps.push(step);
     let Some(tcp) = tcp else { return steps };
     let host = parsed.host().to_string();

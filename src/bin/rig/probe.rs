@@ -85,42 +85,54 @@ pub(crate) fn ms(d: Duration) -> f64 {
 }
 
 /// DNS: the addresses of the URL's host.
-pub(crate) fn dns(url: &WsUrl, clock: &Clock) -> (Step, Option<SocketAddr>) {
+pub(crate) fn dns(url: &WsUrl, clock: &Clock) -> (Step, Vec<SocketAddr>) {
     let start = clock.now();
     match resolve(url) {
         Ok(addrs) if !addrs.is_empty() => {
             let took = clock.now() - start;
             let list: Vec<String> = addrs.iter().map(ToString::to_string).collect();
             let detail = format!("{} in {:.2} ms", list.join(", "), ms(took));
-            let step = Step::ok("dns", detail, json!({"addresses": list, "ms": ms(took)}));
-            (step, addrs.first().copied())
+            (Step::ok("dns", detail, json!({"addresses": list, "ms": ms(took)})), addrs)
         }
-        Ok(_) => (Step::failed("dns", "no address", "check the host name in the URL"), None),
-        Err(e) => (Step::failed("dns", e.to_string(), "check the host name in the URL"), None),
+        Ok(_) => (Step::failed("dns", "no address", "check the host name in the URL"), Vec::new()),
+        Err(e) => {
+            (Step::failed("dns", e.to_string(), "check the host name in the URL"), Vec::new())
+        }
     }
 }
 
-/// TCP: a connect to `addr`.
-pub(crate) fn tcp(addr: SocketAddr, timeout: Duration, clock: &Clock) -> (Step, Option<TcpStream>) {
-    let start = clock.now();
-    match TcpStream::connect_timeout(&addr, timeout) {
-        Ok(stream) => {
-            let took = clock.now() - start;
-            let _ = stream.set_read_timeout(Some(timeout));
-            let _ = stream.set_write_timeout(Some(timeout));
-            let _ = stream.set_nodelay(true);
-            let detail = format!("connected to {addr} in {:.2} ms", ms(took));
-            (Step::ok("tcp", detail, json!({"ms": ms(took)})), Some(stream))
-        }
-        Err(e) => {
-            let hint = if e.kind() == std::io::ErrorKind::TimedOut {
-                "nothing answered: check the address, the port and any firewall"
-            } else {
-                "is the server running, and is the port right?"
-            };
-            (Step::failed("tcp", format!("{addr}: {e}"), hint), None)
+/// TCP: a connect to each address in turn until one answers.
+pub(crate) fn tcp(
+    addrs: &[SocketAddr],
+    timeout: Duration,
+    clock: &Clock,
+) -> (Step, Option<TcpStream>) {
+    let mut failures = Vec::new();
+    let mut timed_out = false;
+    for addr in addrs {
+        let start = clock.now();
+        match TcpStream::connect_timeout(addr, timeout) {
+            Ok(stream) => {
+                let took = clock.now() - start;
+                let _ = stream.set_read_timeout(Some(timeout));
+                let _ = stream.set_write_timeout(Some(timeout));
+                let _ = stream.set_nodelay(true);
+                let detail = format!("connected to {addr} in {:.2} ms", ms(took));
+                let data = json!({"address": addr.to_string(), "ms": ms(took)});
+                return (Step::ok("tcp", detail, data), Some(stream));
+            }
+            Err(e) => {
+                timed_out |= e.kind() == std::io::ErrorKind::TimedOut;
+                failures.push(format!("{addr}: {e}"));
+            }
         }
     }
+    let hint = if timed_out {
+        "nothing answered: check the address, the port and any firewall"
+    } else {
+        "is the server running, and is the port right?"
+    };
+    (Step::failed("tcp", failures.join("; "), hint), None)
 }
 
 /// TLS: the handshake (accepting any certificate: [`certificate`] judges it).
