@@ -23,7 +23,7 @@ const REDRAW: Duration = Duration::from_millis(250);
 
 client_command! {
     /// Watch channels: print every event of the topics, one JSON object per
-    /// line ({"ts","topic","event","payload","ref","join_ref"}), with live
+    /// line (ts, topic, event, payload, ref, join_ref), with live
     /// status on stderr. Exits 0 after --count/--duration or on Ctrl-C/SIGTERM,
     /// 3 if the server refuses authentication.
     #[argh(subcommand, name = "monitor", example = "rig monitor ws://localhost:4000/socket -t room:lobby -e shout")]
