@@ -13,6 +13,16 @@
     reason = "integration tests fail by panicking, helpers included"
 )]
 
+#[cfg(feature = "server")]
+mod cli_demo;
+#[cfg(feature = "server")]
+mod cli_diagnose;
+#[cfg(feature = "server")]
+mod cli_monitor;
+#[cfg(feature = "server")]
+mod cli_push;
+#[cfg(feature = "server")]
+mod cli_util;
 mod js_conformance;
 mod server_bad_input;
 mod server_cli;

@@ -1,0 +1,57 @@
+//! The exit codes of the client commands (a contract other tools rely on)
+//! and the one-sentence failure they print.
+
+use std::process::ExitCode;
+
+/// The reply was `ok` (or the command finished normally).
+pub(crate) const OK: u8 = 0;
+/// The server answered with an error reply, or refused the join.
+pub(crate) const REFUSED: u8 = 1;
+/// The command line is wrong.
+pub(crate) const USAGE: u8 = 2;
+/// Connection, TLS or authentication failure.
+pub(crate) const CONNECTION: u8 = 3;
+/// No reply in time.
+pub(crate) const TIMEOUT: u8 = 4;
+
+/// Why a client command stops early: an exit code, one clear sentence and a
+/// hint. Secrets are redacted before a `Failure` is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Failure {
+    pub(crate) code: u8,
+    pub(crate) message: String,
+    pub(crate) hint: Option<String>,
+}
+
+impl Failure {
+    pub(crate) fn new(code: u8, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), hint: None }
+    }
+
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
+        Self::new(USAGE, message)
+    }
+
+    #[must_use]
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Prints the failure on stderr and gives its exit code.
+    pub(crate) fn report(&self) -> ExitCode {
+        eprintln!("rig: {}", self.message);
+        if let Some(hint) = &self.hint {
+            eprintln!("hint: {hint}");
+        }
+        ExitCode::from(self.code)
+    }
+}
+
+/// Turns a command's outcome into the process exit code.
+pub(crate) fn finish(result: Result<u8, Failure>) -> ExitCode {
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => failure.report(),
+    }
+}

@@ -1,0 +1,220 @@
+//! The steps of `rig diagnose`, each on plain blocking sockets so every
+//! layer can be timed and named: DNS, TCP, TLS, certificate, WebSocket
+//! upgrade, heartbeats, join.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rig::time::Clock;
+use rig::transport::{WsUrl, resolve};
+use rustls::pki_types::ServerName;
+use serde_json::{Value, json};
+
+use crate::cert;
+
+/// The outcome of one step: a line of the report.
+#[derive(Debug, Clone)]
+pub(crate) struct Step {
+    pub(crate) name: &'static str,
+    pub(crate) ok: bool,
+    pub(crate) detail: String,
+    pub(crate) hint: Option<&'static str>,
+    /// Measurements and facts for `--json`.
+    pub(crate) data: Value,
+}
+
+impl Step {
+    pub(crate) fn ok(name: &'static str, detail: impl Into<String>, data: Value) -> Self {
+        Self { name, ok: true, detail: detail.into(), hint: None, data }
+    }
+
+    pub(crate) fn failed(
+        name: &'static str,
+        detail: impl Into<String>,
+        hint: &'static str,
+    ) -> Self {
+        Self { name, ok: false, detail: detail.into(), hint: Some(hint), data: Value::Null }
+    }
+}
+
+/// A plain or TLS stream.
+pub(crate) enum Stream {
+    Plain(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Plain(_) => "Stream::Plain",
+            Self::Tls(_) => "Stream::Tls",
+        })
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Self::Plain(s) => s.read(buf),
+            Self::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Self::Plain(s) => s.write(buf),
+            Self::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Self::Plain(s) => s.flush(),
+            Self::Tls(s) => s.flush(),
+        }
+    }
+}
+
+/// Milliseconds with two decimals.
+pub(crate) fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 100_000.0).round() / 100.0
+}
+
+/// DNS: the addresses of the URL's host.
+pub(crate) fn dns(url: &WsUrl, clock: &Clock) -> (Step, Vec<SocketAddr>) {
+    let start = clock.now();
+    match resolve(url) {
+        Ok(addrs) if !addrs.is_empty() => {
+            let took = clock.now() - start;
+            let list: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+            let detail = format!("{} in {:.2} ms", list.join(", "), ms(took));
+            (Step::ok("dns", detail, json!({"addresses": list, "ms": ms(took)})), addrs)
+        }
+        Ok(_) => (Step::failed("dns", "no address", "check the host name in the URL"), Vec::new()),
+        Err(e) => {
+            (Step::failed("dns", e.to_string(), "check the host name in the URL"), Vec::new())
+        }
+    }
+}
+
+/// TCP: a connect to each address in turn until one answers.
+pub(crate) fn tcp(
+    addrs: &[SocketAddr],
+    timeout: Duration,
+    clock: &Clock,
+) -> (Step, Option<TcpStream>) {
+    let mut failures = Vec::new();
+    let mut timed_out = false;
+    for addr in addrs {
+        let start = clock.now();
+        match TcpStream::connect_timeout(addr, timeout) {
+            Ok(stream) => {
+                let took = clock.now() - start;
+                let _ = stream.set_read_timeout(Some(timeout));
+                let _ = stream.set_write_timeout(Some(timeout));
+                let _ = stream.set_nodelay(true);
+                let detail = format!("connected to {addr} in {:.2} ms", ms(took));
+                let data = json!({"address": addr.to_string(), "ms": ms(took)});
+                return (Step::ok("tcp", detail, data), Some(stream));
+            }
+            Err(e) => {
+                timed_out |= e.kind() == std::io::ErrorKind::TimedOut;
+                failures.push(format!("{addr}: {e}"));
+            }
+        }
+    }
+    let hint = if timed_out {
+        "nothing answered: check the address, the port and any firewall"
+    } else {
+        "is the server running, and is the port right?"
+    };
+    (Step::failed("tcp", failures.join("; "), hint), None)
+}
+
+/// TLS: the handshake (accepting any certificate: [`certificate`] judges it).
+pub(crate) fn tls(
+    tcp: TcpStream,
+    host: &str,
+) -> (Step, Option<(Stream, Vec<rustls::pki_types::CertificateDer<'static>>)>) {
+    let hint = "is it a TLS port? use ws:// for a plain one, wss:// for TLS";
+    let Ok(config) = crate::insecure::client_config() else {
+        return (Step::failed("tls", "cannot set up TLS", hint), None);
+    };
+    let name = match ServerName::try_from(host.to_owned()) {
+        Ok(name) => name,
+        Err(e) => return (Step::failed("tls", format!("bad host name: {e}"), hint), None),
+    };
+    let conn = match rustls::ClientConnection::new(Arc::new(config), name) {
+        Ok(conn) => conn,
+        Err(e) => return (Step::failed("tls", e.to_string(), hint), None),
+    };
+    let mut stream = rustls::StreamOwned::new(conn, tcp);
+    while stream.conn.is_handshaking() {
+        if let Err(e) = stream.conn.complete_io(&mut stream.sock) {
+            return (Step::failed("tls", format!("handshake: {e}"), hint), None);
+        }
+    }
+    let version =
+        stream.conn.protocol_version().map_or_else(|| "?".to_owned(), |v| format!("{v:?}"));
+    let cipher = stream
+        .conn
+        .negotiated_cipher_suite()
+        .map_or_else(|| "?".to_owned(), |c| format!("{:?}", c.suite()));
+    let chain: Vec<_> = stream
+        .conn
+        .peer_certificates()
+        .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
+        .unwrap_or_default();
+    let step = Step::ok(
+        "tls",
+        format!("{version}, {cipher}"),
+        json!({"version": version, "cipher": cipher}),
+    );
+    (step, Some((Stream::Tls(Box::new(stream)), chain)))
+}
+
+/// The certificate: subject, issuer, expiry, and the verification result.
+pub(crate) fn certificate(
+    chain: &[rustls::pki_types::CertificateDer<'static>],
+    host: &str,
+    tls_ca: Option<&std::path::Path>,
+    insecure: bool,
+) -> Step {
+    let hint = "trust its CA with --tls-ca FILE (or skip verification with --insecure)";
+    let Some(leaf) = chain.first() else {
+        return Step::failed("certificate", "the server sent no certificate", hint);
+    };
+    let summary = match cert::summary(leaf) {
+        Ok(summary) => summary,
+        Err(e) => return Step::failed("certificate", e, hint),
+    };
+    let now = crate::event_line::unix_now().as_secs();
+    let verified = cert::roots(tls_ca).and_then(|roots| cert::verify(roots, chain, host, now));
+    let mut data = json!({
+        "subject": summary.subject,
+        "issuer": summary.issuer,
+        "not_after": summary.not_after,
+        "verified": verified.is_ok(),
+    });
+    let facts = format!(
+        "subject {}, issuer {}, expires {}",
+        summary.subject, summary.issuer, summary.not_after
+    );
+    match verified {
+        Ok(()) => Step::ok("certificate", format!("{facts}, verified"), data),
+        Err(e) if insecure => {
+            data["verification_error"] = e.clone().into();
+            Step::ok("certificate", format!("{facts}, NOT verified ({e}; --insecure)"), data)
+        }
+        Err(e) => {
+            let mut step = Step::failed("certificate", format!("{facts}, not trusted: {e}"), hint);
+            data["verification_error"] = e.into();
+            step.data = data;
+            step
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! What the user points a client command at: the socket URL (as phoenix.js
+//! takes it), `k=v` parameters, and the redaction of secrets in anything
+//! printed.
+
+use serde_json::Value;
+
+use crate::exit::Failure;
+
+/// A socket URL split into the endpoint the engine takes and the query
+/// parameters it carried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SocketUrl {
+    /// `ws://host:4000/socket`: no query, no trailing `/websocket`.
+    pub(crate) endpoint: String,
+    /// Query parameters of the URL, decoded, in order.
+    pub(crate) params: Vec<(String, String)>,
+}
+
+/// Parses `ws://host:4000/socket`, `.../socket/websocket?vsn=2.0.0`,
+/// `wss://...`, or `http(s)://` (taken as `ws(s)://`).
+pub(crate) fn parse_url(url: &str) -> Result<SocketUrl, Failure> {
+    let bad = |why: &str| {
+        Failure::usage(format!("bad url {:?}: {why}", redact_query(url)))
+            .hint("give the socket URL as phoenix.js takes it, e.g. ws://localhost:4000/socket")
+    };
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("no scheme"))?;
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "ws" | "http" => "ws",
+        "wss" | "https" => "wss",
+        _ => return Err(bad("the scheme must be ws:// or wss://")),
+    };
+    let rest = rest.split('#').next().unwrap_or_default();
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path.starts_with('/') {
+        return Err(bad("no host"));
+    }
+    let mut path = path.trim_end_matches('/');
+    if let Some(stripped) = path.strip_suffix("/websocket") {
+        path = stripped;
+    }
+    let mut params = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        // The engine appends its own vsn.
+        if key != "vsn" {
+            params.push((percent_decode(key), percent_decode(value)));
+        }
+    }
+    Ok(SocketUrl { endpoint: format!("{scheme}://{path}"), params })
+}
+
+/// Decodes `%XX` and `+` of a query component (invalid escapes stay as they are).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (b, hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(decoded)) => {
+                out.push(decoded);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Splits `k=v` (the value may be empty, the key may not).
+pub(crate) fn split_pair<'a>(flag: &str, pair: &'a str) -> Result<(&'a str, &'a str), Failure> {
+    match pair.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key, value)),
+        _ => Err(Failure::usage(format!("bad {flag} {pair:?}: expected KEY=VALUE"))
+            .hint(format!("e.g. {flag} user_id=42"))),
+    }
+}
+
+/// A parameter value: JSON when it parses as JSON (number, boolean,
+/// object, array, null, quoted string), the text itself otherwise.
+pub(crate) fn param_value(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+}
+
+/// The JSON object of `--join-param k=v` flags.
+pub(crate) fn join_payload(pairs: &[String]) -> Result<String, Failure> {
+    let mut object = serde_json::Map::new();
+    for pair in pairs {
+        let (key, value) = split_pair("--join-param", pair)?;
+        object.insert(key.to_owned(), param_value(value));
+    }
+    Ok(Value::Object(object).to_string())
+}
+
+/// Names of query parameters whose values are secrets.
+fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["token", "secret", "password", "passwd", "auth", "key", "session", "signature"]
+        .iter()
+        .any(|s| key.contains(s))
+}
+
+/// Replaces every query value of a URL-looking text with `***`.
+pub(crate) fn redact_query(url: &str) -> String {
+    match url.split_once('?') {
+        None => url.to_owned(),
+        Some((base, query)) => {
+            let pairs: Vec<String> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, _)) => format!("{k}=***"),
+                    None => p.to_owned(),
+                })
+                .collect();
+            format!("{base}?{}", pairs.join("&"))
+        }
+    }
+}
+
+/// Hides secrets (the token, secret-looking parameter values) in any text
+/// the CLI prints.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Redactor {
+    secrets: Vec<String>,
+}
+
+impl Redactor {
+    /// Hides `secret` from now on (empty or tiny values are skipped: hiding
+    /// them would garble unrelated text).
+    pub(crate) fn add(&mut self, secret: &str) {
+        if secret.len() >= 3 && !self.secrets.iter().any(|s| s == secret) {
+            self.secrets.push(secret.to_owned());
+        }
+    }
+
+    /// Hides the value of `key=value` when the key names a secret.
+    pub(crate) fn add_param(&mut self, key: &str, value: &str) {
+        if is_secret_key(key) {
+            self.add(value);
+        }
+    }
+
+    /// `text` with every secret replaced by `***`.
+    pub(crate) fn apply(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in &self.secrets {
+            out = out.replace(secret.as_str(), "***");
+            // The connect URL percent-encodes it.
+            let encoded: String = secret
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                        char::from(b).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            out = out.replace(encoded.as_str(), "***");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_taken_as_phoenix_js_takes_them() {
+        let plain = parse_url("ws://localhost:4000/socket").unwrap();
+        assert_eq!(plain.endpoint, "ws://localhost:4000/socket");
+        assert!(plain.params.is_empty());
+        let full = parse_url("wss://h/socket/websocket?vsn=2.0.0&token=a%20b").unwrap();
+        assert_eq!(full.endpoint, "wss://h/socket");
+        assert_eq!(full.params, vec![("token".to_owned(), "a b".to_owned())]);
+        assert_eq!(parse_url("https://h/socket/").unwrap().endpoint, "wss://h/socket");
+        assert_eq!(parse_url("ftp://h/x").unwrap_err().code, crate::exit::USAGE);
+        assert!(parse_url("localhost:4000").is_err());
+        assert!(parse_url("ws:///socket").is_err());
+    }
+
+    #[test]
+    fn values_that_parse_as_json_are_json() {
+        assert_eq!(param_value("42"), serde_json::json!(42));
+        assert_eq!(param_value("true"), serde_json::json!(true));
+        assert_eq!(param_value(r#"{"a":1}"#), serde_json::json!({"a": 1}));
+        assert_eq!(param_value("ann"), serde_json::json!("ann"));
+        assert_eq!(param_value(""), serde_json::json!(""));
+        let payload = join_payload(&["rate=10".into(), "user=ann".into()]).unwrap();
+        assert_eq!(payload, r#"{"rate":10,"user":"ann"}"#);
+        assert!(join_payload(&["=1".into()]).is_err());
+        assert!(join_payload(&["novalue".into()]).is_err());
+    }
+
+    #[test]
+    fn secrets_never_show() {
+        let mut redactor = Redactor::default();
+        redactor.add("s3cr et");
+        redactor.add_param("api_key", "k-123");
+        redactor.add_param("user_id", "42");
+        let text = "ws://h/socket/websocket?token=s3cr%20et&api_key=k-123&user_id=42: s3cr et";
+        assert_eq!(
+            redactor.apply(text),
+            "ws://h/socket/websocket?token=***&api_key=***&user_id=42: ***"
+        );
+        assert_eq!(redact_query("ws://h/s?token=x&a"), "ws://h/s?token=***&a");
+    }
+}
