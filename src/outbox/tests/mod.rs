@@ -1,0 +1,7 @@
+//! Tests of the outbox: the same contract on both backends, SQLite's own
+//! durability and errors, and the crash test (a child process SIGKILLed).
+
+mod contract;
+mod memory;
+mod sqlite;
+mod util;
