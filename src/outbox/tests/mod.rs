@@ -2,6 +2,7 @@
 //! durability and errors, and the crash test (a child process SIGKILLed).
 
 mod contract;
+mod crash;
 mod memory;
 mod sqlite;
 mod util;
