@@ -116,7 +116,7 @@ mod queue;
 mod sqlite;
 mod tag;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use error::Error;
 pub use id::{OutboxId, ParseIdError};

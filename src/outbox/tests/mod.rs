@@ -4,5 +4,6 @@
 mod contract;
 mod crash;
 mod memory;
+mod queue;
 mod sqlite;
-mod util;
+pub(crate) mod util;

@@ -5,12 +5,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
-pub(super) struct TempDb {
+pub(crate) struct TempDb {
     path: PathBuf,
 }
 
 impl TempDb {
-    pub(super) fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let path = std::env::temp_dir()
             .join(format!("rig-outbox-test-{}-{name}-{n}.db", std::process::id()));
@@ -19,7 +19,7 @@ impl TempDb {
         db
     }
 
-    pub(super) fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
