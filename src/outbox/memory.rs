@@ -5,7 +5,7 @@ use parking_lot::Mutex;
 use crate::protocol::Payload;
 
 use super::queue::Queue;
-use super::{Error, Limits, Outbox, OutboxId, Pending, Stats, id};
+use super::{Error, Limits, Outbox, OutboxId, Pending, Stats, id, tag};
 
 /// An outbox held in memory only: the same order, bounds, ids and policy
 /// as [`SqliteOutbox`](super::SqliteOutbox), but nothing survives the
@@ -47,7 +47,8 @@ impl MemoryOutbox {
 
 impl Outbox for MemoryOutbox {
     fn enqueue(&self, topic: &str, event: &str, payload: Payload) -> Result<OutboxId, Error> {
-        Ok(self.queue.lock().admit(topic, event, payload, false)?.entry.id)
+        let prepared = tag::prepare(payload)?;
+        Ok(self.queue.lock().admit(topic, event, prepared, false)?.entry.id)
     }
 
     fn pending(&self, topic: &str) -> Pending {

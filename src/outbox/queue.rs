@@ -4,10 +4,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::protocol::Payload;
-
 use super::limits::entry_size;
-use super::{Entry, Error, FullPolicy, Limits, OutboxId, Stats, tag};
+use super::tag::Prepared;
+use super::{Entry, Error, FullPolicy, Limits, OutboxId, Stats};
+use crate::protocol::Payload;
 
 /// Where an entry is in its life (see the diagram in the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,24 +88,23 @@ impl Queue {
         &mut self,
         topic: &str,
         event: &str,
-        payload: Payload,
+        prepared: Prepared,
         durable_later: bool,
     ) -> Result<Admitted, Error> {
         let seq = self.next_seq;
         let id = OutboxId::from_parts(self.stamp, seq);
-        let original = payload.clone();
-        let (payload, tagged) = tag::tag(payload, id)?;
+        let (payload, tagged) = prepared.finish(id);
         let needed = entry_size(topic, event, &payload);
         let mut evicted = Vec::new();
         if needed > self.limits.get_max_bytes() || self.limits.get_max_entries() == 0 {
-            return Err(self.full(needed, original));
+            return Err(self.full(needed, prepared.into_original()));
         }
         while !self.fits(needed) {
             if self.limits.get_policy() != FullPolicy::DropOldest {
-                return Err(self.full(needed, original));
+                return Err(self.full(needed, prepared.into_original()));
             }
             let Some((&oldest, _)) = self.order.first_key_value() else {
-                return Err(self.full(needed, original));
+                return Err(self.full(needed, prepared.into_original()));
             };
             self.forget(oldest);
             self.stats.dropped += 1;

@@ -14,35 +14,63 @@ use super::{Error, OutboxId};
 /// ```
 pub const ID_KEY: &str = "_rig_id";
 
-/// The payload as it will be stored and sent, and whether it carries the id.
-pub(crate) fn tag(payload: Payload, id: OutboxId) -> Result<(Payload, bool), Error> {
-    match payload {
+/// A payload checked for the outbox, ready to take its id. The check
+/// parses the JSON, so callers do it before taking the outbox's lock;
+/// [`Prepared::finish`] only copies the text.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    original: Payload,
+    /// For a JSON object: whether it has no keys (no comma after the id).
+    object: Option<bool>,
+}
+
+/// Checks a payload: a JSON object will carry the id; other JSON and binary
+/// payloads go as they are; binary replies and objects that already have
+/// [`ID_KEY`] are refused.
+pub(crate) fn prepare(payload: Payload) -> Result<Prepared, Error> {
+    let object = match &payload {
         Payload::Json(text) => {
-            let Ok(object) =
-                serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text)
-            else {
-                // Not a JSON object (an array, a scalar, or not JSON at all):
-                // sent as given, without the id.
-                return Ok((Payload::Json(text), false));
-            };
-            if object.contains_key(ID_KEY) {
-                return Err(Error::Payload(
-                    "a JSON object payload already has the reserved key _rig_id",
-                ));
+            match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text) {
+                Ok(map) if map.contains_key(ID_KEY) => {
+                    return Err(Error::Payload(
+                        "a JSON object payload already has the reserved key _rig_id",
+                    ));
+                }
+                Ok(map) => Some(map.is_empty()),
+                // Not a JSON object (an array, a scalar, or not JSON at
+                // all): sent as given, without the id.
+                Err(_) => None,
             }
-            // Splice the key in after the opening brace, so the caller's text
-            // (key order, number formatting) is kept byte for byte.
-            let trimmed = text.trim_start();
-            let rest = trimmed.get(1..).unwrap_or_default();
-            let sep = if object.is_empty() { "" } else { "," };
-            let tagged = format!(
-                "{{\"{ID_KEY}\":\"{id}\"{sep}{}",
-                if object.is_empty() { rest.trim_start() } else { rest }
-            );
-            Ok((Payload::json(tagged), true))
         }
-        Payload::Binary(bytes) => Ok((Payload::Binary(bytes), false)),
-        Payload::BinaryReply { .. } => Err(Error::Payload("a binary reply cannot be pushed")),
+        Payload::Binary(_) => None,
+        Payload::BinaryReply { .. } => {
+            return Err(Error::Payload("a binary reply cannot be pushed"));
+        }
+    };
+    Ok(Prepared { original: payload, object })
+}
+
+impl Prepared {
+    /// The payload as it will be stored and sent, and whether it carries
+    /// `id`.
+    pub(crate) fn finish(&self, id: OutboxId) -> (Payload, bool) {
+        let (Some(empty), Payload::Json(text)) = (self.object, &self.original) else {
+            return (self.original.clone(), false);
+        };
+        // Splice the key in after the opening brace, so the caller's text
+        // (key order, number formatting) is kept byte for byte.
+        let rest = text.trim_start().get(1..).unwrap_or_default();
+        let tagged = if empty {
+            format!("{{\"{ID_KEY}\":\"{id}\"{}", rest.trim_start())
+        } else {
+            format!("{{\"{ID_KEY}\":\"{id}\",{rest}")
+        };
+        (Payload::json(tagged), true)
+    }
+
+    /// The payload as the caller gave it (to hand back when refused).
+    pub(crate) fn into_original(self) -> Payload {
+        self.original
     }
 }
 
@@ -76,6 +104,10 @@ mod tests {
 
     fn id() -> OutboxId {
         OutboxId::from_parts(0xfeed, 1)
+    }
+
+    fn tag(payload: Payload, id: OutboxId) -> Result<(Payload, bool), Error> {
+        Ok(prepare(payload)?.finish(id))
     }
 
     fn tagged_text(text: &str) -> (String, bool) {

@@ -15,7 +15,7 @@ use parking_lot::Mutex;
 
 use self::writer::Op;
 use super::queue::Queue;
-use super::{Error, Limits, Outbox, OutboxId, Pending, Stats, id};
+use super::{Error, Limits, Outbox, OutboxId, Pending, Stats, id, tag};
 use crate::protocol::Payload;
 
 /// An outbox in an embedded SQLite file: every accepted push is on disk
@@ -169,11 +169,12 @@ impl Drop for SqliteOutbox {
 
 impl Outbox for SqliteOutbox {
     fn enqueue(&self, topic: &str, event: &str, payload: Payload) -> Result<OutboxId, Error> {
+        let prepared = tag::prepare(payload)?;
         let (done, committed) = crossbeam_channel::bounded(1);
         let id = {
             // Sent under the lock: the writer sees entries in sequence order.
             let mut queue = self.queue.lock();
-            let admitted = queue.admit(topic, event, payload, true)?;
+            let admitted = queue.admit(topic, event, prepared, true)?;
             for seq in admitted.evicted {
                 let _closed = self.ops.send(Op::Delete(seq));
             }

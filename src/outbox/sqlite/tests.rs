@@ -7,6 +7,7 @@ use parking_lot::Mutex;
 use super::store;
 use super::writer::{self, Op};
 use crate::outbox::queue::Queue;
+use crate::outbox::tag;
 use crate::outbox::tests::util::TempDb;
 use crate::outbox::{Limits, Outbox, SqliteOutbox};
 use crate::protocol::Payload;
@@ -19,8 +20,10 @@ fn writes_queued_together_share_one_commit() {
     let (ops, receiver) = crossbeam_channel::unbounded();
     let mut replies = Vec::new();
     for n in 0..100 {
-        let admitted =
-            queue.lock().admit("t", "e", Payload::json(format!(r#"{{"n":{n}}}"#)), true).unwrap();
+        let admitted = {
+            let prepared = tag::prepare(Payload::json(format!(r#"{{"n":{n}}}"#))).unwrap();
+            queue.lock().admit("t", "e", prepared, true).unwrap()
+        };
         let (done, reply) = crossbeam_channel::bounded(1);
         ops.send(Op::Insert { entry: admitted.entry, done }).unwrap();
         replies.push(reply);
@@ -49,7 +52,8 @@ fn a_failed_batch_fails_its_callers_and_keeps_nothing() {
     .unwrap();
     let queue = Arc::new(Mutex::new(Queue::new(Limits::default(), 5)));
     let (ops, receiver) = crossbeam_channel::unbounded();
-    let admitted = queue.lock().admit("t", "e", Payload::json("{}"), true).unwrap();
+    let prepared = tag::prepare(Payload::json("{}")).unwrap();
+    let admitted = queue.lock().admit("t", "e", prepared, true).unwrap();
     let (done, reply) = crossbeam_channel::bounded(1);
     ops.send(Op::Insert { entry: admitted.entry, done }).unwrap();
     ops.send(Op::Stop).unwrap();
