@@ -240,6 +240,14 @@ impl Queue {
         true
     }
 
+    /// The write of an entry failed: its `enqueue` returns the error, so it
+    /// was never accepted.
+    pub(crate) fn write_failed(&mut self, seq: u64) {
+        if self.forget(seq).is_some() {
+            self.stats.enqueued = self.stats.enqueued.saturating_sub(1);
+        }
+    }
+
     pub(crate) fn note_commit(&mut self) {
         self.stats.commits += 1;
     }

@@ -180,7 +180,7 @@ impl Outbox for SqliteOutbox {
             }
             let id = admitted.entry.id;
             if self.ops.send(Op::Insert { entry: admitted.entry, done }).is_err() {
-                queue.forget(id.seq());
+                queue.write_failed(id.seq());
                 return Err(Error::Closed);
             }
             id

@@ -61,5 +61,5 @@ fn a_failed_batch_fails_its_callers_and_keeps_nothing() {
     let err = reply.try_recv().unwrap().unwrap_err();
     assert!(err.to_string().contains("disk says no"), "{err}");
     let stats = queue.lock().stats();
-    assert_eq!((stats.entries, stats.commits, stats.write_errors), (0, 0, 1));
+    assert_eq!((stats.entries, stats.enqueued, stats.commits, stats.write_errors), (0, 0, 0, 1));
 }

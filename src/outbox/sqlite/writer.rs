@@ -78,7 +78,7 @@ fn finish(conn: &Connection, path: &std::path::Path, queue: &Mutex<Queue>, batch
                 if result.is_ok() {
                     queue.written(entry.id.seq());
                 } else {
-                    queue.forget(entry.id.seq());
+                    queue.write_failed(entry.id.seq());
                 }
             }
         }
