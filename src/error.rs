@@ -17,6 +17,10 @@ pub enum Error {
     /// A frame could not be decoded or encoded, or a protocol rule was broken.
     #[error("protocol: {0}")]
     Protocol(#[from] crate::protocol::Error),
+    /// The persistent outbox refused a push or its file could not be used.
+    #[cfg(feature = "outbox")]
+    #[error("outbox: {0}")]
+    Outbox(#[from] crate::outbox::Error),
     /// The embedded server failed to start or serve.
     #[cfg(feature = "server")]
     #[error("server: {0}")]

@@ -14,6 +14,8 @@
 //!             public Engine / Socket / Channel / Push handles, status, health.
 //!  server/    an embedded Phoenix-compatible server (feature "server"),
 //!             used by `rig serve`, the tests, the demo and the stress harness.
+//!  outbox/    the persistent offline push queue (feature "outbox"): a
+//!             SQLite file with group commit, ids for server-side dedup.
 //!  netsim/    a seeded loopback TCP fault proxy (feature "netsim"): latency,
 //!             jitter, bandwidth, slicing, stalls, blackholes, resets.
 //! ```
@@ -30,6 +32,8 @@ pub mod error;
 mod listener;
 #[cfg(feature = "netsim")]
 pub mod netsim;
+#[cfg(feature = "outbox")]
+pub mod outbox;
 pub mod protocol;
 #[cfg(feature = "server")]
 pub mod server;
