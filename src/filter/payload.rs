@@ -104,6 +104,12 @@ fn step<'a>(raw: &'a RawValue, segment: &str) -> Option<&'a RawValue> {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// How many payloads this thread has split (tests check the laziness).
+    pub(crate) static TOP_LEVEL_SPLITS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// A message payload whose JSON is parsed on first need, at most once.
 pub(crate) struct LazyPayload<'a> {
     text: Option<&'a str>,
@@ -127,7 +133,11 @@ impl<'a> LazyPayload<'a> {
     pub(crate) fn resolve(&self, path: &Path) -> Option<&'a RawValue> {
         let top = self
             .top
-            .get_or_init(|| self.text.and_then(|text| serde_json::from_str(text).ok()))
+            .get_or_init(|| {
+                #[cfg(test)]
+                TOP_LEVEL_SPLITS.with(|n| n.set(n.get() + 1));
+                self.text.and_then(|text| serde_json::from_str(text).ok())
+            })
             .as_ref()?;
         let mut segments = path.segments().iter();
         let mut raw = top.get(segments.next()?)?;

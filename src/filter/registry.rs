@@ -246,7 +246,7 @@ impl<T> Registry<T> {
         removed
     }
 
-    /// How many subscriptions are registered.
+    /// How many subscriptions the current table holds.
     ///
     /// # Examples
     ///
@@ -257,7 +257,8 @@ impl<T> Registry<T> {
     /// ```
     #[must_use]
     pub fn len(&self) -> usize {
-        self.writer.lock().entries.len()
+        // The published table, not the writer's list: never waits for a writer.
+        self.current.load().len()
     }
 
     /// True when no subscription is registered.

@@ -2,5 +2,6 @@
 //! linear scan, and the registry's remove guarantee under concurrency.
 
 mod expr;
+mod predicate;
 mod registry;
 mod table;

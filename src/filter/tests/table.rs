@@ -126,3 +126,25 @@ proptest! {
         }
     }
 }
+
+/// The payload is split only for a candidate (topic and event matched) that
+/// has predicates, and then once per message however many such candidates.
+#[test]
+fn payload_is_split_lazily_and_once_per_message() {
+    use crate::filter::payload::TOP_LEVEL_SPLITS;
+    let splits = || TOP_LEVEL_SPLITS.with(std::cell::Cell::get);
+    let table = Table::from_filters([
+        (Filter::topic("room:*").unwrap().when(Expr::parse("payload.n > 5").unwrap()), ()),
+        (Filter::topic("room:1").unwrap().when(Expr::parse("payload.user").unwrap()), ()),
+        (Filter::topic("r*").unwrap().events(["a"]).when(Expr::parse("payload.n").unwrap()), ()),
+        (Filter::topic("lobby").unwrap(), ()),
+    ]);
+    let before = splits();
+    assert_eq!(table.matches(&message("lobby", "a", r#"{"n":7}"#)).len(), 1);
+    assert_eq!(table.matches(&message("elsewhere", "a", r#"{"n":7}"#)).len(), 0);
+    assert_eq!(splits(), before, "no candidate with predicates: nothing parsed");
+    assert_eq!(table.matches(&message("room:1", "a", r#"{"n":7,"user":1}"#)).len(), 3);
+    assert_eq!(splits(), before + 1, "three candidates with predicates: one split");
+    assert_eq!(table.matches(&message("r", "b", r#"{"n":7}"#)).len(), 0);
+    assert_eq!(splits(), before + 1, "event filtered out before the payload");
+}
