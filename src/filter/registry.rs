@@ -36,7 +36,7 @@ thread_local! {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RemoveError {
-    /// The calling thread holds a [`Snapshot`], so waiting for every
+    /// The calling thread holds a [`Snapshot`] (of any registry), so waiting for every
     /// snapshot to drop would never end. The subscription was *not* removed.
     /// Drop the snapshot first, or (inside a handler) use
     /// [`Registry::remove_nowait`] and accept its weaker promise.

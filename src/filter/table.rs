@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use super::pattern::TopicPattern;
@@ -17,11 +18,59 @@ pub(crate) struct Entry<T> {
     pub(crate) value: T,
 }
 
+/// A word-at-a-time multiplicative hash (the `FxHasher` scheme) for topic
+/// lookups: SipHash's flooding defence buys nothing here, since the keys are
+/// the subscriber's own patterns and messages only look them up.
+#[derive(Default)]
+struct TopicHasher(u64);
+
+impl Hasher for TopicHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        }
+        for &byte in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(byte)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type TopicMap = HashMap<Box<str>, Vec<usize>, BuildHasherDefault<TopicHasher>>;
+
+/// A glob subscription with the literal text it must start and end with:
+/// checking those first rejects most topics without walking the glob.
+struct GlobSlot {
+    index: usize,
+    head: Box<str>,
+    tail: Box<str>,
+}
+
+impl GlobSlot {
+    fn new(index: usize, glob: &str) -> Self {
+        let wild = |c: char| c == '*' || c == '?';
+        let head = glob.split(wild).next().unwrap_or_default();
+        let tail = glob.rsplit(wild).next().unwrap_or_default();
+        Self { index, head: head.into(), tail: tail.into() }
+    }
+
+    fn may_match(&self, topic: &str) -> bool {
+        topic.starts_with(&*self.head) && topic.ends_with(&*self.tail)
+    }
+}
+
 /// An immutable set of subscriptions, indexed by topic.
 ///
-/// Exact topics sit in a hash map, prefixes in a hash map per distinct prefix
-/// length (a topic probes one slice per length, shortest first), globs in a
-/// list tried last. Only candidates that pass topic and event are checked
+/// Exact topics sit in a hash map, prefixes in a hash map probed once per
+/// distinct prefix length (shortest first), globs in a list tried last, each
+/// first checked against its literal head and tail. Only candidates that pass topic and event are checked
 /// against payload predicates, and the payload JSON is parsed at most once
 /// per message, only if such a candidate has predicates.
 ///
@@ -50,11 +99,11 @@ pub(crate) struct Entry<T> {
 /// ```
 pub struct Table<T> {
     entries: Vec<Arc<Entry<T>>>,
-    exact: HashMap<Box<str>, Vec<usize>>,
-    prefixes: HashMap<Box<str>, Vec<usize>>,
+    exact: TopicMap,
+    prefixes: TopicMap,
     /// Distinct prefix lengths in bytes, ascending.
     prefix_lens: Vec<usize>,
-    globs: Vec<usize>,
+    globs: Vec<GlobSlot>,
 }
 
 impl<T> Table<T> {
@@ -82,8 +131,8 @@ impl<T> Table<T> {
 
     /// Indexes entries (kept in the given order, which is id order).
     pub(crate) fn from_entries(entries: Vec<Arc<Entry<T>>>) -> Self {
-        let mut exact: HashMap<Box<str>, Vec<usize>> = HashMap::new();
-        let mut prefixes: HashMap<Box<str>, Vec<usize>> = HashMap::new();
+        let mut exact = TopicMap::default();
+        let mut prefixes = TopicMap::default();
         let mut globs = Vec::new();
         for (index, entry) in entries.iter().enumerate() {
             match entry.filter.topic_pattern() {
@@ -91,7 +140,7 @@ impl<T> Table<T> {
                 TopicPattern::Prefix(prefix) => {
                     prefixes.entry(prefix.clone()).or_default().push(index);
                 }
-                TopicPattern::Glob(_) => globs.push(index),
+                TopicPattern::Glob(glob) => globs.push(GlobSlot::new(index, glob)),
             }
         }
         let mut prefix_lens: Vec<usize> = prefixes.keys().map(|p| p.len()).collect();
@@ -184,11 +233,14 @@ impl<T> Table<T> {
                 list.iter().for_each(|&i| visit(i));
             }
         }
-        for &index in &self.globs {
-            let wants =
-                self.entries.get(index).is_some_and(|e| e.filter.topic_pattern().matches(topic));
+        for glob in &self.globs {
+            let wants = glob.may_match(topic)
+                && self
+                    .entries
+                    .get(glob.index)
+                    .is_some_and(|e| e.filter.topic_pattern().matches(topic));
             if wants {
-                visit(index);
+                visit(glob.index);
             }
         }
     }
@@ -224,5 +276,37 @@ impl<T> fmt::Debug for Table<T> {
             .field("prefixes", &self.prefixes.len())
             .field("globs", &self.globs.len())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_slots_keep_the_literal_head_and_tail() {
+        let slot = |glob: &str| {
+            let s = GlobSlot::new(0, glob);
+            (s.head.to_string(), s.tail.to_string())
+        };
+        assert_eq!(slot("room:*:admin"), ("room:".into(), ":admin".into()));
+        assert_eq!(slot("*:admin"), (String::new(), ":admin".into()));
+        assert_eq!(slot("room:?"), ("room:".into(), String::new()));
+        assert_eq!(slot("a?b*c"), ("a".into(), "c".into()));
+        let overlap = GlobSlot::new(0, "ab*ba");
+        assert!(overlap.may_match("aba"), "a pre-filter only: the walk decides");
+        assert!(!overlap.may_match("abc"));
+    }
+
+    #[test]
+    fn topic_hasher_tells_topics_apart() {
+        let hash = |topic: &str| {
+            let mut h = TopicHasher::default();
+            h.write(topic.as_bytes());
+            h.finish()
+        };
+        assert_ne!(hash("room:1"), hash("room:2"));
+        assert_ne!(hash("room:12345678"), hash("room:12345679"));
+        assert_eq!(hash("room:1"), hash("room:1"));
     }
 }
