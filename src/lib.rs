@@ -10,6 +10,8 @@
 //!  time       the clock handle (real or quanta's mock clock).
 //!  transport/ non-blocking TCP + TLS + WebSocket connections on mio; knows
 //!             nothing of Phoenix.
+//!  filter/    subscription filter tables: topic patterns, event sets,
+//!             payload predicates (`-w` language), published by atomic swap.
 //!  engine/    the threads: one mio I/O thread driving many sockets, the
 //!             public Engine / Socket / Channel / Push handles, status, health.
 //!  server/    an embedded Phoenix-compatible server (feature "server"),
@@ -28,6 +30,7 @@
 
 pub mod engine;
 pub mod error;
+pub mod filter;
 #[cfg(any(feature = "server", feature = "netsim"))]
 mod listener;
 #[cfg(feature = "netsim")]
