@@ -29,6 +29,8 @@ mod engine_fake;
 #[cfg(feature = "server")]
 mod engine_faults;
 #[cfg(feature = "server")]
+mod engine_presence;
+#[cfg(feature = "server")]
 mod engine_reconnect;
 #[cfg(feature = "server")]
 mod engine_scale;
