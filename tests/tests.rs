@@ -36,3 +36,5 @@ mod engine_reconnect;
 mod engine_scale;
 #[cfg(feature = "server")]
 mod engine_util;
+#[cfg(feature = "server")]
+mod rig_bench;
