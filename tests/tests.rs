@@ -35,6 +35,8 @@ mod engine_reconnect;
 #[cfg(feature = "server")]
 mod engine_scale;
 #[cfg(feature = "server")]
+mod engine_subprotocol;
+#[cfg(feature = "server")]
 mod engine_util;
 #[cfg(feature = "server")]
 mod rig_bench;
