@@ -43,6 +43,10 @@ pub(crate) enum Behaviour {
     CloseWith(u16),
     /// Hang up at once, without reading anything.
     HangUp,
+    /// Upgrade answering exactly this subprotocol (`None`: no
+    /// `Sec-WebSocket-Protocol` header, whatever was offered), then as
+    /// [`Behaviour::SilentWs`].
+    Subprotocol(Option<&'static str>),
 }
 
 /// What the fake server saw.
@@ -153,7 +157,11 @@ fn serve(stream: TcpStream, how: &Behaviour, tx: &Sender<Seen>, stop: &AtomicBoo
             let _ = stream.write_all(bytes.as_bytes());
         }
         _ => {
-            let Some(mut ws) = upgrade(stream, tx, stop) else { return };
+            let answer = match how {
+                Behaviour::Subprotocol(answer) => Answer::Exactly(*answer),
+                _ => Answer::LikePhoenix,
+            };
+            let Some(mut ws) = upgrade(stream, tx, stop, answer) else { return };
             match how {
                 Behaviour::GarbageAfterUpgrade(bytes) => {
                     let _ = ws.get_mut().write_all(bytes);
@@ -199,8 +207,17 @@ fn drain_raw(mut stream: TcpStream, stop: &AtomicBool) {
     }
 }
 
-/// Records the upgrade request and answers like Phoenix.
-struct Record(Sender<Seen>);
+/// The `Sec-WebSocket-Protocol` a fake upgrade answers.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// `phoenix` when offered, else nothing.
+    LikePhoenix,
+    /// This one, or no header.
+    Exactly(Option<&'static str>),
+}
+
+/// Records the upgrade request and answers with a subprotocol as told.
+struct Record(Sender<Seen>, Answer);
 
 impl Callback for Record {
     fn on_request(
@@ -214,11 +231,17 @@ impl Callback for Record {
             .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("?").to_owned()))
             .collect();
         let _ = self.0.send(Seen::Request { uri: request.uri().to_string(), headers });
-        // As Phoenix: a client that offers `phoenix` gets it back (clients
-        // fail a handshake that offered protocols and got none).
+        // As Phoenix 1.8 with `auth_token: true`: a client that offers
+        // `phoenix` gets it back.
         let offered = request.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok());
-        if offered.is_some_and(|v| v.split(',').any(|p| p.trim() == "phoenix")) {
-            response.headers_mut().insert("sec-websocket-protocol", "phoenix".parse().unwrap());
+        let answer = match self.1 {
+            Answer::LikePhoenix => offered
+                .is_some_and(|v| v.split(',').any(|p| p.trim() == "phoenix"))
+                .then_some("phoenix"),
+            Answer::Exactly(answer) => answer,
+        };
+        if let Some(answer) = answer {
+            response.headers_mut().insert("sec-websocket-protocol", answer.parse().unwrap());
         }
         Ok(response)
     }
@@ -228,8 +251,9 @@ fn upgrade(
     stream: TcpStream,
     tx: &Sender<Seen>,
     stop: &AtomicBool,
+    answer: Answer,
 ) -> Option<WebSocket<TcpStream>> {
-    let mut attempt = tungstenite::accept_hdr(stream, Record(tx.clone()));
+    let mut attempt = tungstenite::accept_hdr(stream, Record(tx.clone(), answer));
     loop {
         match attempt {
             Ok(ws) => return Some(ws),

@@ -39,8 +39,14 @@ mod engine_fake;
 #[cfg(feature = "server")]
 mod engine_faults;
 #[cfg(feature = "server")]
+mod engine_presence;
+#[cfg(feature = "server")]
 mod engine_reconnect;
 #[cfg(feature = "server")]
 mod engine_scale;
 #[cfg(feature = "server")]
+mod engine_subprotocol;
+#[cfg(feature = "server")]
 mod engine_util;
+#[cfg(feature = "server")]
+mod rig_bench;

@@ -59,7 +59,10 @@ impl SocketOptionsBuilder {
         })
     }
 
-    /// An auth token, sent in the `base64url.bearer.phx.` subprotocol.
+    /// An auth token, sent in the `base64url.bearer.phx.` subprotocol
+    /// (offered after `phoenix`). A server that answers no subprotocol is
+    /// accepted (RFC 6455; Phoenix 1.7, and 1.8 without `auth_token: true`,
+    /// answer none), one that names a subprotocol not offered is not.
     ///
     /// # Examples
     ///

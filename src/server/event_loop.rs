@@ -74,7 +74,7 @@ impl Hub {
     ) -> Self {
         let clock = Clock::real();
         let now = clock.now();
-        let wall = WallClock::new(now);
+        let mut wall = WallClock::new(now);
         let salt = wall.unix_us(now);
         Self {
             poll,

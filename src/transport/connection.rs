@@ -4,14 +4,14 @@ use std::net::SocketAddr;
 
 use mio::{Interest, Registry, Token};
 use tungstenite::WebSocket;
-use tungstenite::handshake::MidHandshake;
-use tungstenite::handshake::client::{ClientHandshake, Request};
+use tungstenite::handshake::client::Request;
 use tungstenite::protocol::WebSocketConfig;
 
 use super::stream::Stream;
 use super::tcp::Tcp;
 use super::tls::TlsStart;
 use super::tls_handshake::TlsHandshake;
+use super::upgrade::Upgrade;
 use super::{ConnectRequest, Error, State, TlsConnector};
 
 /// One client WebSocket connection over a non-blocking socket.
@@ -52,7 +52,7 @@ pub(super) enum Phase {
         tls: TlsHandshake,
         next: Box<Pending>,
     },
-    WsHandshaking(MidHandshake<ClientHandshake<Stream>>),
+    WsHandshaking(Upgrade),
     Open(WebSocket<Stream>),
     /// `by_us`: this side sent the first close frame. `peer_close`: the
     /// peer's close frame (code, reason) once received.
@@ -233,7 +233,7 @@ impl Connection {
             || match &self.phase {
                 Phase::Connecting { .. } => true,
                 Phase::TlsHandshaking { tls, .. } => tls.wants_write(),
-                Phase::WsHandshaking(mid) => mid.get_ref().get_ref().wants_write(),
+                Phase::WsHandshaking(upgrade) => upgrade.stream().wants_write(),
                 Phase::Open(ws) | Phase::Closing { ws, .. } => {
                     self.unflushed || ws.get_ref().wants_write()
                 }
@@ -308,7 +308,7 @@ impl Connection {
         match &mut self.phase {
             Phase::Connecting { tcp, .. } => Some(tcp),
             Phase::TlsHandshaking { tls, .. } => Some(tls.tcp_mut()),
-            Phase::WsHandshaking(mid) => Some(mid.get_mut().get_mut().tcp_mut()),
+            Phase::WsHandshaking(upgrade) => Some(upgrade.stream_mut().tcp_mut()),
             Phase::Open(ws) | Phase::Closing { ws, .. } => Some(ws.get_mut().tcp_mut()),
             Phase::Closed => None,
         }

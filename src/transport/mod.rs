@@ -94,6 +94,7 @@ mod tls;
 mod tls_handshake;
 #[cfg(feature = "native-tls")]
 mod tls_native;
+mod upgrade;
 mod url;
 
 #[cfg(test)]

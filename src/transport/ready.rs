@@ -3,13 +3,11 @@
 
 use std::mem;
 
-use tungstenite::handshake::HandshakeError;
-use tungstenite::handshake::client::ClientHandshake;
-
 use super::classify::ws_error;
 use super::connection::{Connection, Pending, Phase};
 use super::stream::Stream;
 use super::tls_handshake::TlsProgress;
+use super::upgrade::{Upgrade, UpgradeStep};
 use super::{Data, Error, HandshakeResponse, Progress, State, open};
 
 impl Connection {
@@ -99,8 +97,8 @@ impl Connection {
                         return Ok(Progress::Continue);
                     }
                 }
-                Phase::WsHandshaking(mid) => match mid.handshake() {
-                    Ok((ws, response)) => {
+                Phase::WsHandshaking(upgrade) => match upgrade.resume() {
+                    Ok(UpgradeStep::Done(ws, response)) => {
                         log::debug!("websocket open");
                         self.phase = Phase::Open(ws);
                         // Frames may have arrived with the response; the
@@ -112,13 +110,11 @@ impl Connection {
                         let response = HandshakeResponse::from(response);
                         return Ok(Progress::Opened(Box::new(response)));
                     }
-                    Err(HandshakeError::Interrupted(mid)) => {
-                        self.phase = Phase::WsHandshaking(mid);
+                    Ok(UpgradeStep::Pending(upgrade)) => {
+                        self.phase = Phase::WsHandshaking(upgrade);
                         return Ok(Progress::Continue);
                     }
-                    Err(HandshakeError::Failure(e)) => {
-                        return Err(ws_error(e, State::WsHandshaking));
-                    }
+                    Err(e) => return Err(ws_error(e, State::WsHandshaking)),
                 },
                 phase @ (Phase::Open(_) | Phase::Closing { .. }) => {
                     self.phase = phase;
@@ -191,7 +187,7 @@ fn tls_step(progress: TlsProgress, next: Box<Pending>) -> Result<Phase, Error> {
 /// it at once, writing as much as the socket takes.
 fn start_ws(stream: Stream, next: Box<Pending>) -> Result<Phase, Error> {
     let Pending { http, limits, .. } = *next;
-    let mid = ClientHandshake::start(stream, http, Some(limits))
-        .map_err(|e| ws_error(e, State::WsHandshaking))?;
-    Ok(Phase::WsHandshaking(mid))
+    let upgrade =
+        Upgrade::start(stream, http, limits).map_err(|e| ws_error(e, State::WsHandshaking))?;
+    Ok(Phase::WsHandshaking(upgrade))
 }

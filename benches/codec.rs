@@ -1,0 +1,164 @@
+//! Codec benchmark: decode and encode of the messages a client sees most,
+//! each group beside raw serde_json baselines over the same text, so the
+//! result reads as a ratio:
+//!
+//! - `serde_value`: `serde_json::from_str::<serde_json::Value>` (a full parse
+//!   into an owned tree, what a naive client does), and
+//! - `serde_tuple_raw`: `serde_json::from_str::<(Option<&str>, Option<&str>,
+//!   &str, &str, &RawValue)>` (borrowed envelope, payload left raw: the
+//!   least work serde_json can do to split a V2 message).
+//!
+//! Encode groups compare with `serde_json::to_string` of the same borrowed
+//! tuple. Binary groups (V2 kinds 0 and 1) have no text of their own, so their
+//! baselines parse the JSON text of the same message: how much cheaper the
+//! binary layout is than the text one.
+//!
+//! Decoding takes a [`Frame`] by value; each iteration clones it (an atomic
+//! reference count bump, no copy of the bytes).
+//!
+//! Run with `cargo bench --bench codec`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a benchmark fails loudly"
+)]
+
+use std::hint::black_box;
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
+use rig::protocol::{
+    Frame, Message, Payload, Ref, Serializer, ServerSerializer, V1Serializer, V2Serializer,
+};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// The borrowed V2 envelope with the payload left raw.
+type RawTuple<'a> = (Option<&'a str>, Option<&'a str>, &'a str, &'a str, &'a RawValue);
+
+const STREAM_EVENT: &str = r#"["1",null,"stream:x","event",{"seq":123,"t":1795524420280334}]"#;
+const REPLY: &str = r#"["1","2","room:lobby","phx_reply",{"response":{"n":1},"status":"ok"}]"#;
+const BROADCAST: &str = r#"[null,null,"room:lobby","shout",{"text":"hello","user":"ann"}]"#;
+
+/// A V2 text message whose payload is about 1 KiB of JSON.
+fn payload_1k_text() -> String {
+    let filler = "x".repeat(1000);
+    format!(r#"["1",null,"stream:x","event",{{"seq":123,"blob":"{filler}"}}]"#)
+}
+
+/// The raw baselines over `text`, in the caller's group.
+fn decode_baselines(group: &mut BenchmarkGroup<'_, WallTime>, text: &str) {
+    group.bench_function("serde_value", |b| {
+        b.iter(|| serde_json::from_str::<serde_json::Value>(black_box(text)).unwrap());
+    });
+    group.bench_function("serde_tuple_raw", |b| {
+        b.iter(|| serde_json::from_str::<RawTuple<'_>>(black_box(text)).unwrap());
+    });
+}
+
+/// A V2 text group: rig decode and encode, the serde baselines for both.
+fn text_group(c: &mut Criterion, name: &str, text: &str) {
+    let ser = V2Serializer::default();
+    let frame = Frame::text(text.to_owned());
+    let message = ser.decode(frame.clone()).unwrap();
+    let mut group = c.benchmark_group(format!("codec/{name}"));
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_function("rig_v2_decode", |b| {
+        b.iter(|| ser.decode(black_box(frame.clone())).unwrap());
+    });
+    decode_baselines(&mut group, text);
+    group.bench_function("rig_v2_encode", |b| {
+        b.iter(|| ser.encode_server(black_box(&message)).unwrap());
+    });
+    let tuple: RawTuple<'_> = serde_json::from_str(text).unwrap();
+    group.bench_function("serde_tuple_raw_encode", |b| {
+        b.iter(|| serde_json::to_string(black_box(&tuple)).unwrap());
+    });
+    group.finish();
+}
+
+/// A V2 binary group: decode and encode of `message` as a server frame,
+/// baselines over the JSON text of the same message.
+fn binary_group(c: &mut Criterion, name: &str, message: &Message, text_twin: &str) {
+    let ser = V2Serializer::default();
+    let frame = ser.encode_server(message).unwrap();
+    assert!(matches!(frame, Frame::Binary(_)), "{name} must encode as a binary frame");
+    assert_eq!(&ser.decode(frame.clone()).unwrap(), message, "{name} roundtrip");
+    let mut group = c.benchmark_group(format!("codec/{name}"));
+    group.throughput(Throughput::Bytes(frame.len() as u64));
+    group.bench_function("rig_v2_binary_decode", |b| {
+        b.iter(|| ser.decode(black_box(frame.clone())).unwrap());
+    });
+    decode_baselines(&mut group, text_twin);
+    group.bench_function("rig_v2_binary_encode", |b| {
+        b.iter(|| ser.encode_server(black_box(message)).unwrap());
+    });
+    group.finish();
+}
+
+/// A V1 object with the payload left raw: the least work serde_json can do
+/// to split a V1 message.
+#[derive(Deserialize)]
+#[expect(dead_code, reason = "the fields are parsed, not read")]
+struct RawV1<'a> {
+    join_ref: Option<&'a str>,
+    #[serde(rename = "ref")]
+    r#ref: Option<&'a str>,
+    topic: &'a str,
+    event: &'a str,
+    #[serde(borrow)]
+    payload: &'a RawValue,
+}
+
+fn v1_group(c: &mut Criterion) {
+    let text = r#"{"join_ref":"1","ref":null,"topic":"stream:x","event":"event","payload":{"seq":123,"t":1795524420280334}}"#;
+    let ser = V1Serializer::default();
+    let frame = Frame::text(text);
+    let message = ser.decode(frame.clone()).unwrap();
+    let mut group = c.benchmark_group("codec/v1_stream_event");
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_function("rig_v1_decode", |b| {
+        b.iter(|| ser.decode(black_box(frame.clone())).unwrap());
+    });
+    group.bench_function("serde_value", |b| {
+        b.iter(|| serde_json::from_str::<serde_json::Value>(black_box(text)).unwrap());
+    });
+    group.bench_function("serde_struct_raw", |b| {
+        b.iter(|| serde_json::from_str::<RawV1<'_>>(black_box(text)).unwrap());
+    });
+    group.bench_function("rig_v1_encode", |b| {
+        b.iter(|| ser.encode_server(black_box(&message)).unwrap());
+    });
+    group.finish();
+}
+
+fn codec(c: &mut Criterion) {
+    text_group(c, "stream_event", STREAM_EVENT);
+    text_group(c, "reply", REPLY);
+    text_group(c, "broadcast", BROADCAST);
+    text_group(c, "payload_1k", &payload_1k_text());
+
+    let body = br#"{"seq":123,"t":1795524420280334}"#.to_vec();
+    let push = Message::new(
+        Some(Ref::from_u64(1)),
+        None,
+        "stream:x",
+        "event",
+        Payload::binary(body.clone()),
+    );
+    binary_group(c, "v2_binary_push", &push, STREAM_EVENT);
+    let reply = Message::new(
+        Some(Ref::from_u64(1)),
+        Some(Ref::from_u64(2)),
+        "room:lobby",
+        "phx_reply",
+        Payload::BinaryReply { status: "ok".into(), response: body.into() },
+    );
+    binary_group(c, "v2_binary_reply", &reply, REPLY);
+    v1_group(c);
+}
+
+criterion_group!(benches, codec);
+criterion_main!(benches);

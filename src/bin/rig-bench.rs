@@ -1,0 +1,365 @@
+//! `rig-bench`: one measured run of a `stream:*` topic through the engine's
+//! public API, reported as one JSON line.
+//!
+//! ```text
+//! rig-bench --url ws://HOST:PORT/socket [--topic stream:bench]
+//!           (--rate R --count N | --burst --count N) [--queue Q]
+//! ```
+//!
+//! It joins the topic with `{"rate":R,"count":N}` or
+//! `{"mode":"burst","count":N}`, consumes every `event` in an `on_all`
+//! handler (on the engine's dispatcher thread) until `done`, and prints
+//! `mode`, `events`, `elapsed_s` (join to `done`), `events_per_s`,
+//! `latency_us` {p50,p90,p99,p999,max} (the payload's `t`, the server's wall
+//! clock in µs, to the handler's receipt, wall clock), `cpu_pct` (getrusage
+//! of this process, user + sys over the run; 100 = one core), `vmhwm_kb`
+//! (peak RSS) and `gaps` (missing `seq`s).
+//!
+//! Exit codes: 0 ok, 1 gaps > 0, 2 usage error, 3 connection or join failure.
+
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use argh::FromArgs;
+use crossbeam_channel::Receiver;
+use hdrhistogram::Histogram;
+use rig::engine::{Engine, EngineConfig, Socket, SocketOptions, Status};
+use rig::protocol::{Message, Payload};
+use rig::time::{Clock, Instant};
+use serde::Deserialize;
+
+/// How long the connection may take to open.
+const CONNECT_WAIT: Duration = Duration::from_secs(10);
+/// Latencies above this (µs) are recorded as this: a minute.
+const MAX_LATENCY_US: u64 = 60_000_000;
+/// How long `done` may be late after the stream should have ended.
+const DONE_GRACE: Duration = Duration::from_secs(120);
+
+/// Measure a stream:* topic through the rig engine; prints one JSON line.
+#[derive(FromArgs, Debug)]
+struct Args {
+    /// socket URL, e.g. ws://127.0.0.1:4000/socket
+    #[argh(option)]
+    url: String,
+    /// topic to join (default stream:bench)
+    #[argh(option, default = "String::from(\"stream:bench\")")]
+    topic: String,
+    /// events per second the server sends (with --count)
+    #[argh(option)]
+    rate: Option<u64>,
+    /// the server sends every event as fast as the socket takes them
+    #[argh(switch)]
+    burst: bool,
+    /// number of events
+    #[argh(option)]
+    count: Option<u64>,
+    /// capacity of the handler queue (engine dispatch queue; default the engine's)
+    #[argh(option)]
+    queue: Option<usize>,
+}
+
+/// What the server is asked to send.
+#[derive(Clone, Copy, Debug)]
+enum Load {
+    Rate { rate: u64, count: u64 },
+    Burst { count: u64 },
+}
+
+impl Load {
+    fn from_args(args: &Args) -> Result<Self, String> {
+        let count = match args.count {
+            Some(0) => return Err("--count must be at least 1".into()),
+            Some(count) => count,
+            None => return Err("--count is required".into()),
+        };
+        match (args.rate, args.burst) {
+            (Some(_), true) => Err("--rate and --burst exclude each other".into()),
+            (None, false) => Err("one of --rate R or --burst is required".into()),
+            (Some(0), false) => Err("--rate must be at least 1".into()),
+            (Some(rate), false) => Ok(Self::Rate { rate, count }),
+            (None, true) => Ok(Self::Burst { count }),
+        }
+    }
+
+    fn count(self) -> u64 {
+        match self {
+            Self::Rate { count, .. } | Self::Burst { count } => count,
+        }
+    }
+
+    fn join_params(self) -> Payload {
+        Payload::json(match self {
+            Self::Rate { rate, count } => format!(r#"{{"rate":{rate},"count":{count}}}"#),
+            Self::Burst { count } => format!(r#"{{"mode":"burst","count":{count}}}"#),
+        })
+    }
+
+    /// How long to wait for `done` after the join.
+    fn done_wait(self) -> Duration {
+        match self {
+            Self::Rate { rate, count } => Duration::from_secs(count / rate + 1) + DONE_GRACE,
+            Self::Burst { .. } => DONE_GRACE,
+        }
+    }
+}
+
+/// The payload of a stream event.
+#[derive(Deserialize)]
+struct Tick {
+    seq: u64,
+    t: u64,
+}
+
+/// What the handler collected, handed over on `done`.
+#[derive(Debug)]
+struct Recorded {
+    events: u64,
+    gaps: u64,
+    /// The next `seq` expected (1-based).
+    next_seq: u64,
+    latency_us: Histogram<u64>,
+    done_at: Option<Instant>,
+}
+
+impl Recorded {
+    #[expect(
+        clippy::expect_used,
+        reason = "constant bounds: 1 <= low, high >= 2 * low, sigfig <= 5"
+    )]
+    fn new() -> Self {
+        // A fixed range: `saturating_record` never resizes, so a histogram
+        // from `Histogram::new` (range 1..=2) would clamp every sample.
+        let latency_us =
+            Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("constant bounds are valid");
+        Self { events: 0, gaps: 0, next_seq: 1, latency_us, done_at: None }
+    }
+
+    fn on_event(&mut self, message: &Message) {
+        let Some(tick) =
+            message.payload.as_json().and_then(|p| serde_json::from_str::<Tick>(p).ok())
+        else {
+            return;
+        };
+        self.record(tick.seq, unix_us().saturating_sub(tick.t));
+    }
+
+    /// Counts event `seq`, received `latency_us` after it was sent.
+    fn record(&mut self, seq: u64, latency_us: u64) {
+        self.latency_us.saturating_record(latency_us);
+        self.events += 1;
+        self.gaps += seq.saturating_sub(self.next_seq);
+        self.next_seq = self.next_seq.max(seq.saturating_add(1));
+    }
+
+    /// At `done`: events never seen at the end are gaps too.
+    fn finish(&mut self, count: u64, now: Instant) {
+        self.gaps += count.saturating_add(1).saturating_sub(self.next_seq);
+        self.done_at = Some(now);
+    }
+}
+
+#[expect(
+    clippy::disallowed_methods,
+    reason = "latency is measured against the server's wall clock"
+)]
+fn unix_us() -> u64 {
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    u64::try_from(since_epoch.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// How a run failed: the message and the exit code.
+struct Failure(u8, String);
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().collect();
+    let command = argv.first().map_or("rig-bench", String::as_str);
+    let rest: Vec<&str> = argv.iter().skip(1).map(String::as_str).collect();
+    let args = match Args::from_args(&[command], &rest) {
+        Ok(args) => args,
+        Err(early) if early.status.is_ok() => {
+            #[expect(clippy::print_stdout, reason = "--help goes to stdout")]
+            {
+                println!("{}", early.output);
+            }
+            return ExitCode::SUCCESS;
+        }
+        Err(early) => return usage(&early.output),
+    };
+    let load = match Load::from_args(&args) {
+        Ok(load) => load,
+        Err(message) => return usage(&message),
+    };
+    match run(&args, load) {
+        Ok(report) => {
+            #[expect(clippy::print_stdout, reason = "the report is the program's output")]
+            {
+                println!("{}", report.line);
+            }
+            ExitCode::from(u8::from(report.gaps > 0))
+        }
+        Err(Failure(2, message)) => usage(&message),
+        Err(Failure(code, message)) => {
+            eprintln!("rig-bench: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn usage(message: &str) -> ExitCode {
+    eprintln!("rig-bench: {}", message.trim_end());
+    eprintln!(
+        "usage: rig-bench --url ws://HOST:PORT/socket [--topic stream:bench] (--rate R --count N | --burst --count N) [--queue Q]"
+    );
+    ExitCode::from(2)
+}
+
+/// The printed line and the gaps it reports.
+struct Report {
+    line: String,
+    gaps: u64,
+}
+
+fn run(args: &Args, load: Load) -> Result<Report, Failure> {
+    let mut config = EngineConfig::builder();
+    if let Some(queue) = args.queue {
+        config = config.dispatch_capacity(queue);
+    }
+    let engine = Engine::start(config.build())
+        .map_err(|e| Failure(3, format!("cannot start the engine: {e}")))?;
+    let options = SocketOptions::builder(args.url.as_str())
+        .build()
+        .map_err(|e| Failure(2, format!("--url {}: {e}", args.url)))?;
+    let socket =
+        engine.socket(options).map_err(|e| Failure(2, format!("--url {}: {e}", args.url)))?;
+    let result = measure(&socket, &args.topic, load);
+    engine.shutdown();
+    result
+}
+
+fn measure(socket: &Socket, topic: &str, load: Load) -> Result<Report, Failure> {
+    let clock = Clock::real();
+    open(socket, &clock)?;
+    let channel = socket
+        .channel(topic, load.join_params())
+        .map_err(|e| Failure(3, format!("cannot create {topic}: {e}")))?;
+    let (done_tx, done_rx) = crossbeam_channel::bounded(1);
+    let mut recorded = Some(Recorded::new());
+    let handler_clock = clock.clone();
+    channel
+        .on_all(move |message| {
+            let Some(rec) = recorded.as_mut() else { return };
+            if message.is_event("event") {
+                rec.on_event(message);
+            } else if message.is_event("done") {
+                rec.finish(load.count(), handler_clock.now());
+                let _ = done_tx.try_send(recorded.take());
+            }
+        })
+        .map_err(|e| Failure(3, format!("cannot bind a handler: {e}")))?;
+    let cpu_before = cpu_time();
+    let started = clock.now();
+    channel.join().wait().map_err(|e| Failure(3, format!("join {topic}: {e}")))?;
+    let mut recorded = wait_done(&done_rx, load, topic)?;
+    let cpu = cpu_time().saturating_sub(cpu_before);
+    let done_at = recorded.done_at.take().unwrap_or_else(|| clock.now());
+    let elapsed = done_at.saturating_duration_since(started);
+    let _ = channel.leave().wait_timeout(Duration::from_secs(1));
+    Ok(report(&recorded, elapsed, cpu))
+}
+
+/// Connects and waits for the socket to open.
+fn open(socket: &Socket, clock: &Clock) -> Result<(), Failure> {
+    let status = socket.status().map_err(|e| Failure(3, e.to_string()))?;
+    socket.connect().map_err(|e| Failure(3, e.to_string()))?;
+    let deadline = clock.now() + CONNECT_WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(clock.now());
+        match status.recv_timeout(left) {
+            Ok(Status::Open) => return Ok(()),
+            Ok(Status::Failed { error }) => return Err(Failure(3, format!("connect: {error}"))),
+            Ok(Status::AuthFailed { status }) => {
+                return Err(Failure(3, format!("connect refused: HTTP {status}")));
+            }
+            Ok(Status::GaveUp { attempts }) => {
+                return Err(Failure(3, format!("connect: gave up after {attempts} attempts")));
+            }
+            Ok(_) => {}
+            Err(_) => return Err(Failure(3, format!("connect: not open within {CONNECT_WAIT:?}"))),
+        }
+    }
+}
+
+fn wait_done(
+    done: &Receiver<Option<Recorded>>,
+    load: Load,
+    topic: &str,
+) -> Result<Recorded, Failure> {
+    match done.recv_timeout(load.done_wait()) {
+        Ok(Some(recorded)) => Ok(recorded),
+        Ok(None) | Err(_) => {
+            Err(Failure(3, format!("no done on {topic} within {:?}", load.done_wait())))
+        }
+    }
+}
+
+fn report(recorded: &Recorded, elapsed: Duration, cpu: Duration) -> Report {
+    let secs = elapsed.as_secs_f64();
+    let per_s = if secs > 0.0 { recorded.events as f64 / secs } else { 0.0 };
+    let cpu_pct = if secs > 0.0 { cpu.as_secs_f64() / secs * 100.0 } else { 0.0 };
+    let h = &recorded.latency_us;
+    let line = serde_json::json!({
+        "mode": "engine",
+        "events": recorded.events,
+        "elapsed_s": round3(secs),
+        "events_per_s": per_s.round(),
+        "latency_us": {
+            "p50": h.value_at_quantile(0.5),
+            "p90": h.value_at_quantile(0.9),
+            "p99": h.value_at_quantile(0.99),
+            "p999": h.value_at_quantile(0.999),
+            "max": h.max(),
+        },
+        "cpu_pct": round3(cpu_pct),
+        "vmhwm_kb": vmhwm_kb(),
+        "gaps": recorded.gaps,
+    });
+    Report { line: line.to_string(), gaps: recorded.gaps }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// User + system CPU time of this process so far (getrusage, RUSAGE_SELF).
+fn cpu_time() -> Duration {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `usage` is a valid, writable rusage; getrusage only writes it.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    // SAFETY: getrusage returned 0, so it filled the struct (and it was
+    // zeroed before, so every field is initialised either way).
+    let usage = unsafe { usage.assume_init() };
+    timeval(usage.ru_utime) + timeval(usage.ru_stime)
+}
+
+fn timeval(tv: libc::timeval) -> Duration {
+    let secs = u64::try_from(tv.tv_sec).unwrap_or(0);
+    let micros = u32::try_from(tv.tv_usec).unwrap_or(0);
+    Duration::from_secs(secs) + Duration::from_micros(u64::from(micros))
+}
+
+/// Peak resident set size, from `VmHWM` in /proc/self/status (0 if absent).
+fn vmhwm_kb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+#[path = "rig-bench/tests.rs"]
+mod tests;
