@@ -16,7 +16,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    reason = "a benchmark fails loudly"
+    clippy::print_stdout,
+    reason = "a benchmark fails loudly and prints its ratio"
 )]
 
 use std::hint::black_box;
@@ -114,6 +115,39 @@ fn stream_burst(c: &mut Criterion) {
         });
     });
     group.finish();
+    print_ratio(&socket, &mut raw, &mut n);
+}
+
+/// Runs both pipelines in alternation and prints the ratio of their median
+/// burst times, so one run states the engine's speed against the raw reader
+/// under the same machine load.
+#[expect(clippy::disallowed_methods, reason = "a benchmark measures wall time")]
+fn print_ratio(socket: &Socket, raw: &mut tungstenite::WebSocket<TcpStream>, n: &mut u64) {
+    const ROUNDS: usize = 9;
+    let (mut rig_times, mut raw_times) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        *n += 1;
+        let start = std::time::Instant::now();
+        engine_burst(socket, *n);
+        rig_times.push(start.elapsed());
+        *n += 1;
+        let start = std::time::Instant::now();
+        raw_burst(raw, *n);
+        raw_times.push(start.elapsed());
+    }
+    rig_times.sort();
+    raw_times.sort();
+    let (rig, raw) = (rig_times[ROUNDS / 2], raw_times[ROUNDS / 2]);
+    let per_s = |d: Duration| EVENTS as f64 / d.as_secs_f64();
+    println!(
+        "engine/stream_burst ratio (median of {ROUNDS} alternating bursts of {EVENTS}): \
+         rig {:.2} ms ({:.0} ev/s), raw {:.2} ms ({:.0} ev/s), rig/raw throughput {:.2}x",
+        rig.as_secs_f64() * 1e3,
+        per_s(rig),
+        raw.as_secs_f64() * 1e3,
+        per_s(raw),
+        raw.as_secs_f64() / rig.as_secs_f64(),
+    );
 }
 
 criterion_group!(benches, stream_burst);
