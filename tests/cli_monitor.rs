@@ -148,3 +148,56 @@ fn duration_ends_a_quiet_watch_with_exit_0() {
     assert!(done.stderr.contains("room:quiet: joining -> joined"), "{}", done.stderr);
     assert!(done.stderr.contains("0 events printed"), "{}", done.stderr);
 }
+
+#[test]
+fn where_filters_a_pattern_topic_with_exact_lines() {
+    let server = RigServer::start_secret();
+    // `stream:*` is joined as written and matched as a prefix pattern.
+    let args = ["-t", "stream:*", "--join-param", "rate=200", "--join-param", "count=9"];
+    let done = monitor(&server, &[&args[..], &["-w", "payload.seq > 3", "--count", "3"]].concat());
+    assert_eq!(done.code, Some(0), "{done:?}");
+    let lines: Vec<String> = done.stdout.lines().map(masked).collect();
+    let want = [
+        r#"{"event":"event","join_ref":"1","payload":{"seq":4,"t":0},"ref":null,"topic":"stream:*","ts":"TS"}"#,
+        r#"{"event":"event","join_ref":"1","payload":{"seq":5,"t":0},"ref":null,"topic":"stream:*","ts":"TS"}"#,
+        r#"{"event":"event","join_ref":"1","payload":{"seq":6,"t":0},"ref":null,"topic":"stream:*","ts":"TS"}"#,
+    ];
+    assert_eq!(lines, want);
+    assert!(done.stderr.contains("3 events printed"), "{}", done.stderr);
+}
+
+#[test]
+fn several_where_are_anded_with_the_event_set() {
+    let server = RigServer::start_secret();
+    let args = ["-t", "stream:and", "--join-param", "rate=200", "--join-param", "count=6"];
+    let filters =
+        ["-e", "event", "-w", "payload.seq >= 2", "-w", "payload.seq != 3", "--count", "2"];
+    let done = monitor(&server, &[&args[..], &filters[..]].concat());
+    assert_eq!(done.code, Some(0), "{done:?}");
+    let seqs: Vec<String> = done.stdout.lines().map(masked).collect();
+    assert_eq!(seqs.len(), 2, "{done:?}");
+    assert!(seqs[0].contains(r#""payload":{"seq":2,"t":0}"#), "{seqs:?}");
+    assert!(seqs[1].contains(r#""payload":{"seq":4,"t":0}"#), "{seqs:?}");
+    // The event set and the predicate both apply: only `done` has `count`.
+    let done_only = ["-e", "done", "-w", "payload.count == 6", "--count", "1"];
+    let done = monitor(&server, &[&args[..], &done_only[..]].concat());
+    assert_eq!(done.code, Some(0), "{done:?}");
+    let lines: Vec<String> = done.stdout.lines().map(masked).collect();
+    assert_eq!(
+        lines,
+        [
+            r#"{"event":"done","join_ref":"1","payload":{"count":6,"server_elapsed_us":0},"ref":null,"topic":"stream:and","ts":"TS"}"#
+        ]
+    );
+}
+
+#[test]
+fn a_bad_where_expression_exits_2_with_a_caret() {
+    // Checked before connecting: no server is needed.
+    let url = "ws://127.0.0.1:1/socket";
+    let done = run(rig(&["monitor", url, "-t", "room:a", "-w", "payload.n >> 5"]), "");
+    assert_eq!(done.code, Some(2), "{done:?}");
+    assert!(done.stderr.contains("rig: bad -w expression, column 12: "), "{}", done.stderr);
+    assert!(done.stderr.contains("\n    payload.n >> 5\n               ^\n"), "{}", done.stderr);
+    assert!(done.stdout.is_empty(), "{done:?}");
+}

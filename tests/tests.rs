@@ -20,6 +20,8 @@ mod cli_diagnose;
 #[cfg(feature = "server")]
 mod cli_monitor;
 #[cfg(feature = "server")]
+mod cli_pty;
+#[cfg(feature = "server")]
 mod cli_push;
 #[cfg(feature = "server")]
 mod cli_util;

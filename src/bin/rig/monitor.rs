@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Select, never, tick};
 use rig::engine::{Channel, Status, Subscription};
+use rig::filter::{Expr, Filter};
 use rig::protocol::Payload;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
@@ -24,9 +25,11 @@ const REDRAW: Duration = Duration::from_millis(250);
 client_command! {
     /// Watch channels: print every event of the topics, one JSON object per
     /// line (ts, topic, event, payload, ref, join_ref), with live
-    /// status on stderr. Exits 0 after --count/--duration or on Ctrl-C/SIGTERM,
-    /// 3 if the server refuses authentication.
-    #[argh(subcommand, name = "monitor", example = "rig monitor ws://localhost:4000/socket -t room:lobby -e shout")]
+    /// status on stderr. A topic may be a pattern (room:*): rig joins it as
+    /// written and prints the events whose topic matches it. Exits 0 after
+    /// --count/--duration or on Ctrl-C/SIGTERM, 2 on a bad -w expression, 3
+    /// if the server refuses authentication.
+    #[argh(subcommand, name = "monitor", example = "rig monitor ws://localhost:4000/socket -t room:lobby -e shout\nrig monitor ws://localhost:4000/socket -t 'stream:*' -w 'payload.seq > 3' -w 'payload.seq <= 9'")]
     pub(crate) struct MonitorArgs {
         /// socket URL, e.g. ws://localhost:4000/socket (wss:// for TLS)
         #[argh(positional)]
@@ -37,6 +40,10 @@ client_command! {
         /// print only this event (repeatable; default: every event)
         #[argh(option, short = 'e')]
         event: Vec<String>,
+        /// print only events whose payload passes this predicate, e.g.
+        /// 'payload.user == "ann"' or 'payload.n > 5' (repeatable, ANDed)
+        #[argh(option, short = 'w', long = "where", arg_name = "expr")]
+        predicate: Vec<String>,
         /// join parameter KEY=VALUE, JSON when it parses as JSON (repeatable)
         #[argh(option)]
         join_param: Vec<String>,
@@ -86,6 +93,7 @@ fn run(args: &MonitorArgs) -> Result<u8, Failure> {
         Some(_) => return Err(Failure::usage("bad --duration").hint("give seconds, e.g. 10")),
         None => never(),
     };
+    let filters = topic_filters(&args.topic, &args.event, &args.predicate)?;
     let join_params = join_payload(&args.join_param)?;
     let signals = signal_channel()?;
     let redactor = client.redactor.clone();
@@ -108,7 +116,7 @@ fn run(args: &MonitorArgs) -> Result<u8, Failure> {
         .map_err(|e| Failure::new(CONNECTION, format!("cannot connect: {e}")))?;
     let mut watch = Watch {
         format,
-        events: &args.event,
+        filters: &filters,
         count: args.count,
         printed: 0,
         seen: 0,
@@ -125,6 +133,35 @@ fn run(args: &MonitorArgs) -> Result<u8, Failure> {
     drop(channels);
     connected.engine.shutdown();
     outcome
+}
+
+/// One filter per `-t` topic pattern, with the `-e` events and all the `-w`
+/// predicates; a bad pattern or expression is a usage error.
+fn topic_filters(
+    topics: &[String],
+    events: &[String],
+    predicates: &[String],
+) -> Result<Vec<Filter>, Failure> {
+    let mut exprs = Vec::with_capacity(predicates.len());
+    for source in predicates {
+        let expr = Expr::parse(source).map_err(|e| {
+            let caret = e.caret(source).replace('\n', "\n    ");
+            Failure::usage(format!("bad -w expression, {e}\n    {caret}"))
+                .hint("write e.g. -w 'payload.user == \"ann\"' or -w 'payload.n > 5'")
+        })?;
+        exprs.push(expr);
+    }
+    topics
+        .iter()
+        .map(|topic| {
+            let mut filter = Filter::topic(topic)
+                .map_err(|e| Failure::usage(format!("bad topic {topic:?}: {e}")))?;
+            if !events.is_empty() {
+                filter = filter.events(events.iter().map(String::as_str));
+            }
+            Ok(exprs.iter().cloned().fold(filter, Filter::when))
+        })
+        .collect()
 }
 
 /// SIGINT and SIGTERM as a channel (the first one ends the watch).
@@ -146,7 +183,8 @@ pub(crate) fn signal_channel() -> Result<Receiver<i32>, Failure> {
 /// The watch loop's state.
 struct Watch<'a> {
     format: Format,
-    events: &'a [String],
+    /// The filter of each channel, by the channel's index.
+    filters: &'a [Filter],
     count: Option<u64>,
     printed: u64,
     /// Events received, printed or filtered out.
@@ -203,15 +241,15 @@ impl Watch<'_> {
                 let health = connected.socket.health();
                 let drops = channels.iter().map(|(_, s)| s.dropped()).sum::<u64>() + health.dropped;
                 self.writer.redraw(&render(&health, rate, self.printed, drops));
-            } else if let Some((_, subscription)) =
-                index.checked_sub(first_sub).and_then(|i| channels.get(i))
+            } else if let Some(((_, subscription), filter)) =
+                index.checked_sub(first_sub).and_then(|i| channels.get(i).zip(self.filters.get(i)))
             {
                 let Ok(message) = op.recv(subscription.receiver()) else {
                     select.remove(index);
                     continue;
                 };
                 self.seen += 1;
-                if !self.events.is_empty() && !self.events.iter().any(|e| message.is_event(e)) {
+                if !filter.matches(&message) {
                     continue;
                 }
                 let ts = rfc3339(unix_now());
@@ -219,7 +257,7 @@ impl Watch<'_> {
                     Format::Json => json_line(&ts, &message),
                     Format::Pretty { color } => pretty_line(&ts, &message, color),
                 };
-                if !print_event(&line) {
+                if !self.writer.above(|| print_event(&line)) {
                     return Ok(OK);
                 }
                 self.printed += 1;

@@ -40,12 +40,18 @@ pub(crate) fn render(health: &SocketHealth, rate: f64, events: u64, drops: u64) 
 #[derive(Debug)]
 pub(crate) struct StatusWriter {
     live: bool,
+    /// stdout is the same kind of terminal: event lines must not be
+    /// appended to the live line.
+    shares_terminal: bool,
     drawn: bool,
+    last: String,
 }
 
 impl StatusWriter {
     pub(crate) fn new() -> Self {
-        Self { live: std::io::stderr().is_terminal(), drawn: false }
+        let live = std::io::stderr().is_terminal();
+        let shares_terminal = live && std::io::stdout().is_terminal();
+        Self { live, shares_terminal, drawn: false, last: String::new() }
     }
 
     /// Whether the status line is live (stderr is a terminal).
@@ -59,7 +65,24 @@ impl StatusWriter {
             let mut stderr = std::io::stderr().lock();
             let _ = write!(stderr, "\r\x1b[2K{line}").and_then(|()| stderr.flush());
             self.drawn = true;
+            line.clone_into(&mut self.last);
         }
+    }
+
+    /// Runs `print`, which writes to stdout, above the live line when both
+    /// streams are one terminal: clear the line, print, draw it again.
+    pub(crate) fn above<T>(&mut self, print: impl FnOnce() -> T) -> T {
+        if !(self.shares_terminal && self.drawn) {
+            return print();
+        }
+        {
+            let mut stderr = std::io::stderr().lock();
+            let _ = write!(stderr, "\r\x1b[2K").and_then(|()| stderr.flush());
+        }
+        let printed = print();
+        let last = std::mem::take(&mut self.last);
+        self.redraw(&last);
+        printed
     }
 
     /// Prints a line that stays (a status change, the final counts).
