@@ -35,6 +35,8 @@ mod engine_basic;
 #[cfg(feature = "server")]
 mod engine_delivery;
 #[cfg(feature = "server")]
+mod engine_dispatch;
+#[cfg(feature = "server")]
 mod engine_fake;
 #[cfg(feature = "server")]
 mod engine_faults;

@@ -21,8 +21,8 @@ use crate::protocol::{ChannelState, Message, Payload};
 /// Pushes made before the join completes are buffered and sent once it
 /// does; after a reconnect the channel rejoins by itself. Messages reach
 /// subscriptions ([`subscribe`](Self::subscribe), a bounded receiver) and
-/// callbacks ([`on`](Self::on), run on the engine's dispatcher thread,
-/// never on the I/O thread).
+/// callbacks ([`on`](Self::on), run on the dispatcher worker of the
+/// channel's topic, never on the I/O thread).
 ///
 /// # Examples
 ///
@@ -241,7 +241,8 @@ impl Channel {
     }
 
     /// Calls `handler` with every message whose event is `event`, on the
-    /// engine's dispatcher thread (in order; a panic is caught and counted).
+    /// dispatcher worker that owns this channel's topic (in order; a panic
+    /// is caught and counted).
     ///
     /// # Errors
     ///

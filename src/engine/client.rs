@@ -108,10 +108,12 @@ impl Engine {
         let counters = Arc::new(EngineCounters::default());
         // Each thread holds a sender; all gone = all threads exited.
         let (alive_tx, alive) = crossbeam_channel::bounded::<()>(0);
-        let mut threads = Vec::with_capacity(3);
-        let (dispatcher, thread) =
-            Dispatcher::spawn(config.dispatch_capacity, Arc::clone(&counters), alive_tx.clone())?;
-        threads.push(thread);
+        let (dispatcher, mut threads) = Dispatcher::spawn(
+            config.dispatch_workers,
+            config.dispatch_capacity,
+            Arc::clone(&counters),
+            &alive_tx,
+        )?;
         let (lookups, thread) = super::resolver::spawn(commands.clone(), alive_tx.clone())?;
         threads.push(thread);
         let io = IoThread::new(
@@ -178,7 +180,25 @@ impl Engine {
     /// See [`EngineHealth`].
     #[must_use]
     pub fn health(&self) -> EngineHealth {
-        self.shared.counters.snapshot(self.shared.commands.len(), self.shared.dispatcher.len())
+        let depths = self.shared.dispatcher.depths();
+        self.shared.counters.snapshot(self.shared.commands.len(), &depths)
+    }
+
+    /// Callback jobs waiting for each dispatcher worker (`rig-dispatch-N`
+    /// is entry `N`): queued messages and control jobs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rig::engine::{Engine, EngineConfig};
+    /// let engine = Engine::start(EngineConfig::builder().dispatch_workers(2).build())?;
+    /// assert_eq!(engine.dispatch_queues(), vec![0, 0]);
+    /// assert_eq!(engine.health().dispatch_workers, 2);
+    /// # Ok::<(), rig::engine::EngineError>(())
+    /// ```
+    #[must_use]
+    pub fn dispatch_queues(&self) -> Vec<usize> {
+        self.shared.dispatcher.depths()
     }
 
     /// Closes every socket (close frames with 1000), stops the threads and

@@ -212,8 +212,14 @@ pub struct EngineHealth {
     pub commands: u64,
     /// Commands waiting for the I/O thread (gauge).
     pub command_queue: usize,
-    /// Callback jobs waiting for the dispatcher thread (gauge).
+    /// Callback jobs waiting for the dispatcher workers, all together
+    /// (gauge; [`Engine::dispatch_queues`](super::Engine::dispatch_queues)
+    /// gives each worker's).
     pub dispatch_queue: usize,
+    /// Callback jobs waiting for the busiest dispatcher worker (gauge).
+    pub dispatch_queue_max: usize,
+    /// Dispatcher worker threads.
+    pub dispatch_workers: usize,
     /// Messages for callbacks dropped because the dispatcher was behind.
     pub dispatch_dropped: u64,
     /// Callbacks that panicked (caught; the dispatcher goes on).
@@ -221,14 +227,16 @@ pub struct EngineHealth {
 }
 
 impl EngineCounters {
-    pub(crate) fn snapshot(&self, command_queue: usize, dispatch_queue: usize) -> EngineHealth {
+    pub(crate) fn snapshot(&self, command_queue: usize, dispatch_queues: &[usize]) -> EngineHealth {
         EngineHealth {
             io_thread_alive: self.io_alive.load(Relaxed),
             sockets: self.sockets.load(Relaxed),
             wakeups: self.wakeups.load(Relaxed),
             commands: self.commands.load(Relaxed),
             command_queue,
-            dispatch_queue,
+            dispatch_queue: dispatch_queues.iter().sum(),
+            dispatch_queue_max: dispatch_queues.iter().copied().max().unwrap_or(0),
+            dispatch_workers: dispatch_queues.len(),
             dispatch_dropped: self.dispatch_dropped.load(Relaxed),
             handler_panics: self.handler_panics.load(Relaxed),
         }

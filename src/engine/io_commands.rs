@@ -75,8 +75,9 @@ impl SocketSlot {
                 let sink = match sink {
                     Sink::Queue { tx, rx, dropped } => SubSink::Queue { tx, rx, dropped },
                     Sink::Handler(handler) => {
-                        ctx.dispatcher.control(Job::Register(sub, handler));
-                        SubSink::Handler
+                        let worker = ctx.dispatcher.worker_for(&entry.reference.topic);
+                        ctx.dispatcher.control(worker, Job::Register(sub, handler));
+                        SubSink::Handler { worker }
                     }
                 };
                 entry.subs.push(Sub { key: sub, filter, sink });
@@ -87,8 +88,8 @@ impl SocketSlot {
                     if s.key != sub {
                         return true;
                     }
-                    if let SubSink::Handler = s.sink {
-                        ctx.dispatcher.control(Job::Unregister(sub));
+                    if let SubSink::Handler { worker } = s.sink {
+                        ctx.dispatcher.control(worker, Job::Unregister(sub));
                     }
                     false
                 });
@@ -100,7 +101,7 @@ impl SocketSlot {
                 } else {
                     // Resolved already: the outcome sits in the handle's slot.
                     let result = rx.try_recv().unwrap_or(Err(PushError::EngineStopped));
-                    ctx.dispatcher.control(Job::Outcome(callback, result));
+                    ctx.dispatcher.outcome(callback, result);
                 }
             }
             Command::Resolved { generation, addrs, .. } => self.resolved(ctx, generation, addrs),
@@ -182,7 +183,7 @@ pub(crate) fn orphan(command: Command, dispatcher: &Dispatcher) {
         }
         Command::Then { callback, rx, .. } => {
             let result = rx.try_recv().unwrap_or(gone);
-            dispatcher.control(Job::Outcome(callback, result));
+            dispatcher.outcome(callback, result);
         }
         _ => {}
     }

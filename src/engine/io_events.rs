@@ -155,8 +155,8 @@ impl SocketSlot {
                         false
                     }
                 },
-                SubSink::Handler => {
-                    let queued = ctx.dispatcher.message(sub.key, message.clone());
+                SubSink::Handler { worker } => {
+                    let queued = ctx.outgoing.message(*worker, sub.key, message.clone());
                     if !queued {
                         add(&counters.dropped, 1);
                     }

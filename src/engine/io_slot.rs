@@ -43,8 +43,8 @@ pub(crate) enum SubSink {
         rx: Option<crossbeam_channel::Receiver<Message>>,
         dropped: Arc<std::sync::atomic::AtomicU64>,
     },
-    /// The handler lives on the dispatcher thread under the sub's key.
-    Handler,
+    /// The handler lives on dispatcher worker `worker` under the sub's key.
+    Handler { worker: usize },
 }
 
 /// Where a push's outcome goes.
@@ -232,7 +232,7 @@ impl SocketSlot {
             .flat_map(|c| &c.subs)
             .map(|s| match &s.sink {
                 SubSink::Queue { tx, .. } => tx.len(),
-                SubSink::Handler => 0,
+                SubSink::Handler { .. } => 0,
             })
             .sum();
         self.counters.queued.store(queued as u64, Relaxed);
@@ -268,7 +268,7 @@ pub(crate) fn resolve_target(ctx: &Ctx<'_>, target: PushTarget, result: PushResu
         PushTarget::Handle(tx) => {
             let _ = tx.try_send(result);
         }
-        PushTarget::Callback(callback) => ctx.dispatcher.control(Job::Outcome(callback, result)),
+        PushTarget::Callback(callback) => ctx.dispatcher.outcome(callback, result),
     }
 }
 
@@ -276,8 +276,8 @@ pub(crate) fn resolve_target(ctx: &Ctx<'_>, target: PushTarget, result: PushResu
 /// senders), handlers are unregistered.
 pub(crate) fn release_subs(ctx: &Ctx<'_>, subs: Vec<Sub>) {
     for sub in subs {
-        if let SubSink::Handler = sub.sink {
-            ctx.dispatcher.control(Job::Unregister(sub.key));
+        if let SubSink::Handler { worker } = sub.sink {
+            ctx.dispatcher.control(worker, Job::Unregister(sub.key));
         }
     }
 }

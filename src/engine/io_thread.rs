@@ -5,7 +5,8 @@
 //! waker) or the earliest timer is due (the sessions' `poll_timeout`s and
 //! the engine's connect/close deadlines, all in one wheel: an idle engine
 //! sleeps); then drain the commands, serve the ready sockets (and those
-//! that stopped on their read budget), and fire the due timers.
+//! that stopped on their read budget), fire the due timers, and hand the
+//! turn's messages for callbacks to the dispatcher workers (one batch each).
 
 use std::collections::HashMap;
 use std::io;
@@ -18,7 +19,7 @@ use mio::{Events, Poll, Registry, Token};
 
 use super::command::{Command, CommandInbox};
 use super::config::EngineConfig;
-use super::dispatch::{Dispatcher, Job};
+use super::dispatch::{Dispatcher, Outgoing};
 use super::health::EngineCounters;
 use super::ids::SocketKey;
 use super::io_slot::SocketSlot;
@@ -58,6 +59,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) wheel: &'a mut TimerWheel<EngineTimer>,
     pub(crate) lookups: &'a Sender<Lookup>,
     pub(crate) dispatcher: &'a Dispatcher,
+    /// This turn's messages for the dispatcher workers.
+    pub(crate) outgoing: &'a mut Outgoing,
     pub(crate) config: &'a EngineConfig,
     /// Sockets that stopped on their read budget.
     pub(crate) read_again: &'a mut Vec<SocketKey>,
@@ -73,6 +76,7 @@ macro_rules! ctx {
             wheel: &mut $io.wheel,
             lookups: &$io.lookups,
             dispatcher: &$io.dispatcher,
+            outgoing: &mut $io.outgoing,
             config: &$io.config,
             read_again: &mut $io.read_again,
         }
@@ -83,6 +87,7 @@ pub(crate) struct IoThread {
     poll: Poll,
     inbox: CommandInbox,
     dispatcher: Dispatcher,
+    outgoing: Outgoing,
     lookups: Sender<Lookup>,
     counters: Arc<EngineCounters>,
     config: EngineConfig,
@@ -110,6 +115,7 @@ impl IoThread {
         Self {
             poll,
             inbox,
+            outgoing: Outgoing::new(dispatcher.clone()),
             dispatcher,
             lookups,
             counters,
@@ -165,6 +171,8 @@ impl IoThread {
                 };
                 self.with_socket(key, now, |slot, ctx| slot.on_timer(ctx, timer));
             }
+            // One hand-over per worker per turn.
+            self.outgoing.flush();
             if let Some(at) = self.shutdown_at {
                 if now >= at || self.sockets.values().all(SocketSlot::is_idle) {
                     break;
@@ -308,7 +316,8 @@ impl IoThread {
             }
         }
         self.counters.sockets.store(0, Relaxed);
-        self.dispatcher.control(Job::Stop);
+        self.outgoing.flush();
+        self.dispatcher.stop();
         log::info!("engine stopped");
     }
 }
