@@ -347,7 +347,13 @@ impl Channel {
         let dropped = Arc::new(AtomicU64::new(0));
         let own_rx = (config.overflow == Overflow::DropOldest).then(|| rx.clone());
         let sub = SubKey(link.engine.keys.next());
-        let sink = Sink::Queue { tx, rx: own_rx, dropped: Arc::clone(&dropped) };
+        let stalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let sink = Sink::Queue {
+            tx,
+            rx: own_rx,
+            dropped: Arc::clone(&dropped),
+            stalled: Arc::clone(&stalled),
+        };
         link.send(Command::Subscribe {
             socket: link.socket,
             channel: self.key,
@@ -355,7 +361,7 @@ impl Channel {
             filter,
             sink,
         })?;
-        Ok(Subscription { rx, dropped, link: link.clone(), channel: self.key, key: sub })
+        Ok(Subscription { rx, dropped, stalled, link: link.clone(), channel: self.key, key: sub })
     }
 
     /// Removes the channel from the socket without telling the server

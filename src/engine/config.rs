@@ -8,7 +8,8 @@ use crate::transport::TlsConnector;
 ///
 /// Whatever the policy, the I/O thread never blocks on a consumer and every
 /// dropped message is counted (in [`SocketHealth::dropped`](super::SocketHealth)
-/// and in the subscription's own counter).
+/// and in the subscription's own counter); [`Block`](Self::Block) drops
+/// nothing and pauses the socket instead.
 ///
 /// # Examples
 ///
@@ -24,6 +25,26 @@ pub enum Overflow {
     /// Drop the oldest queued message to make room for the new one (a
     /// consumer that only cares about the latest state).
     DropOldest,
+    /// Drop nothing: when a consumer (a subscription queue, or the
+    /// dispatcher worker of an `on` handler) is full, the I/O thread stops
+    /// reading that consumer's socket (only that one) until the consumer
+    /// frees space, so the backpressure reaches the server through TCP.
+    /// The socket still writes; its heartbeat deadline is held while it is
+    /// paused (the reply may be sitting unread), counted in
+    /// [`SocketHealth::pauses`](super::SocketHealth). Read a Block
+    /// subscription through [`Subscription::recv_timeout`](super::Subscription::recv_timeout)
+    /// or [`try_recv`](super::Subscription::try_recv): they wake the
+    /// socket at once; a raw [`receiver`](super::Subscription::receiver) is
+    /// noticed within 10 ms.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rig::engine::{EngineConfig, Overflow};
+    /// let config = EngineConfig::builder().overflow(Overflow::Block).build();
+    /// assert_eq!(config.overflow(), Overflow::Block);
+    /// ```
+    Block,
 }
 
 /// Settings of an [`Engine`](super::Engine): its threads and queues.
@@ -100,6 +121,16 @@ impl EngineConfig {
     #[must_use]
     pub fn dispatch_workers(&self) -> usize {
         self.dispatch_workers
+    }
+
+    /// What full consumers do.
+    ///
+    /// # Examples
+    ///
+    /// See [`Overflow::Block`].
+    #[must_use]
+    pub fn overflow(&self) -> Overflow {
+        self.overflow
     }
 
     /// How many messages each subscription queue holds.
@@ -215,7 +246,7 @@ impl EngineConfigBuilder {
         self
     }
 
-    /// What subscription queues do when full.
+    /// What subscription queues and `on` handlers' queues do when full.
     ///
     /// # Examples
     ///

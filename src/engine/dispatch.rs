@@ -20,8 +20,8 @@
 //! still in the control queue: the worker drains that first.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::Sender;
@@ -35,6 +35,8 @@ use crate::protocol::Message;
 pub(crate) type MessageHandler = Box<dyn FnMut(&Message) + Send>;
 /// A push callback (`Push::then`).
 pub(crate) type OutcomeCallback = Box<dyn FnOnce(PushResult) + Send>;
+/// Wakes rig-io to retry paused sockets (a worker made room).
+pub(crate) type Resume = Arc<dyn Fn() + Send + Sync>;
 /// Messages handed to one worker at once.
 pub(crate) type Batch = Vec<(SubKey, Message)>;
 
@@ -56,6 +58,8 @@ struct WorkerLink {
     control: Sender<Job>,
     /// Messages sent and not yet handled (the data queue's bound).
     queued: Arc<AtomicUsize>,
+    /// Set by rig-io when it paused a socket on this full worker (Block).
+    stalled: Arc<AtomicBool>,
 }
 
 /// Sends work to the dispatcher pool.
@@ -69,12 +73,14 @@ pub(crate) struct Dispatcher {
 impl Dispatcher {
     /// Starts `workers` threads (at least one) named `rig-dispatch-N`, each
     /// holding up to `capacity` messages. Each thread holds a clone of
-    /// `alive` and drops it when it exits.
+    /// `alive` and drops it when it exits. A worker that rig-io stalled on
+    /// (Block) calls `resume` after its next batch.
     pub(crate) fn spawn(
         workers: usize,
         capacity: usize,
         counters: Arc<EngineCounters>,
         alive: &Sender<()>,
+        resume: &Resume,
     ) -> std::io::Result<(Self, Vec<JoinHandle<()>>)> {
         let workers = workers.max(1);
         let mut links = Vec::with_capacity(workers);
@@ -83,10 +89,13 @@ impl Dispatcher {
             let (data, data_rx) = crossbeam_channel::unbounded();
             let (control, control_rx) = crossbeam_channel::unbounded();
             let queued = Arc::new(AtomicUsize::new(0));
+            let stalled = Arc::new(AtomicBool::new(false));
             let worker = super::dispatch_worker::Worker {
                 data: data_rx,
                 control: control_rx,
                 queued: Arc::clone(&queued),
+                stalled: Arc::clone(&stalled),
+                resume: Arc::clone(resume),
                 counters: Arc::clone(&counters),
             };
             let alive = alive.clone();
@@ -95,7 +104,7 @@ impl Dispatcher {
                     let _alive = alive;
                     worker.run();
                 })?;
-            links.push(WorkerLink { data, control, queued });
+            links.push(WorkerLink { data, control, queued, stalled });
             threads.push(thread);
         }
         Ok((Self { workers: links.into(), capacity: capacity.max(1), counters }, threads))
@@ -195,6 +204,37 @@ impl Outgoing {
             self.dispatcher.send(worker, full);
         }
         true
+    }
+
+    /// Adds a message for a Block handler: nothing is dropped; when the
+    /// worker is full the worker is flagged (it wakes rig-io after its next
+    /// batch) and the message comes back.
+    #[expect(
+        clippy::result_large_err,
+        reason = "the message comes back by value, as crossbeam's TrySendError does: no box per message on the hot path"
+    )]
+    pub(crate) fn try_message(
+        &mut self,
+        worker: usize,
+        handler: SubKey,
+        message: Message,
+    ) -> Result<(), Message> {
+        let Some(batch) = self.batches.get(worker) else { return Err(message) };
+        if !self.dispatcher.has_room(worker, batch.len()) {
+            let Some(link) = self.dispatcher.workers.get(worker) else { return Err(message) };
+            link.stalled.store(true, SeqCst);
+            // The worker may have made room before it could see the flag.
+            if !self.dispatcher.has_room(worker, batch.len()) {
+                return Err(message);
+            }
+        }
+        let Some(batch) = self.batches.get_mut(worker) else { return Err(message) };
+        batch.push((handler, message));
+        if batch.len() >= MAX_BATCH {
+            let full = std::mem::take(batch);
+            self.dispatcher.send(worker, full);
+        }
+        Ok(())
     }
 
     /// Hands every collected batch to its worker.

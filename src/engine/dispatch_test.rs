@@ -9,7 +9,7 @@ use std::time::Duration;
 use crossbeam_channel::Sender;
 use parking_lot::Mutex;
 
-use super::dispatch::{Dispatcher, Job, Outgoing};
+use super::dispatch::{Dispatcher, Job, Outgoing, Resume};
 use super::health::EngineCounters;
 use super::ids::SubKey;
 use crate::protocol::{Message, Payload};
@@ -31,8 +31,9 @@ struct Pool {
 fn pool(workers: usize, capacity: usize) -> Pool {
     let counters = Arc::new(EngineCounters::default());
     let (alive, _) = crossbeam_channel::bounded(0);
+    let resume: Resume = Arc::new(|| {});
     let (dispatcher, threads) =
-        Dispatcher::spawn(workers, capacity, Arc::clone(&counters), &alive).unwrap();
+        Dispatcher::spawn(workers, capacity, Arc::clone(&counters), &alive, &resume).unwrap();
     let outgoing = Outgoing::new(dispatcher.clone());
     Pool { dispatcher, outgoing, counters, threads, _alive: alive }
 }
@@ -185,6 +186,39 @@ fn a_full_worker_drops_and_counts() {
     let counters = pool.finish();
     assert_eq!(counters.dispatch_dropped.load(Relaxed), 2);
     assert_eq!(entered.len(), 3);
+}
+
+/// Block: a full worker gives the message back and is flagged; after its
+/// next batch it calls the resume hook (once).
+#[test]
+fn a_full_worker_gives_block_messages_back_and_resumes() {
+    let counters = Arc::new(EngineCounters::default());
+    let (alive, _) = crossbeam_channel::bounded(0);
+    let (woken_tx, woken) = crossbeam_channel::unbounded();
+    let resume: Resume = Arc::new(move || woken_tx.send(()).unwrap());
+    let (dispatcher, threads) =
+        Dispatcher::spawn(1, 2, Arc::clone(&counters), &alive, &resume).unwrap();
+    let mut outgoing = Outgoing::new(dispatcher.clone());
+    let (seen_tx, seen) = crossbeam_channel::unbounded();
+    let handler = Box::new(move |m: &Message| seen_tx.send(seq_of(m)).unwrap());
+    dispatcher.control(0, Job::Register(SubKey(1), handler));
+    outgoing.try_message(0, SubKey(1), message("t", 0)).unwrap();
+    outgoing.try_message(0, SubKey(1), message("t", 1)).unwrap();
+    let back = outgoing.try_message(0, SubKey(1), message("t", 2)).unwrap_err();
+    assert_eq!(seq_of(&back), 2);
+    outgoing.flush();
+    woken.recv_timeout(GUARD).unwrap();
+    assert_eq!((seen.recv().unwrap(), seen.recv().unwrap()), (0, 1));
+    outgoing.try_message(0, SubKey(1), back).unwrap();
+    outgoing.flush();
+    assert_eq!(seen.recv_timeout(GUARD).unwrap(), 2);
+    dispatcher.stop();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    // Woken once, and nothing counted as dropped.
+    assert!(woken.is_empty());
+    assert_eq!(counters.dispatch_dropped.load(Relaxed), 0);
 }
 
 /// A panicking handler is counted; its worker goes on with the next

@@ -3,12 +3,12 @@
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
-use std::sync::atomic::Ordering::{AcqRel, Relaxed};
+use std::sync::atomic::Ordering::{AcqRel, Relaxed, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 use crossbeam_channel::{Receiver, select};
 
-use super::dispatch::{Batch, Job, MessageHandler};
+use super::dispatch::{Batch, Job, MessageHandler, Resume};
 use super::health::EngineCounters;
 use super::ids::SubKey;
 
@@ -17,6 +17,8 @@ pub(crate) struct Worker {
     pub(crate) data: Receiver<Batch>,
     pub(crate) control: Receiver<Job>,
     pub(crate) queued: Arc<AtomicUsize>,
+    pub(crate) stalled: Arc<AtomicBool>,
+    pub(crate) resume: Resume,
     pub(crate) counters: Arc<EngineCounters>,
 }
 
@@ -63,6 +65,9 @@ impl Worker {
             }
         }
         self.queued.fetch_sub(len, AcqRel);
+        if self.stalled.load(Relaxed) && self.stalled.swap(false, SeqCst) {
+            (self.resume)();
+        }
         going
     }
 

@@ -38,6 +38,7 @@ pub(crate) struct SocketCounters {
     pub(crate) queued: AtomicU64,
     pub(crate) pending_pushes: AtomicU64,
     pub(crate) status_dropped: AtomicU64,
+    pub(crate) pauses: AtomicU64,
 }
 
 impl Default for SocketCounters {
@@ -62,6 +63,7 @@ impl Default for SocketCounters {
             queued: AtomicU64::new(0),
             pending_pushes: AtomicU64::new(0),
             status_dropped: AtomicU64::new(0),
+            pauses: AtomicU64::new(0),
         }
     }
 }
@@ -115,6 +117,7 @@ impl SocketCounters {
             queued: self.queued.load(Relaxed),
             pending_pushes: self.pending_pushes.load(Relaxed),
             status_dropped: self.status_dropped.load(Relaxed),
+            pauses: self.pauses.load(Relaxed),
         }
     }
 }
@@ -175,6 +178,9 @@ pub struct SocketHealth {
     pub pending_pushes: u64,
     /// Status entries dropped because a status stream was full.
     pub status_dropped: u64,
+    /// Times reading stopped because an [`Overflow::Block`](super::Overflow::Block)
+    /// consumer was full.
+    pub pauses: u64,
 }
 
 /// The live counters of the engine.

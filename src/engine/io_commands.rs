@@ -73,7 +73,9 @@ impl SocketSlot {
                     return;
                 };
                 let sink = match sink {
-                    Sink::Queue { tx, rx, dropped } => SubSink::Queue { tx, rx, dropped },
+                    Sink::Queue { tx, rx, dropped, stalled } => {
+                        SubSink::Queue { tx, rx, dropped, stalled }
+                    }
                     Sink::Handler(handler) => {
                         let worker = ctx.dispatcher.worker_for(&entry.reference.topic);
                         ctx.dispatcher.control(worker, Job::Register(sub, handler));
@@ -105,7 +107,7 @@ impl SocketSlot {
                 }
             }
             Command::Resolved { generation, addrs, .. } => self.resolved(ctx, generation, addrs),
-            Command::AddSocket(_) | Command::Shutdown => {}
+            Command::AddSocket(_) | Command::Shutdown | Command::Resume => {}
         }
     }
 

@@ -42,6 +42,7 @@ pub(crate) enum SubSink {
         tx: Sender<Message>,
         rx: Option<crossbeam_channel::Receiver<Message>>,
         dropped: Arc<std::sync::atomic::AtomicU64>,
+        stalled: Arc<std::sync::atomic::AtomicBool>,
     },
     /// The handler lives on dispatcher worker `worker` under the sub's key.
     Handler { worker: usize },
@@ -89,6 +90,7 @@ pub(crate) struct SocketSlot {
     /// Callers of `Socket::ping`, oldest first.
     pub(crate) pings: std::collections::VecDeque<Sender<std::time::Duration>>,
     pub(crate) frames: Vec<Data>,
+    pub(crate) backpressure: super::io_backpressure::Backpressure,
 }
 
 impl SocketSlot {
@@ -118,6 +120,7 @@ impl SocketSlot {
             watchers: Vec::new(),
             pings: std::collections::VecDeque::new(),
             frames: Vec::new(),
+            backpressure: Default::default(),
         }
     }
 
@@ -169,6 +172,7 @@ impl SocketSlot {
                 break;
             }
         }
+        self.check_pause(ctx);
         self.rearm_session(ctx);
         self.update_gauges();
     }
@@ -195,7 +199,14 @@ impl SocketSlot {
     }
 
     fn rearm_session(&mut self, ctx: &mut Ctx<'_>) {
-        let want = self.session.poll_timeout();
+        // Held while an open link is paused by backpressure (see
+        // `io_backpressure`); a closed link has nothing unread to wait for.
+        let open = matches!(self.link, Link::Open { .. });
+        if !open {
+            self.backpressure.catching_up = false;
+        }
+        let hold = open && self.backpressure.holds_timers();
+        let want = self.session.poll_timeout().filter(|_| !hold);
         if self.session_timer.map(|(at, _)| at) == want {
             return;
         }
@@ -213,6 +224,7 @@ impl SocketSlot {
                 self.session_timer = None;
                 self.session.handle_timeout(ctx.now);
             }
+            EngineTimer::Unpause(_) => self.on_retry_timer(ctx),
             EngineTimer::Link(_, epoch, which) => {
                 if epoch == self.epoch {
                     self.link_timer = None;

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
@@ -37,6 +38,8 @@ const COMMAND_BUDGET: usize = 4096;
 pub(crate) enum EngineTimer {
     /// The session's `poll_timeout`.
     Session(SocketKey),
+    /// Retry a socket paused by a full Block consumer.
+    Unpause(SocketKey),
     /// A deadline of the socket's current link (`epoch` guards reuse).
     Link(SocketKey, u64, LinkTimer),
 }
@@ -99,6 +102,8 @@ pub(crate) struct IoThread {
     touched: Vec<SocketKey>,
     /// Set by `Shutdown`: exit once every link is idle, or at this instant.
     shutdown_at: Option<Instant>,
+    /// Set (with a wake-up) by a dispatcher worker that made room.
+    resume_flag: Arc<AtomicBool>,
 }
 
 impl IoThread {
@@ -109,6 +114,7 @@ impl IoThread {
         lookups: Sender<Lookup>,
         counters: Arc<EngineCounters>,
         config: EngineConfig,
+        resume_flag: Arc<AtomicBool>,
     ) -> Self {
         let clock = Clock::real();
         let wheel = TimerWheel::new(clock.now());
@@ -126,6 +132,7 @@ impl IoThread {
             read_again: Vec::new(),
             touched: Vec::new(),
             shutdown_at: None,
+            resume_flag,
         }
     }
 
@@ -154,6 +161,9 @@ impl IoThread {
                 let key = SocketKey(u64::try_from(event.token().0).unwrap_or(u64::MAX));
                 ready.push((key, readable, writable));
             }
+            if self.resume_flag.load(Relaxed) && self.resume_flag.swap(false, Relaxed) {
+                self.resume_paused(now);
+            }
             match self.drain_commands(now) {
                 Ok(more) => more_commands = more,
                 Err(()) => break,
@@ -167,7 +177,9 @@ impl IoThread {
             let now = self.clock.now();
             while let Some(timer) = self.wheel.poll(now) {
                 let key = match timer {
-                    EngineTimer::Session(key) | EngineTimer::Link(key, ..) => key,
+                    EngineTimer::Session(key)
+                    | EngineTimer::Unpause(key)
+                    | EngineTimer::Link(key, ..) => key,
                 };
                 self.with_socket(key, now, |slot, ctx| slot.on_timer(ctx, timer));
             }
@@ -244,6 +256,10 @@ impl IoThread {
                 self.begin_shutdown(now);
                 return;
             }
+            Command::Resume => {
+                self.resume_paused(now);
+                return;
+            }
             Command::RemoveSocket(key)
             | Command::Connect(key)
             | Command::Disconnect { socket: key, .. }
@@ -289,6 +305,19 @@ impl IoThread {
                 slot.release(&mut ctx);
             }
             self.counters.sockets.store(self.sockets.len() as u64, Relaxed);
+        }
+    }
+
+    /// A Block consumer made room: retry every paused socket (few).
+    fn resume_paused(&mut self, now: Instant) {
+        let paused: Vec<SocketKey> = self
+            .sockets
+            .iter()
+            .filter(|(_, slot)| slot.backpressure.paused)
+            .map(|(key, _)| *key)
+            .collect();
+        for key in paused {
+            self.with_socket(key, now, |slot, ctx| slot.resume(ctx));
         }
     }
 

@@ -17,7 +17,8 @@
 //!  ──────────────                ──────────────────                    ─────────
 //!  Socket / Channel ─commands─▶  waker ─▶ Session per socket ─frames─▶ Connection (TCP/TLS/WS)
 //!  Push::wait ◀──── one-slot ───  outcomes                     ◀─────── readiness, timers
-//!  Subscription ◀── bounded ───  messages (never blocks: drop + count)
+//!  Subscription ◀── bounded ───  messages (never blocks: drop + count, or Block:
+//!                                stop reading that socket until there is room)
 //!  rig-dispatch-N ◀─ bounded ──  messages for `on` callbacks, a batch per turn per
 //!                                worker, routed by topic hash (user code runs here)
 //!  status() ◀────── bounded ───  Status: connecting, open, closed, waiting, auth failed, channels
@@ -71,6 +72,7 @@ mod failure;
 mod guard;
 mod health;
 mod ids;
+mod io_backpressure;
 mod io_commands;
 mod io_events;
 mod io_failure;
