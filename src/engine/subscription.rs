@@ -130,7 +130,10 @@ impl Subscription {
         }
     }
 
-    /// The underlying receiver (for `select!` or iteration).
+    /// The underlying receiver (for `select!` or iteration). Under
+    /// [`Overflow::Block`](super::Overflow::Block), taking messages through
+    /// it does not wake the paused socket: rig-io notices the room within
+    /// 10 ms instead of at once.
     ///
     /// # Examples
     ///
