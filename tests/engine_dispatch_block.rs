@@ -151,6 +151,36 @@ fn engine_block_handler_gets_a_whole_burst_in_order() {
     assert!(socket_health.pauses >= 1, "{socket_health:?}");
 }
 
+/// Policies per subscription on an engine whose default is DropNewest: a
+/// Block subscription gets everything, while a DropNewest one on the same
+/// channel, never read, keeps its first 64 messages and counts every other
+/// one as dropped.
+#[test]
+fn engine_block_is_chosen_per_subscription() {
+    let server = server();
+    let config = EngineConfig::builder().subscription_capacity(CAPACITY).build();
+    let engine = Engine::start(config).unwrap();
+    let socket = connected(&engine, server.url(), None);
+    let params = Payload::json(r#"{"mode":"burst","count":5000}"#);
+    let channel = socket.channel("stream:mixed", params).unwrap();
+    let every = channel.subscribe_all_with(Overflow::Block).unwrap();
+    let lossy = channel.subscribe_all().unwrap();
+    let _join = channel.join();
+    let mut total = 0;
+    loop {
+        let message = every.recv_timeout(GUARD).unwrap();
+        total += 1;
+        if &*message.event == "done" {
+            break;
+        }
+    }
+    assert!(total > 5_000);
+    assert_eq!(every.dropped(), 0);
+    assert_eq!(lossy.dropped() + CAPACITY as u64, total);
+    assert_eq!(socket.health().dropped, lossy.dropped());
+    assert_eq!(std::iter::from_fn(|| lossy.try_recv().ok()).count(), CAPACITY);
+}
+
 /// Set in the child process that runs [`block_pause_child`] alone.
 const CHILD: &str = "RIG_TEST_BLOCK_PAUSE_CHILD";
 

@@ -256,7 +256,7 @@ impl Channel {
         event: impl Into<ByteString>,
         handler: impl FnMut(&Message) + Send + 'static,
     ) -> Result<Binding, EngineError> {
-        self.bind(EventFilter::Event(event.into()), handler)
+        self.bind(EventFilter::Event(event.into()), self.default_overflow(), handler)
     }
 
     /// Calls `handler` with every message of the channel.
@@ -279,12 +279,13 @@ impl Channel {
         &self,
         handler: impl FnMut(&Message) + Send + 'static,
     ) -> Result<Binding, EngineError> {
-        self.bind(EventFilter::All, handler)
+        self.bind(EventFilter::All, self.default_overflow(), handler)
     }
 
-    fn bind(
+    pub(crate) fn bind(
         &self,
         filter: EventFilter,
+        overflow: Overflow,
         handler: impl FnMut(&Message) + Send + 'static,
     ) -> Result<Binding, EngineError> {
         let link = self.socket.link();
@@ -296,6 +297,7 @@ impl Channel {
             sub,
             filter,
             sink,
+            overflow,
         })?;
         Ok(Binding(sub))
     }
@@ -324,7 +326,7 @@ impl Channel {
     ///
     /// See [`Subscription`].
     pub fn subscribe(&self, event: impl Into<ByteString>) -> Result<Subscription, EngineError> {
-        self.subscribe_filter(EventFilter::Event(event.into()))
+        self.subscribe_filter(EventFilter::Event(event.into()), self.default_overflow())
     }
 
     /// A bounded queue of every message of the channel.
@@ -337,15 +339,19 @@ impl Channel {
     ///
     /// See [`Subscription::try_recv`].
     pub fn subscribe_all(&self) -> Result<Subscription, EngineError> {
-        self.subscribe_filter(EventFilter::All)
+        self.subscribe_filter(EventFilter::All, self.default_overflow())
     }
 
-    fn subscribe_filter(&self, filter: EventFilter) -> Result<Subscription, EngineError> {
+    pub(crate) fn subscribe_filter(
+        &self,
+        filter: EventFilter,
+        overflow: Overflow,
+    ) -> Result<Subscription, EngineError> {
         let link = self.socket.link();
         let config = &link.engine.config;
         let (tx, rx) = crossbeam_channel::bounded(config.subscription_capacity);
         let dropped = Arc::new(AtomicU64::new(0));
-        let own_rx = (config.overflow == Overflow::DropOldest).then(|| rx.clone());
+        let own_rx = (overflow == Overflow::DropOldest).then(|| rx.clone());
         let sub = SubKey(link.engine.keys.next());
         let stalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let sink = Sink::Queue {
@@ -360,6 +366,7 @@ impl Channel {
             sub,
             filter,
             sink,
+            overflow,
         })?;
         Ok(Subscription { rx, dropped, stalled, link: link.clone(), channel: self.key, key: sub })
     }

@@ -71,6 +71,8 @@ pub(crate) enum Command {
         sub: SubKey,
         filter: EventFilter,
         sink: Sink,
+        /// What happens when this consumer is full.
+        overflow: super::config::Overflow,
     },
     Unsubscribe {
         socket: SocketKey,

@@ -246,7 +246,8 @@ impl EngineConfigBuilder {
         self
     }
 
-    /// What subscription queues and `on` handlers' queues do when full.
+    /// What subscription queues and `on` handlers' queues do when full
+    /// (unless they pick their own: [`Channel::subscribe_with`](super::Channel::subscribe_with)).
     ///
     /// # Examples
     ///

@@ -66,7 +66,7 @@ impl SocketSlot {
                     self.session.remove(id);
                 }
             }
-            Command::Subscribe { channel, sub, filter, sink, .. } => {
+            Command::Subscribe { channel, sub, filter, sink, overflow, .. } => {
                 let Some(entry) = self.channels.get_mut(&channel) else {
                     // Closed: a queue's sender drops here (its receiver
                     // disconnects); a handler is never registered.
@@ -82,7 +82,7 @@ impl SocketSlot {
                         SubSink::Handler { worker }
                     }
                 };
-                entry.subs.push(Sub { key: sub, filter, sink });
+                entry.subs.push(Sub { key: sub, filter, sink, overflow });
             }
             Command::Unsubscribe { channel, sub, .. } => {
                 let Some(entry) = self.channels.get_mut(&channel) else { return };

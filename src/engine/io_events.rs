@@ -134,13 +134,12 @@ impl SocketSlot {
             return;
         };
         let backpressure = &mut self.backpressure;
-        let block = ctx.config.overflow == Overflow::Block;
         let mut gone = Vec::new();
         for sub in &entry.subs {
             if !sub.filter.matches(&message) {
                 continue;
             }
-            if block {
+            if sub.overflow == Overflow::Block {
                 // Nothing is dropped: what does not fit waits in the stash
                 // (and so does everything after it), the socket pauses.
                 let sent = if backpressure.is_stalled() {
@@ -171,7 +170,7 @@ impl SocketSlot {
                         add(&counters.dropped, 1);
                         // DropOldest: rig-io holds a receiver of its own to
                         // make room; the oldest message is the one lost.
-                        match (ctx.config.overflow, rx) {
+                        match (sub.overflow, rx) {
                             (Overflow::DropOldest, Some(rx)) => {
                                 let _ = rx.try_recv();
                                 tx.try_send(message).is_ok()

@@ -35,6 +35,7 @@ pub(crate) struct Sub {
     pub(crate) key: SubKey,
     pub(crate) filter: EventFilter,
     pub(crate) sink: SubSink,
+    pub(crate) overflow: super::config::Overflow,
 }
 
 pub(crate) enum SubSink {

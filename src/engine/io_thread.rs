@@ -64,7 +64,6 @@ pub(crate) struct Ctx<'a> {
     pub(crate) dispatcher: &'a Dispatcher,
     /// This turn's messages for the dispatcher workers.
     pub(crate) outgoing: &'a mut Outgoing,
-    pub(crate) config: &'a EngineConfig,
     /// Sockets that stopped on their read budget.
     pub(crate) read_again: &'a mut Vec<SocketKey>,
 }
@@ -80,7 +79,6 @@ macro_rules! ctx {
             lookups: &$io.lookups,
             dispatcher: &$io.dispatcher,
             outgoing: &mut $io.outgoing,
-            config: &$io.config,
             read_again: &mut $io.read_again,
         }
     };

@@ -60,6 +60,7 @@
 //! ```
 
 mod channel;
+mod channel_overflow;
 mod client;
 mod command;
 mod config;
