@@ -37,6 +37,10 @@ mod engine_basic;
 #[cfg(feature = "server")]
 mod engine_delivery;
 #[cfg(feature = "server")]
+mod engine_dispatch;
+#[cfg(feature = "server")]
+mod engine_dispatch_block;
+#[cfg(feature = "server")]
 mod engine_fake;
 #[cfg(feature = "server")]
 mod engine_faults;

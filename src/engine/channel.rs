@@ -21,8 +21,8 @@ use crate::protocol::{ChannelState, Message, Payload};
 /// Pushes made before the join completes are buffered and sent once it
 /// does; after a reconnect the channel rejoins by itself. Messages reach
 /// subscriptions ([`subscribe`](Self::subscribe), a bounded receiver) and
-/// callbacks ([`on`](Self::on), run on the engine's dispatcher thread,
-/// never on the I/O thread).
+/// callbacks ([`on`](Self::on), run on the dispatcher worker of the
+/// channel's topic, never on the I/O thread).
 ///
 /// # Examples
 ///
@@ -241,7 +241,8 @@ impl Channel {
     }
 
     /// Calls `handler` with every message whose event is `event`, on the
-    /// engine's dispatcher thread (in order; a panic is caught and counted).
+    /// dispatcher worker that owns this channel's topic (in order; a panic
+    /// is caught and counted).
     ///
     /// # Errors
     ///
@@ -255,7 +256,7 @@ impl Channel {
         event: impl Into<ByteString>,
         handler: impl FnMut(&Message) + Send + 'static,
     ) -> Result<Binding, EngineError> {
-        self.bind(EventFilter::Event(event.into()), handler)
+        self.bind(EventFilter::Event(event.into()), self.default_overflow(), handler)
     }
 
     /// Calls `handler` with every message of the channel.
@@ -278,12 +279,13 @@ impl Channel {
         &self,
         handler: impl FnMut(&Message) + Send + 'static,
     ) -> Result<Binding, EngineError> {
-        self.bind(EventFilter::All, handler)
+        self.bind(EventFilter::All, self.default_overflow(), handler)
     }
 
-    fn bind(
+    pub(crate) fn bind(
         &self,
         filter: EventFilter,
+        overflow: Overflow,
         handler: impl FnMut(&Message) + Send + 'static,
     ) -> Result<Binding, EngineError> {
         let link = self.socket.link();
@@ -295,6 +297,7 @@ impl Channel {
             sub,
             filter,
             sink,
+            overflow,
         })?;
         Ok(Binding(sub))
     }
@@ -323,7 +326,7 @@ impl Channel {
     ///
     /// See [`Subscription`].
     pub fn subscribe(&self, event: impl Into<ByteString>) -> Result<Subscription, EngineError> {
-        self.subscribe_filter(EventFilter::Event(event.into()))
+        self.subscribe_filter(EventFilter::Event(event.into()), self.default_overflow())
     }
 
     /// A bounded queue of every message of the channel.
@@ -336,25 +339,36 @@ impl Channel {
     ///
     /// See [`Subscription::try_recv`].
     pub fn subscribe_all(&self) -> Result<Subscription, EngineError> {
-        self.subscribe_filter(EventFilter::All)
+        self.subscribe_filter(EventFilter::All, self.default_overflow())
     }
 
-    fn subscribe_filter(&self, filter: EventFilter) -> Result<Subscription, EngineError> {
+    pub(crate) fn subscribe_filter(
+        &self,
+        filter: EventFilter,
+        overflow: Overflow,
+    ) -> Result<Subscription, EngineError> {
         let link = self.socket.link();
         let config = &link.engine.config;
         let (tx, rx) = crossbeam_channel::bounded(config.subscription_capacity);
         let dropped = Arc::new(AtomicU64::new(0));
-        let own_rx = (config.overflow == Overflow::DropOldest).then(|| rx.clone());
+        let own_rx = (overflow == Overflow::DropOldest).then(|| rx.clone());
         let sub = SubKey(link.engine.keys.next());
-        let sink = Sink::Queue { tx, rx: own_rx, dropped: Arc::clone(&dropped) };
+        let stalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let sink = Sink::Queue {
+            tx,
+            rx: own_rx,
+            dropped: Arc::clone(&dropped),
+            stalled: Arc::clone(&stalled),
+        };
         link.send(Command::Subscribe {
             socket: link.socket,
             channel: self.key,
             sub,
             filter,
             sink,
+            overflow,
         })?;
-        Ok(Subscription { rx, dropped, link: link.clone(), channel: self.key, key: sub })
+        Ok(Subscription { rx, dropped, stalled, link: link.clone(), channel: self.key, key: sub })
     }
 
     /// Removes the channel from the socket without telling the server

@@ -3,6 +3,7 @@
 //! returns at once.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
 use std::thread::JoinHandle;
 
@@ -104,14 +105,28 @@ impl Engine {
     pub fn start(config: EngineConfig) -> Result<Self, EngineError> {
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
-        let (commands, inbox) = command::queue(config.command_capacity, waker);
+        let (commands, inbox) = command::queue(config.command_capacity, Arc::clone(&waker));
         let counters = Arc::new(EngineCounters::default());
         // Each thread holds a sender; all gone = all threads exited.
         let (alive_tx, alive) = crossbeam_channel::bounded::<()>(0);
-        let mut threads = Vec::with_capacity(3);
-        let (dispatcher, thread) =
-            Dispatcher::spawn(config.dispatch_capacity, Arc::clone(&counters), alive_tx.clone())?;
-        threads.push(thread);
+        // Workers wake rig-io through a flag and the waker, not the command
+        // queue: holding a command sender would keep rig-io from seeing
+        // that every handle is gone.
+        let resume_flag = Arc::new(AtomicBool::new(false));
+        let (flag, resume_waker) = (Arc::clone(&resume_flag), Arc::clone(&waker));
+        let resume: super::dispatch::Resume = Arc::new(move || {
+            flag.store(true, Relaxed);
+            if let Err(e) = resume_waker.wake() {
+                log::warn!("cannot wake the I/O thread: {e}");
+            }
+        });
+        let (dispatcher, mut threads) = Dispatcher::spawn(
+            config.dispatch_workers,
+            config.dispatch_capacity,
+            Arc::clone(&counters),
+            &alive_tx,
+            &resume,
+        )?;
         let (lookups, thread) = super::resolver::spawn(commands.clone(), alive_tx.clone())?;
         threads.push(thread);
         let io = IoThread::new(
@@ -121,6 +136,7 @@ impl Engine {
             lookups,
             Arc::clone(&counters),
             config.clone(),
+            resume_flag,
         );
         // Alive from now on: commands queue up until the thread takes them.
         counters.io_alive.store(true, Relaxed);
@@ -178,7 +194,25 @@ impl Engine {
     /// See [`EngineHealth`].
     #[must_use]
     pub fn health(&self) -> EngineHealth {
-        self.shared.counters.snapshot(self.shared.commands.len(), self.shared.dispatcher.len())
+        let depths = self.shared.dispatcher.depths();
+        self.shared.counters.snapshot(self.shared.commands.len(), &depths)
+    }
+
+    /// Callback jobs waiting for each dispatcher worker (`rig-dispatch-N`
+    /// is entry `N`): queued messages and control jobs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rig::engine::{Engine, EngineConfig};
+    /// let engine = Engine::start(EngineConfig::builder().dispatch_workers(2).build())?;
+    /// assert_eq!(engine.dispatch_queues(), vec![0, 0]);
+    /// assert_eq!(engine.health().dispatch_workers, 2);
+    /// # Ok::<(), rig::engine::EngineError>(())
+    /// ```
+    #[must_use]
+    pub fn dispatch_queues(&self) -> Vec<usize> {
+        self.shared.dispatcher.depths()
     }
 
     /// Closes every socket (close frames with 1000), stops the threads and

@@ -29,6 +29,8 @@ use crate::protocol::{ChannelParams, Message, Payload};
 /// Something for rig-io to do.
 pub(crate) enum Command {
     AddSocket(Box<NewSocket>),
+    /// A Block consumer made room: retry the paused sockets.
+    Resume,
     RemoveSocket(SocketKey),
     Connect(SocketKey),
     Disconnect {
@@ -69,6 +71,8 @@ pub(crate) enum Command {
         sub: SubKey,
         filter: EventFilter,
         sink: Sink,
+        /// What happens when this consumer is full.
+        overflow: super::config::Overflow,
     },
     Unsubscribe {
         socket: SocketKey,
@@ -142,8 +146,10 @@ pub(crate) enum Sink {
         tx: Sender<Message>,
         rx: Option<Receiver<Message>>,
         dropped: Arc<std::sync::atomic::AtomicU64>,
+        /// Set by rig-io when it stalls on this full queue (Block).
+        stalled: Arc<AtomicBool>,
     },
-    /// A callback run by the dispatcher thread.
+    /// A callback run by a dispatcher worker.
     Handler(MessageHandler),
 }
 

@@ -8,7 +8,8 @@ use crate::transport::TlsConnector;
 ///
 /// Whatever the policy, the I/O thread never blocks on a consumer and every
 /// dropped message is counted (in [`SocketHealth::dropped`](super::SocketHealth)
-/// and in the subscription's own counter).
+/// and in the subscription's own counter); [`Block`](Self::Block) drops
+/// nothing and pauses the socket instead.
 ///
 /// # Examples
 ///
@@ -24,6 +25,26 @@ pub enum Overflow {
     /// Drop the oldest queued message to make room for the new one (a
     /// consumer that only cares about the latest state).
     DropOldest,
+    /// Drop nothing: when a consumer (a subscription queue, or the
+    /// dispatcher worker of an `on` handler) is full, the I/O thread stops
+    /// reading that consumer's socket (only that one) until the consumer
+    /// frees space, so the backpressure reaches the server through TCP.
+    /// The socket still writes; its heartbeat deadline is held while it is
+    /// paused (the reply may be sitting unread), counted in
+    /// [`SocketHealth::pauses`](super::SocketHealth). Read a Block
+    /// subscription through [`Subscription::recv_timeout`](super::Subscription::recv_timeout)
+    /// or [`try_recv`](super::Subscription::try_recv): they wake the
+    /// socket at once; a raw [`receiver`](super::Subscription::receiver) is
+    /// noticed within 10 ms.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rig::engine::{EngineConfig, Overflow};
+    /// let config = EngineConfig::builder().overflow(Overflow::Block).build();
+    /// assert_eq!(config.overflow(), Overflow::Block);
+    /// ```
+    Block,
 }
 
 /// Settings of an [`Engine`](super::Engine): its threads and queues.
@@ -40,6 +61,7 @@ pub struct EngineConfig {
     pub(crate) thread_name: String,
     pub(crate) command_capacity: usize,
     pub(crate) dispatch_capacity: usize,
+    pub(crate) dispatch_workers: usize,
     pub(crate) subscription_capacity: usize,
     pub(crate) status_capacity: usize,
     pub(crate) overflow: Overflow,
@@ -49,7 +71,8 @@ pub struct EngineConfig {
 
 impl EngineConfig {
     /// A builder with the defaults: thread `rig-io`, command queue 65 536,
-    /// callback queue 65 536, subscriptions 1 024 messages each (slots are
+    /// callback queues 65 536 messages per dispatcher worker, one worker
+    /// per core but one (at least one), subscriptions 1 024 messages each (slots are
     /// allocated up front), status
     /// streams 1 024 entries each, [`Overflow::DropNewest`], shutdown
     /// within 2 s, bundled Mozilla roots for `wss://`.
@@ -66,6 +89,7 @@ impl EngineConfig {
                 thread_name: "rig-io".to_owned(),
                 command_capacity: 1 << 16,
                 dispatch_capacity: 1 << 16,
+                dispatch_workers: default_dispatch_workers(),
                 subscription_capacity: 1024,
                 status_capacity: 1024,
                 overflow: Overflow::DropNewest,
@@ -85,6 +109,30 @@ impl EngineConfig {
         &self.thread_name
     }
 
+    /// How many `rig-dispatch-N` threads run `on` callbacks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = rig::engine::EngineConfig::builder().dispatch_workers(3).build();
+    /// assert_eq!(config.dispatch_workers(), 3);
+    /// assert!(rig::engine::EngineConfig::default().dispatch_workers() >= 1);
+    /// ```
+    #[must_use]
+    pub fn dispatch_workers(&self) -> usize {
+        self.dispatch_workers
+    }
+
+    /// What full consumers do.
+    ///
+    /// # Examples
+    ///
+    /// See [`Overflow::Block`].
+    #[must_use]
+    pub fn overflow(&self) -> Overflow {
+        self.overflow
+    }
+
     /// How many messages each subscription queue holds.
     ///
     /// # Examples
@@ -94,6 +142,11 @@ impl EngineConfig {
     pub fn subscription_capacity(&self) -> usize {
         self.subscription_capacity
     }
+}
+
+/// Available cores minus one (rig-io has one to itself), at least one.
+fn default_dispatch_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1)).max(1)
 }
 
 impl Default for EngineConfig {
@@ -146,14 +199,29 @@ impl EngineConfigBuilder {
         self
     }
 
-    /// Capacity of the queue to the thread that runs `on` callbacks;
-    /// messages that do not fit are dropped and counted.
+    /// Capacity, in messages, of each dispatcher worker's queue (the
+    /// threads that run `on` callbacks); messages that do not fit are
+    /// dropped and counted.
     ///
     /// # Examples
     ///
     /// See [`EngineConfigBuilder`].
     pub fn dispatch_capacity(mut self, capacity: usize) -> Self {
         self.config.dispatch_capacity = capacity.max(1);
+        self
+    }
+
+    /// How many `rig-dispatch-N` threads run `on` callbacks (at least one;
+    /// default: available cores minus one, at least one). The handlers of
+    /// a topic all run on one of them, chosen by a hash of the topic, so a
+    /// topic's messages are handled in order and a slow handler only slows
+    /// the topics that share its thread.
+    ///
+    /// # Examples
+    ///
+    /// See [`EngineConfig::dispatch_workers`].
+    pub fn dispatch_workers(mut self, workers: usize) -> Self {
+        self.config.dispatch_workers = workers.max(1);
         self
     }
 
@@ -178,7 +246,8 @@ impl EngineConfigBuilder {
         self
     }
 
-    /// What subscription queues do when full.
+    /// What subscription queues and `on` handlers' queues do when full
+    /// (unless they pick their own: [`Channel::subscribe_with`](super::Channel::subscribe_with)).
     ///
     /// # Examples
     ///

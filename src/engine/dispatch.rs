@@ -1,23 +1,30 @@
-//! The dispatcher thread: runs user callbacks (`on` handlers, push
-//! callbacks) so that no user code runs on rig-io.
+//! The dispatcher pool: `rig-dispatch-N` threads that run user callbacks
+//! (`on` handlers, push callbacks) so that no user code runs on rig-io.
 //!
-//! Two queues feed it. Messages for handlers go on a bounded queue: rig-io
-//! never waits on it and drops (and counts) what does not fit. Control jobs
-//! (register or remove a handler, a push outcome) go on an unbounded queue:
-//! they must not be lost, and their number is bounded by the user's own
-//! calls (one outcome per push). A handler is registered before any message
-//! for it is sent, so a message for an unknown handler means its
-//! registration is still in the control queue: the dispatcher drains that
-//! first. Handlers see their messages in order; a push callback is not
-//! ordered against message handlers.
+//! Every handler belongs to one worker, chosen by a hash of its channel's
+//! topic: the messages of a topic are handled in order by one thread, while
+//! different topics run in parallel, and a slow handler only slows the
+//! topics of its own worker.
+//!
+//! Each worker has two queues. Messages go on a data queue in batches:
+//! rig-io collects a turn's messages per worker in an [`Outgoing`] buffer
+//! and hands each worker one batch at the end of the turn (one send and at
+//! most one wake-up per worker per turn, instead of one per message). The
+//! queue is bounded in messages, not batches: a per-worker counter of
+//! queued messages is checked before a message joins a batch, and what does
+//! not fit is dropped and counted (rig-io never waits on a worker). Control
+//! jobs (register or remove a handler, a push outcome, stop) go on an
+//! unbounded queue: they must not be lost, and their number is bounded by
+//! the user's own calls. A handler is registered before any message for it
+//! is sent, so a message for an unknown handler means its registration is
+//! still in the control queue: the worker drains that first.
 
-use std::collections::HashMap;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::thread::JoinHandle;
 
-use crossbeam_channel::{Receiver, Sender, TrySendError, select};
+use crossbeam_channel::Sender;
 
 use super::health::EngineCounters;
 use super::ids::SubKey;
@@ -28,6 +35,14 @@ use crate::protocol::Message;
 pub(crate) type MessageHandler = Box<dyn FnMut(&Message) + Send>;
 /// A push callback (`Push::then`).
 pub(crate) type OutcomeCallback = Box<dyn FnOnce(PushResult) + Send>;
+/// Wakes rig-io to retry paused sockets (a worker made room).
+pub(crate) type Resume = Arc<dyn Fn() + Send + Sync>;
+/// Messages handed to one worker at once.
+pub(crate) type Batch = Vec<(SubKey, Message)>;
+
+/// Most messages rig-io collects for one worker before it hands them over
+/// mid-turn (a long read turn must not hold a worker idle).
+const MAX_BATCH: usize = 1024;
 
 pub(crate) enum Job {
     Register(SubKey, MessageHandler),
@@ -36,106 +51,199 @@ pub(crate) enum Job {
     Stop,
 }
 
-/// Sends work to the dispatcher thread.
+/// The queues of one worker, as its senders see them.
+#[derive(Debug)]
+struct WorkerLink {
+    data: Sender<Batch>,
+    control: Sender<Job>,
+    /// Messages sent and not yet handled (the data queue's bound).
+    queued: Arc<AtomicUsize>,
+    /// Set by rig-io when it paused a socket on this full worker (Block).
+    stalled: Arc<AtomicBool>,
+}
+
+/// Sends work to the dispatcher pool.
 #[derive(Clone, Debug)]
 pub(crate) struct Dispatcher {
-    data: Sender<(SubKey, Message)>,
-    control: Sender<Job>,
+    workers: Arc<[WorkerLink]>,
+    capacity: usize,
     counters: Arc<EngineCounters>,
 }
 
 impl Dispatcher {
-    /// Starts the thread. `alive` is dropped when it exits.
+    /// Starts `workers` threads (at least one) named `rig-dispatch-N`, each
+    /// holding up to `capacity` messages. Each thread holds a clone of
+    /// `alive` and drops it when it exits. A worker that rig-io stalled on
+    /// (Block) calls `resume` after its next batch.
     pub(crate) fn spawn(
+        workers: usize,
         capacity: usize,
         counters: Arc<EngineCounters>,
-        alive: Sender<()>,
-    ) -> std::io::Result<(Self, JoinHandle<()>)> {
-        let (data, data_rx) = crossbeam_channel::bounded(capacity);
-        let (control, control_rx) = crossbeam_channel::unbounded();
-        let thread_counters = Arc::clone(&counters);
-        let thread =
-            std::thread::Builder::new().name("rig-dispatch".to_owned()).spawn(move || {
-                let _alive = alive;
-                run(&data_rx, &control_rx, &thread_counters);
-            })?;
-        Ok((Self { data, control, counters }, thread))
+        alive: &Sender<()>,
+        resume: &Resume,
+    ) -> std::io::Result<(Self, Vec<JoinHandle<()>>)> {
+        let workers = workers.max(1);
+        let mut links = Vec::with_capacity(workers);
+        let mut threads = Vec::with_capacity(workers);
+        for n in 0..workers {
+            let (data, data_rx) = crossbeam_channel::unbounded();
+            let (control, control_rx) = crossbeam_channel::unbounded();
+            let queued = Arc::new(AtomicUsize::new(0));
+            let stalled = Arc::new(AtomicBool::new(false));
+            let worker = super::dispatch_worker::Worker {
+                data: data_rx,
+                control: control_rx,
+                queued: Arc::clone(&queued),
+                stalled: Arc::clone(&stalled),
+                resume: Arc::clone(resume),
+                counters: Arc::clone(&counters),
+            };
+            let alive = alive.clone();
+            let thread =
+                std::thread::Builder::new().name(format!("rig-dispatch-{n}")).spawn(move || {
+                    let _alive = alive;
+                    worker.run();
+                })?;
+            links.push(WorkerLink { data, control, queued, stalled });
+            threads.push(thread);
+        }
+        Ok((Self { workers: links.into(), capacity: capacity.max(1), counters }, threads))
     }
 
-    /// Queues a message for a handler; drops and counts it when the queue
-    /// is full. Returns whether it was queued.
-    pub(crate) fn message(&self, handler: SubKey, message: Message) -> bool {
-        match self.data.try_send((handler, message)) {
-            Ok(()) => true,
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.counters.dispatch_dropped.fetch_add(1, Relaxed);
-                false
+    /// How many workers the pool has.
+    pub(crate) fn workers(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// The worker that runs the handlers of `topic` (FNV-1a: cheap, stable,
+    /// and spreads the usual `prefix:id` topics well).
+    pub(crate) fn worker_for(&self, topic: &str) -> usize {
+        let hash = topic.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+        let n = self.workers.len().max(1) as u64;
+        usize::try_from(hash % n).unwrap_or(0)
+    }
+
+    /// Queues a control job for a worker (never dropped while it runs).
+    pub(crate) fn control(&self, worker: usize, job: Job) {
+        let sent = self.workers.get(worker).is_some_and(|link| link.control.send(job).is_ok());
+        if !sent {
+            log::warn!("dispatcher worker {worker} is gone; a callback will not run");
+        }
+    }
+
+    /// Runs a push callback on a worker. Outcomes are not ordered against
+    /// message handlers; worker 0 takes them all.
+    pub(crate) fn outcome(&self, callback: OutcomeCallback, result: PushResult) {
+        self.control(0, Job::Outcome(callback, result));
+    }
+
+    /// Asks every worker to stop once it has handled what is queued.
+    pub(crate) fn stop(&self) {
+        for link in self.workers.iter() {
+            let _ = link.control.send(Job::Stop);
+        }
+    }
+
+    /// Jobs waiting per worker: queued messages plus control jobs.
+    pub(crate) fn depths(&self) -> Vec<usize> {
+        self.workers
+            .iter()
+            .map(|link| link.queued.load(Relaxed).saturating_add(link.control.len()))
+            .collect()
+    }
+
+    /// Sends a batch to a worker (counted in its bound first).
+    fn send(&self, worker: usize, batch: Batch) {
+        let Some(link) = self.workers.get(worker) else { return };
+        let len = batch.len();
+        link.queued.fetch_add(len, AcqRel);
+        if link.data.send(batch).is_err() {
+            link.queued.fetch_sub(len, AcqRel);
+            self.counters.dispatch_dropped.fetch_add(len as u64, Relaxed);
+            log::warn!("dispatcher worker {worker} is gone; {len} messages dropped");
+        }
+    }
+
+    /// Whether a worker has room for one more message beside `pending`
+    /// collected ones.
+    fn has_room(&self, worker: usize, pending: usize) -> bool {
+        self.workers
+            .get(worker)
+            .is_some_and(|link| link.queued.load(Acquire).saturating_add(pending) < self.capacity)
+    }
+}
+
+/// rig-io's side of the pool: the messages of the current turn, one batch
+/// per worker, handed over by [`flush`](Self::flush).
+#[derive(Debug)]
+pub(crate) struct Outgoing {
+    dispatcher: Dispatcher,
+    batches: Vec<Batch>,
+}
+
+impl Outgoing {
+    pub(crate) fn new(dispatcher: Dispatcher) -> Self {
+        let batches = (0..dispatcher.workers()).map(|_| Vec::new()).collect();
+        Self { dispatcher, batches }
+    }
+
+    /// Adds a message for a handler of `worker` to this turn's batch; drops
+    /// and counts it when the worker's queue is full. Returns whether it
+    /// was queued.
+    pub(crate) fn message(&mut self, worker: usize, handler: SubKey, message: Message) -> bool {
+        let Some(batch) = self.batches.get_mut(worker) else { return false };
+        if !self.dispatcher.has_room(worker, batch.len()) {
+            self.dispatcher.counters.dispatch_dropped.fetch_add(1, Relaxed);
+            return false;
+        }
+        batch.push((handler, message));
+        if batch.len() >= MAX_BATCH {
+            let full = std::mem::take(batch);
+            self.dispatcher.send(worker, full);
+        }
+        true
+    }
+
+    /// Adds a message for a Block handler: nothing is dropped; when the
+    /// worker is full the worker is flagged (it wakes rig-io after its next
+    /// batch) and the message comes back.
+    #[expect(
+        clippy::result_large_err,
+        reason = "the message comes back by value, as crossbeam's TrySendError does: no box per message on the hot path"
+    )]
+    pub(crate) fn try_message(
+        &mut self,
+        worker: usize,
+        handler: SubKey,
+        message: Message,
+    ) -> Result<(), Message> {
+        let Some(batch) = self.batches.get(worker) else { return Err(message) };
+        if !self.dispatcher.has_room(worker, batch.len()) {
+            let Some(link) = self.dispatcher.workers.get(worker) else { return Err(message) };
+            link.stalled.store(true, SeqCst);
+            // The worker may have made room before it could see the flag.
+            if !self.dispatcher.has_room(worker, batch.len()) {
+                return Err(message);
             }
         }
-    }
-
-    /// Queues a control job (never dropped while the thread runs).
-    pub(crate) fn control(&self, job: Job) {
-        if self.control.send(job).is_err() {
-            log::warn!("the dispatcher thread is gone; a callback will not run");
+        let Some(batch) = self.batches.get_mut(worker) else { return Err(message) };
+        batch.push((handler, message));
+        if batch.len() >= MAX_BATCH {
+            let full = std::mem::take(batch);
+            self.dispatcher.send(worker, full);
         }
+        Ok(())
     }
 
-    /// Jobs waiting.
-    pub(crate) fn len(&self) -> usize {
-        self.data.len().saturating_add(self.control.len())
-    }
-}
-
-fn run(data: &Receiver<(SubKey, Message)>, control: &Receiver<Job>, counters: &EngineCounters) {
-    let mut handlers: HashMap<SubKey, MessageHandler> = HashMap::new();
-    loop {
-        select! {
-            recv(control) -> job => match job {
-                Ok(job) => if !apply(job, &mut handlers, counters) { return },
-                Err(_) => return,
-            },
-            recv(data) -> item => {
-                let Ok((key, message)) = item else { return };
-                if !handlers.contains_key(&key) {
-                    // Its registration may still be in the control queue.
-                    while let Ok(job) = control.try_recv() {
-                        if !apply(job, &mut handlers, counters) {
-                            return;
-                        }
-                    }
-                }
-                if let Some(handler) = handlers.get_mut(&key) {
-                    guarded(counters, || handler(&message));
-                }
-            },
+    /// Hands every collected batch to its worker.
+    pub(crate) fn flush(&mut self) {
+        for (worker, batch) in self.batches.iter_mut().enumerate() {
+            if !batch.is_empty() {
+                let full = std::mem::take(batch);
+                self.dispatcher.send(worker, full);
+            }
         }
-    }
-}
-
-/// Applies a control job; `false` means stop.
-fn apply(
-    job: Job,
-    handlers: &mut HashMap<SubKey, MessageHandler>,
-    counters: &EngineCounters,
-) -> bool {
-    match job {
-        Job::Register(key, handler) => {
-            handlers.insert(key, handler);
-        }
-        Job::Unregister(key) => {
-            handlers.remove(&key);
-        }
-        Job::Outcome(callback, result) => guarded(counters, move || callback(result)),
-        Job::Stop => return false,
-    }
-    true
-}
-
-/// Runs user code; a panic is caught, logged and counted.
-fn guarded(counters: &EngineCounters, f: impl FnOnce()) {
-    if catch_unwind(AssertUnwindSafe(f)).is_err() {
-        counters.handler_panics.fetch_add(1, Relaxed);
-        log::error!("a callback panicked (caught; the dispatcher goes on)");
     }
 }

@@ -38,6 +38,7 @@ pub(crate) struct SocketCounters {
     pub(crate) queued: AtomicU64,
     pub(crate) pending_pushes: AtomicU64,
     pub(crate) status_dropped: AtomicU64,
+    pub(crate) pauses: AtomicU64,
 }
 
 impl Default for SocketCounters {
@@ -62,6 +63,7 @@ impl Default for SocketCounters {
             queued: AtomicU64::new(0),
             pending_pushes: AtomicU64::new(0),
             status_dropped: AtomicU64::new(0),
+            pauses: AtomicU64::new(0),
         }
     }
 }
@@ -115,6 +117,7 @@ impl SocketCounters {
             queued: self.queued.load(Relaxed),
             pending_pushes: self.pending_pushes.load(Relaxed),
             status_dropped: self.status_dropped.load(Relaxed),
+            pauses: self.pauses.load(Relaxed),
         }
     }
 }
@@ -175,6 +178,9 @@ pub struct SocketHealth {
     pub pending_pushes: u64,
     /// Status entries dropped because a status stream was full.
     pub status_dropped: u64,
+    /// Times reading stopped because an [`Overflow::Block`](super::Overflow::Block)
+    /// consumer was full.
+    pub pauses: u64,
 }
 
 /// The live counters of the engine.
@@ -212,8 +218,14 @@ pub struct EngineHealth {
     pub commands: u64,
     /// Commands waiting for the I/O thread (gauge).
     pub command_queue: usize,
-    /// Callback jobs waiting for the dispatcher thread (gauge).
+    /// Callback jobs waiting for the dispatcher workers, all together
+    /// (gauge; [`Engine::dispatch_queues`](super::Engine::dispatch_queues)
+    /// gives each worker's).
     pub dispatch_queue: usize,
+    /// Callback jobs waiting for the busiest dispatcher worker (gauge).
+    pub dispatch_queue_max: usize,
+    /// Dispatcher worker threads.
+    pub dispatch_workers: usize,
     /// Messages for callbacks dropped because the dispatcher was behind.
     pub dispatch_dropped: u64,
     /// Callbacks that panicked (caught; the dispatcher goes on).
@@ -221,14 +233,16 @@ pub struct EngineHealth {
 }
 
 impl EngineCounters {
-    pub(crate) fn snapshot(&self, command_queue: usize, dispatch_queue: usize) -> EngineHealth {
+    pub(crate) fn snapshot(&self, command_queue: usize, dispatch_queues: &[usize]) -> EngineHealth {
         EngineHealth {
             io_thread_alive: self.io_alive.load(Relaxed),
             sockets: self.sockets.load(Relaxed),
             wakeups: self.wakeups.load(Relaxed),
             commands: self.commands.load(Relaxed),
             command_queue,
-            dispatch_queue,
+            dispatch_queue: dispatch_queues.iter().sum(),
+            dispatch_queue_max: dispatch_queues.iter().copied().max().unwrap_or(0),
+            dispatch_workers: dispatch_queues.len(),
             dispatch_dropped: self.dispatch_dropped.load(Relaxed),
             handler_panics: self.handler_panics.load(Relaxed),
         }

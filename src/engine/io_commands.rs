@@ -66,20 +66,23 @@ impl SocketSlot {
                     self.session.remove(id);
                 }
             }
-            Command::Subscribe { channel, sub, filter, sink, .. } => {
+            Command::Subscribe { channel, sub, filter, sink, overflow, .. } => {
                 let Some(entry) = self.channels.get_mut(&channel) else {
                     // Closed: a queue's sender drops here (its receiver
                     // disconnects); a handler is never registered.
                     return;
                 };
                 let sink = match sink {
-                    Sink::Queue { tx, rx, dropped } => SubSink::Queue { tx, rx, dropped },
+                    Sink::Queue { tx, rx, dropped, stalled } => {
+                        SubSink::Queue { tx, rx, dropped, stalled }
+                    }
                     Sink::Handler(handler) => {
-                        ctx.dispatcher.control(Job::Register(sub, handler));
-                        SubSink::Handler
+                        let worker = ctx.dispatcher.worker_for(&entry.reference.topic);
+                        ctx.dispatcher.control(worker, Job::Register(sub, handler));
+                        SubSink::Handler { worker }
                     }
                 };
-                entry.subs.push(Sub { key: sub, filter, sink });
+                entry.subs.push(Sub { key: sub, filter, sink, overflow });
             }
             Command::Unsubscribe { channel, sub, .. } => {
                 let Some(entry) = self.channels.get_mut(&channel) else { return };
@@ -87,8 +90,8 @@ impl SocketSlot {
                     if s.key != sub {
                         return true;
                     }
-                    if let SubSink::Handler = s.sink {
-                        ctx.dispatcher.control(Job::Unregister(sub));
+                    if let SubSink::Handler { worker } = s.sink {
+                        ctx.dispatcher.control(worker, Job::Unregister(sub));
                     }
                     false
                 });
@@ -100,11 +103,11 @@ impl SocketSlot {
                 } else {
                     // Resolved already: the outcome sits in the handle's slot.
                     let result = rx.try_recv().unwrap_or(Err(PushError::EngineStopped));
-                    ctx.dispatcher.control(Job::Outcome(callback, result));
+                    ctx.dispatcher.outcome(callback, result);
                 }
             }
             Command::Resolved { generation, addrs, .. } => self.resolved(ctx, generation, addrs),
-            Command::AddSocket(_) | Command::Shutdown => {}
+            Command::AddSocket(_) | Command::Shutdown | Command::Resume => {}
         }
     }
 
@@ -182,7 +185,7 @@ pub(crate) fn orphan(command: Command, dispatcher: &Dispatcher) {
         }
         Command::Then { callback, rx, .. } => {
             let result = rx.try_recv().unwrap_or(gone);
-            dispatcher.control(Job::Outcome(callback, result));
+            dispatcher.outcome(callback, result);
         }
         _ => {}
     }

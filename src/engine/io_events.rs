@@ -6,6 +6,7 @@ use crossbeam_channel::TrySendError;
 use super::config::Overflow;
 use super::failure::{ConnectionError, ErrorKind};
 use super::health::add;
+use super::io_backpressure::send_blocking;
 use super::io_slot::{SocketSlot, SubSink, release_subs, resolve_target};
 use super::io_thread::Ctx;
 use super::push::{PushError, PushResult};
@@ -128,21 +129,48 @@ impl SocketSlot {
     /// oldest one), and the loss is counted.
     fn deliver(&mut self, ctx: &mut Ctx<'_>, channel: ChannelId, message: Message) {
         let counters = std::sync::Arc::clone(&self.counters);
-        let Some(entry) = self.channel_entry(channel) else { return };
+        let Some(entry) = self.by_id.get(&channel).and_then(|key| self.channels.get_mut(key))
+        else {
+            return;
+        };
+        let backpressure = &mut self.backpressure;
         let mut gone = Vec::new();
         for sub in &entry.subs {
             if !sub.filter.matches(&message) {
                 continue;
             }
+            if sub.overflow == Overflow::Block {
+                // Nothing is dropped: what does not fit waits in the stash
+                // (and so does everything after it), the socket pauses.
+                let sent = if backpressure.is_stalled() {
+                    Err(message.clone())
+                } else {
+                    match &sub.sink {
+                        SubSink::Queue { tx, stalled, .. } => {
+                            send_blocking(tx, stalled, message.clone())
+                        }
+                        SubSink::Handler { worker } => ctx
+                            .outgoing
+                            .try_message(*worker, sub.key, message.clone())
+                            .map(|()| true),
+                    }
+                };
+                match sent {
+                    Ok(true) => add(&counters.delivered, 1),
+                    Ok(false) => gone.push(sub.key),
+                    Err(message) => backpressure.stash(channel, sub.key, message),
+                }
+                continue;
+            }
             let delivered = match &sub.sink {
-                SubSink::Queue { tx, rx, dropped } => match tx.try_send(message.clone()) {
+                SubSink::Queue { tx, rx, dropped, .. } => match tx.try_send(message.clone()) {
                     Ok(()) => true,
                     Err(TrySendError::Full(message)) => {
                         add(dropped, 1);
                         add(&counters.dropped, 1);
                         // DropOldest: rig-io holds a receiver of its own to
                         // make room; the oldest message is the one lost.
-                        match (ctx.config.overflow, rx) {
+                        match (sub.overflow, rx) {
                             (Overflow::DropOldest, Some(rx)) => {
                                 let _ = rx.try_recv();
                                 tx.try_send(message).is_ok()
@@ -155,8 +183,8 @@ impl SocketSlot {
                         false
                     }
                 },
-                SubSink::Handler => {
-                    let queued = ctx.dispatcher.message(sub.key, message.clone());
+                SubSink::Handler { worker } => {
+                    let queued = ctx.outgoing.message(*worker, sub.key, message.clone());
                     if !queued {
                         add(&counters.dropped, 1);
                     }

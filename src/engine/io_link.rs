@@ -235,9 +235,16 @@ impl SocketSlot {
         let mut frames = std::mem::take(&mut self.frames);
         let Some(conn) = self.link.conn_mut() else { return };
         let during = conn.state();
-        let result = conn.handle_ready(readable, writable, &mut frames);
-        if conn.wants_read() {
-            ctx.read_again.push(self.key);
+        // Paused by a full Block consumer: write, do not read.
+        let paused = self.backpressure.paused;
+        let result = conn.handle_ready(readable && !paused, writable, &mut frames);
+        if !paused {
+            if conn.wants_read() {
+                ctx.read_again.push(self.key);
+            } else if readable {
+                // Read dry since the resume: held timers may run again.
+                self.backpressure.catching_up = false;
+            }
         }
         match result {
             Ok(transport::Progress::Opened(response)) => {

@@ -35,6 +35,7 @@ pub(crate) struct Sub {
     pub(crate) key: SubKey,
     pub(crate) filter: EventFilter,
     pub(crate) sink: SubSink,
+    pub(crate) overflow: super::config::Overflow,
 }
 
 pub(crate) enum SubSink {
@@ -42,9 +43,10 @@ pub(crate) enum SubSink {
         tx: Sender<Message>,
         rx: Option<crossbeam_channel::Receiver<Message>>,
         dropped: Arc<std::sync::atomic::AtomicU64>,
+        stalled: Arc<std::sync::atomic::AtomicBool>,
     },
-    /// The handler lives on the dispatcher thread under the sub's key.
-    Handler,
+    /// The handler lives on dispatcher worker `worker` under the sub's key.
+    Handler { worker: usize },
 }
 
 /// Where a push's outcome goes.
@@ -89,6 +91,7 @@ pub(crate) struct SocketSlot {
     /// Callers of `Socket::ping`, oldest first.
     pub(crate) pings: std::collections::VecDeque<Sender<std::time::Duration>>,
     pub(crate) frames: Vec<Data>,
+    pub(crate) backpressure: super::io_backpressure::Backpressure,
 }
 
 impl SocketSlot {
@@ -118,6 +121,7 @@ impl SocketSlot {
             watchers: Vec::new(),
             pings: std::collections::VecDeque::new(),
             frames: Vec::new(),
+            backpressure: Default::default(),
         }
     }
 
@@ -169,6 +173,7 @@ impl SocketSlot {
                 break;
             }
         }
+        self.check_pause(ctx);
         self.rearm_session(ctx);
         self.update_gauges();
     }
@@ -195,7 +200,14 @@ impl SocketSlot {
     }
 
     fn rearm_session(&mut self, ctx: &mut Ctx<'_>) {
-        let want = self.session.poll_timeout();
+        // Held while an open link is paused by backpressure (see
+        // `io_backpressure`); a closed link has nothing unread to wait for.
+        let open = matches!(self.link, Link::Open { .. });
+        if !open {
+            self.backpressure.catching_up = false;
+        }
+        let hold = open && self.backpressure.holds_timers();
+        let want = self.session.poll_timeout().filter(|_| !hold);
         if self.session_timer.map(|(at, _)| at) == want {
             return;
         }
@@ -213,6 +225,7 @@ impl SocketSlot {
                 self.session_timer = None;
                 self.session.handle_timeout(ctx.now);
             }
+            EngineTimer::Unpause(_) => self.on_retry_timer(ctx),
             EngineTimer::Link(_, epoch, which) => {
                 if epoch == self.epoch {
                     self.link_timer = None;
@@ -232,7 +245,7 @@ impl SocketSlot {
             .flat_map(|c| &c.subs)
             .map(|s| match &s.sink {
                 SubSink::Queue { tx, .. } => tx.len(),
-                SubSink::Handler => 0,
+                SubSink::Handler { .. } => 0,
             })
             .sum();
         self.counters.queued.store(queued as u64, Relaxed);
@@ -268,7 +281,7 @@ pub(crate) fn resolve_target(ctx: &Ctx<'_>, target: PushTarget, result: PushResu
         PushTarget::Handle(tx) => {
             let _ = tx.try_send(result);
         }
-        PushTarget::Callback(callback) => ctx.dispatcher.control(Job::Outcome(callback, result)),
+        PushTarget::Callback(callback) => ctx.dispatcher.outcome(callback, result),
     }
 }
 
@@ -276,8 +289,8 @@ pub(crate) fn resolve_target(ctx: &Ctx<'_>, target: PushTarget, result: PushResu
 /// senders), handlers are unregistered.
 pub(crate) fn release_subs(ctx: &Ctx<'_>, subs: Vec<Sub>) {
     for sub in subs {
-        if let SubSink::Handler = sub.sink {
-            ctx.dispatcher.control(Job::Unregister(sub.key));
+        if let SubSink::Handler { worker } = sub.sink {
+            ctx.dispatcher.control(worker, Job::Unregister(sub.key));
         }
     }
 }

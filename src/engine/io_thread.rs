@@ -5,11 +5,13 @@
 //! waker) or the earliest timer is due (the sessions' `poll_timeout`s and
 //! the engine's connect/close deadlines, all in one wheel: an idle engine
 //! sleeps); then drain the commands, serve the ready sockets (and those
-//! that stopped on their read budget), and fire the due timers.
+//! that stopped on their read budget), fire the due timers, and hand the
+//! turn's messages for callbacks to the dispatcher workers (one batch each).
 
 use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
@@ -18,7 +20,7 @@ use mio::{Events, Poll, Registry, Token};
 
 use super::command::{Command, CommandInbox};
 use super::config::EngineConfig;
-use super::dispatch::{Dispatcher, Job};
+use super::dispatch::{Dispatcher, Outgoing};
 use super::health::EngineCounters;
 use super::ids::SocketKey;
 use super::io_slot::SocketSlot;
@@ -36,6 +38,8 @@ const COMMAND_BUDGET: usize = 4096;
 pub(crate) enum EngineTimer {
     /// The session's `poll_timeout`.
     Session(SocketKey),
+    /// Retry a socket paused by a full Block consumer.
+    Unpause(SocketKey),
     /// A deadline of the socket's current link (`epoch` guards reuse).
     Link(SocketKey, u64, LinkTimer),
 }
@@ -58,7 +62,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) wheel: &'a mut TimerWheel<EngineTimer>,
     pub(crate) lookups: &'a Sender<Lookup>,
     pub(crate) dispatcher: &'a Dispatcher,
-    pub(crate) config: &'a EngineConfig,
+    /// This turn's messages for the dispatcher workers.
+    pub(crate) outgoing: &'a mut Outgoing,
     /// Sockets that stopped on their read budget.
     pub(crate) read_again: &'a mut Vec<SocketKey>,
 }
@@ -73,7 +78,7 @@ macro_rules! ctx {
             wheel: &mut $io.wheel,
             lookups: &$io.lookups,
             dispatcher: &$io.dispatcher,
-            config: &$io.config,
+            outgoing: &mut $io.outgoing,
             read_again: &mut $io.read_again,
         }
     };
@@ -83,6 +88,7 @@ pub(crate) struct IoThread {
     poll: Poll,
     inbox: CommandInbox,
     dispatcher: Dispatcher,
+    outgoing: Outgoing,
     lookups: Sender<Lookup>,
     counters: Arc<EngineCounters>,
     config: EngineConfig,
@@ -94,6 +100,8 @@ pub(crate) struct IoThread {
     touched: Vec<SocketKey>,
     /// Set by `Shutdown`: exit once every link is idle, or at this instant.
     shutdown_at: Option<Instant>,
+    /// Set (with a wake-up) by a dispatcher worker that made room.
+    resume_flag: Arc<AtomicBool>,
 }
 
 impl IoThread {
@@ -104,12 +112,14 @@ impl IoThread {
         lookups: Sender<Lookup>,
         counters: Arc<EngineCounters>,
         config: EngineConfig,
+        resume_flag: Arc<AtomicBool>,
     ) -> Self {
         let clock = Clock::real();
         let wheel = TimerWheel::new(clock.now());
         Self {
             poll,
             inbox,
+            outgoing: Outgoing::new(dispatcher.clone()),
             dispatcher,
             lookups,
             counters,
@@ -120,6 +130,7 @@ impl IoThread {
             read_again: Vec::new(),
             touched: Vec::new(),
             shutdown_at: None,
+            resume_flag,
         }
     }
 
@@ -148,6 +159,9 @@ impl IoThread {
                 let key = SocketKey(u64::try_from(event.token().0).unwrap_or(u64::MAX));
                 ready.push((key, readable, writable));
             }
+            if self.resume_flag.load(Relaxed) && self.resume_flag.swap(false, Relaxed) {
+                self.resume_paused(now);
+            }
             match self.drain_commands(now) {
                 Ok(more) => more_commands = more,
                 Err(()) => break,
@@ -161,10 +175,14 @@ impl IoThread {
             let now = self.clock.now();
             while let Some(timer) = self.wheel.poll(now) {
                 let key = match timer {
-                    EngineTimer::Session(key) | EngineTimer::Link(key, ..) => key,
+                    EngineTimer::Session(key)
+                    | EngineTimer::Unpause(key)
+                    | EngineTimer::Link(key, ..) => key,
                 };
                 self.with_socket(key, now, |slot, ctx| slot.on_timer(ctx, timer));
             }
+            // One hand-over per worker per turn.
+            self.outgoing.flush();
             if let Some(at) = self.shutdown_at {
                 if now >= at || self.sockets.values().all(SocketSlot::is_idle) {
                     break;
@@ -236,6 +254,10 @@ impl IoThread {
                 self.begin_shutdown(now);
                 return;
             }
+            Command::Resume => {
+                self.resume_paused(now);
+                return;
+            }
             Command::RemoveSocket(key)
             | Command::Connect(key)
             | Command::Disconnect { socket: key, .. }
@@ -284,6 +306,19 @@ impl IoThread {
         }
     }
 
+    /// A Block consumer made room: retry every paused socket (few).
+    fn resume_paused(&mut self, now: Instant) {
+        let paused: Vec<SocketKey> = self
+            .sockets
+            .iter()
+            .filter(|(_, slot)| slot.backpressure.paused)
+            .map(|(key, _)| *key)
+            .collect();
+        for key in paused {
+            self.with_socket(key, now, |slot, ctx| slot.resume(ctx));
+        }
+    }
+
     fn begin_shutdown(&mut self, now: Instant) {
         if self.shutdown_at.is_some() {
             return;
@@ -308,7 +343,8 @@ impl IoThread {
             }
         }
         self.counters.sockets.store(0, Relaxed);
-        self.dispatcher.control(Job::Stop);
+        self.outgoing.flush();
+        self.dispatcher.stop();
         log::info!("engine stopped");
     }
 }

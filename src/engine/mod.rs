@@ -17,8 +17,10 @@
 //!  ──────────────                ──────────────────                    ─────────
 //!  Socket / Channel ─commands─▶  waker ─▶ Session per socket ─frames─▶ Connection (TCP/TLS/WS)
 //!  Push::wait ◀──── one-slot ───  outcomes                     ◀─────── readiness, timers
-//!  Subscription ◀── bounded ───  messages (never blocks: drop + count)
-//!  rig-dispatch ◀── bounded ───  messages for `on` callbacks (user code runs here)
+//!  Subscription ◀── bounded ───  messages (never blocks: drop + count, or Block:
+//!                                stop reading that socket until there is room)
+//!  rig-dispatch-N ◀─ bounded ──  messages for `on` callbacks, a batch per turn per
+//!                                worker, routed by topic hash (user code runs here)
 //!  status() ◀────── bounded ───  Status: connecting, open, closed, waiting, auth failed, channels
 //!  health() ◀────── atomics ───  counters and gauges
 //!  rig-dns ◀─────── lookups ───  host names (never resolved on rig-io)
@@ -58,15 +60,20 @@
 //! ```
 
 mod channel;
+mod channel_overflow;
 mod client;
 mod command;
 mod config;
 mod dispatch;
+#[cfg(test)]
+mod dispatch_test;
+mod dispatch_worker;
 mod error;
 mod failure;
 mod guard;
 mod health;
 mod ids;
+mod io_backpressure;
 mod io_commands;
 mod io_events;
 mod io_failure;

@@ -6,7 +6,6 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
 use super::client::SocketLink;
 use super::command::{Command, PushSink};
-use super::dispatch::Job;
 use super::ids::PushKey;
 use crate::protocol::{AbandonReason, Reply, SessionError};
 
@@ -178,7 +177,7 @@ impl Push {
             return;
         };
         if let Some(result) = ready {
-            link.engine.dispatcher.control(Job::Outcome(callback, result));
+            link.engine.dispatcher.outcome(callback, result);
             return;
         }
         // rig-io owns the outcome: it runs the callback when the push

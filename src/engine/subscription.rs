@@ -2,7 +2,7 @@
 //! form's handle ([`Binding`]), and the state a channel shares with rig-io.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
@@ -45,7 +45,11 @@ impl ChannelShared {
 ///
 /// The I/O thread never waits for it: when it is full the engine's
 /// [`Overflow`](super::Overflow) policy applies and [`dropped`](Self::dropped)
-/// counts the loss. Dropping the subscription unsubscribes.
+/// counts the loss (with [`Overflow::Block`](super::Overflow::Block) nothing
+/// is lost: the socket stops being read until this queue has room, and
+/// reading it through [`recv_timeout`](Self::recv_timeout) or
+/// [`try_recv`](Self::try_recv) resumes it). Dropping the subscription
+/// unsubscribes.
 ///
 /// # Examples
 ///
@@ -69,6 +73,8 @@ impl ChannelShared {
 pub struct Subscription {
     pub(crate) rx: Receiver<Message>,
     pub(crate) dropped: Arc<AtomicU64>,
+    /// Set by rig-io when it paused the socket on this full queue.
+    pub(crate) stalled: Arc<AtomicBool>,
     pub(crate) link: SocketLink,
     pub(crate) channel: ChannelKey,
     pub(crate) key: SubKey,
@@ -86,7 +92,9 @@ impl Subscription {
     ///
     /// See [`Subscription`].
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Message, RecvTimeoutError> {
-        self.rx.recv_timeout(timeout)
+        let message = self.rx.recv_timeout(timeout)?;
+        self.made_room();
+        Ok(message)
     }
 
     /// The next message if one is queued.
@@ -108,10 +116,24 @@ impl Subscription {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn try_recv(&self) -> Result<Message, TryRecvError> {
-        self.rx.try_recv()
+        let message = self.rx.try_recv()?;
+        self.made_room();
+        Ok(message)
     }
 
-    /// The underlying receiver (for `select!` or iteration).
+    /// A message was taken: if rig-io paused the socket on this queue,
+    /// wake it (once; an atomic load otherwise).
+    fn made_room(&self) {
+        if self.stalled.load(Relaxed) && self.stalled.swap(false, SeqCst) {
+            // A stopped engine has nothing to resume.
+            let _ = self.link.engine.commands.send(Command::Resume);
+        }
+    }
+
+    /// The underlying receiver (for `select!` or iteration). Under
+    /// [`Overflow::Block`](super::Overflow::Block), taking messages through
+    /// it does not wake the paused socket: rig-io notices the room within
+    /// 10 ms instead of at once.
     ///
     /// # Examples
     ///
