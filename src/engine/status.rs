@@ -76,6 +76,9 @@ impl fmt::Display for Status {
             Self::Connecting { attempt: 0 } => f.write_str("connecting"),
             Self::Connecting { attempt } => write!(f, "reconnecting (attempt {attempt})"),
             Self::Open => f.write_str("open"),
+            Self::Closed { code: Some(code), reason } if reason.is_empty() => {
+                write!(f, "closed ({code})")
+            }
             Self::Closed { code: Some(code), reason } => write!(f, "closed ({code} {reason})"),
             Self::Closed { code: None, .. } => f.write_str("closed"),
             Self::Failed { error } => write!(f, "failed: {error}"),
@@ -249,5 +252,12 @@ mod tests {
         for state in ConnectionState::ALL {
             assert_eq!(ConnectionState::from_u8(state.to_u8()), state);
         }
+    }
+
+    #[test]
+    fn closed_reads_without_a_dangling_space_when_the_reason_is_empty() {
+        let closed = |reason: &str| Status::Closed { code: Some(1001), reason: reason.into() };
+        assert_eq!(closed("").to_string(), "closed (1001)");
+        assert_eq!(closed("going away").to_string(), "closed (1001 going away)");
     }
 }
