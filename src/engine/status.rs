@@ -170,8 +170,8 @@ impl fmt::Display for ChannelChange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::State { from, to } => write!(f, "{from} -> {to}"),
-            Self::Error(cause) => write!(f, "error {cause:?}"),
-            Self::Closed(reason) => write!(f, "closed ({reason:?})"),
+            Self::Error(cause) => write!(f, "error: {cause}"),
+            Self::Closed(reason) => write!(f, "closed: {reason}"),
         }
     }
 }
@@ -259,5 +259,31 @@ mod tests {
         let closed = |reason: &str| Status::Closed { code: Some(1001), reason: reason.into() };
         assert_eq!(closed("").to_string(), "closed (1001)");
         assert_eq!(closed("going away").to_string(), "closed (1001 going away)");
+    }
+
+    #[test]
+    fn channel_changes_read_as_sentences_not_debug_dumps() {
+        use crate::protocol::{CloseReason, ErrorCause, Payload, TransportReason};
+        let error = |cause| ChannelChange::Error(cause).to_string();
+        assert_eq!(
+            error(ErrorCause::Transport(TransportReason::ConnectionClosed)),
+            "error: transport connection_closed"
+        );
+        assert_eq!(
+            error(ErrorCause::Server { payload: Payload::json(r#"{"reason":"boom"}"#) }),
+            r#"error: crashed on the server {"reason":"boom"}"#
+        );
+        assert_eq!(
+            error(ErrorCause::JoinRejected {
+                status: "error".into(),
+                response: Payload::json(r#"{"reason":"unauthorized"}"#),
+            }),
+            r#"error: join refused (error) {"reason":"unauthorized"}"#
+        );
+        assert_eq!(error(ErrorCause::JoinTimeout), "error: join timed out");
+        assert_eq!(
+            ChannelChange::Closed(CloseReason::Closed).to_string(),
+            "closed: closed by the server"
+        );
     }
 }

@@ -283,6 +283,19 @@ impl ErrorCause {
     }
 }
 
+impl std::fmt::Display for ErrorCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Server { payload } => write!(f, "crashed on the server {payload:?}"),
+            Self::Transport(reason) => write!(f, "transport {}", reason.as_str()),
+            Self::JoinRejected { status, response } => {
+                write!(f, "join refused ({}) {response:?}", &**status)
+            }
+            Self::JoinTimeout => f.write_str("join timed out"),
+        }
+    }
+}
+
 /// The `reason` of a transport-caused channel error (phoenix.js
 /// `triggerChanError`).
 ///
@@ -360,4 +373,17 @@ pub enum CloseReason {
     Removed,
     /// The join frame cannot be encoded by the serializer.
     Unencodable(EncodeError),
+}
+
+impl std::fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Left => f.write_str("left"),
+            Self::Closed => f.write_str("closed by the server"),
+            Self::Superseded => f.write_str("superseded by a newer join of the topic"),
+            Self::JoinRejected => f.write_str("join refused"),
+            Self::Removed => f.write_str("removed"),
+            Self::Unencodable(e) => write!(f, "join cannot be encoded: {e}"),
+        }
+    }
 }
