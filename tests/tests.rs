@@ -46,6 +46,8 @@ mod engine_fake;
 mod engine_faults;
 #[cfg(all(feature = "server", feature = "outbox"))]
 mod engine_outbox;
+#[cfg(all(feature = "server", feature = "outbox"))]
+mod engine_outbox_crash;
 #[cfg(feature = "server")]
 mod engine_presence;
 #[cfg(feature = "server")]
