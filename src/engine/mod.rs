@@ -91,6 +91,7 @@ mod subscription;
 
 pub use channel::Channel;
 pub use client::Engine;
+pub use config::{DEFAULT_COMMAND_CAPACITY, DEFAULT_DISPATCH_CAPACITY};
 pub use config::{EngineConfig, EngineConfigBuilder, Overflow};
 pub use error::EngineError;
 pub use failure::{ConnectionError, ErrorKind};
