@@ -84,6 +84,7 @@ mod dns;
 mod error;
 mod open;
 mod output;
+mod read_pause;
 mod ready;
 mod request;
 mod rustls_stream;
