@@ -45,6 +45,8 @@ mod engine_fake;
 #[cfg(feature = "server")]
 mod engine_faults;
 #[cfg(feature = "server")]
+mod engine_memory;
+#[cfg(feature = "server")]
 mod engine_presence;
 #[cfg(feature = "server")]
 mod engine_reconnect;
