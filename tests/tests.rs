@@ -49,6 +49,8 @@ mod engine_memory;
 #[cfg(feature = "server")]
 mod engine_presence;
 #[cfg(feature = "server")]
+mod engine_presence_view;
+#[cfg(feature = "server")]
 mod engine_reconnect;
 #[cfg(feature = "server")]
 mod engine_scale;

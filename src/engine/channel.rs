@@ -393,6 +393,11 @@ impl Channel {
         let link = self.socket.link();
         link.send(Command::RemoveChannel { socket: link.socket, channel: self.key })
     }
+
+    /// What rig-io publishes about this channel (state, join attempts).
+    pub(crate) fn shared(&self) -> &Arc<ChannelShared> {
+        &self.shared
+    }
 }
 
 /// The push handle, or one already failed if the command could not go.
