@@ -94,7 +94,7 @@ fn join(channel: &Channel) {
 }
 
 #[test]
-fn engine_presence_view_follows_a_second_socket_joining_and_leaving() {
+fn r10_engine_presence_view_follows_a_second_socket_joining_and_leaving() {
     let server = server();
     let engine = engine();
     let (first, _) = open_socket(&engine, server.url());
@@ -139,7 +139,7 @@ fn engine_presence_view_follows_a_second_socket_joining_and_leaving() {
 }
 
 #[test]
-fn engine_presence_view_is_reset_by_the_state_after_a_reconnect() {
+fn r12_engine_presence_view_is_reset_by_the_state_after_a_reconnect() {
     let server = server();
     let engine = engine();
     let (first, status) = open_socket(&engine, server.url());

@@ -10,8 +10,8 @@
 //! starts joining: from then on diffs are held until the new state, which
 //! replaces the old one (keys it lacks are reported as leaves), and the
 //! held diffs are applied after it, as phoenix.js does with
-//! `pendingDiffs`. The counter is read when a message is handled, a little
-//! after rig-io received it: a diff of the old join still queued when the
+//! `pendingDiffs` (CONFORMANCE R11, R12). The counter is read when a
+//! message is handled, a little after rig-io received it: a diff of the old join still queued when the
 //! rejoin starts is held and applied after the new state too (phoenix.js
 //! applies such diffs as well; joins and leaves match by `phx_ref`, so a
 //! meta already in the state is not doubled).
@@ -152,7 +152,7 @@ mod tests {
     }
 
     #[test]
-    fn diffs_before_the_first_state_wait_for_it() {
+    fn r11_diffs_before_the_first_state_wait_for_it() {
         let (mut feed, mut view) = (PresenceFeed::default(), PresenceView::new());
         assert!(feed.handle(&mut view, 1, &joins("ann", "A1")).unwrap().is_empty());
         assert!(feed.handle(&mut view, 1, &joins("bob", "B1")).unwrap().is_empty());
@@ -175,7 +175,7 @@ mod tests {
     }
 
     #[test]
-    fn a_rejoin_holds_diffs_until_the_new_state_which_replaces_the_old() {
+    fn r12_a_rejoin_holds_diffs_until_the_new_state_which_replaces_the_old() {
         let (mut feed, mut view) = (PresenceFeed::default(), PresenceView::new());
         let two = r#"{"ann":{"metas":[{"phx_ref":"A1"}]},"bob":{"metas":[{"phx_ref":"B1"}]}}"#;
         feed.handle(&mut view, 1, &state("1", two)).unwrap();
