@@ -161,8 +161,14 @@ fn r12_engine_presence_view_is_reset_by_the_state_after_a_reconnect() {
     assert_eq!(keys(&presence), ["ann", "bob"], "nothing heard while away");
 
     // Reconnected: the channel rejoins, the new state replaces the view.
+    // ann's own join diff comes before the state (the server broadcasts it
+    // first, as Phoenix does) and is held: nothing syncs before the state
+    // has replaced the view and reported bob gone.
+    let before: Vec<Seen> = seen.try_iter().collect();
+    assert!(before.is_empty(), "nothing heard while away: {before:?}");
     first.connect().unwrap();
     let events = until_seen(&seen, &Seen::Leave { key: "bob".into(), remaining: 0 });
+    assert!(!events.contains(&Seen::Sync), "a change applied before the state: {events:?}");
     assert!(!events.contains(&Seen::Leave { key: "ann".into(), remaining: 0 }), "{events:?}");
     until_seen(&seen, &Seen::Sync);
     assert!(presence.is_synced());
