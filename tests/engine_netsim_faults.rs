@@ -15,7 +15,7 @@
 use std::time::Duration;
 
 use rig::engine::{ErrorKind, Status};
-use rig::netsim::{Faults, Periodic};
+use rig::netsim::{Faults, Periodic, Schedule};
 
 use crate::netsim_check::PushTally;
 use crate::netsim_util::{
@@ -127,12 +127,29 @@ fn engine_netsim_reset_reconnects_rejoins_and_sends_buffered_pushes() {
 #[test]
 fn engine_netsim_flapping_recovers_every_time() {
     const CYCLES: usize = 3;
-    let mut link = Link::start(Setup::seed(15));
+    const SEED: u64 = 15;
+    let mut link = Link::start(Setup::seed(SEED));
     link.traffic(2, 10);
     let flap = Periodic { every: Duration::from_millis(400), jitter: Duration::from_millis(100) };
-    link.proxy.set_faults(Faults::default().reset_every(flap)).unwrap();
-    for cycle in 0..CYCLES {
+    let faults = Faults::default().reset_every(flap);
+    // The seed fixes when the proxy resets: the same seed, the same ticks;
+    // another seed, others.
+    let ticks: Vec<Duration> = Schedule::new(SEED).resets(&faults).unwrap().take(CYCLES).collect();
+    let again: Vec<Duration> = Schedule::new(SEED).resets(&faults).unwrap().take(CYCLES).collect();
+    let other: Vec<Duration> =
+        Schedule::new(SEED + 1).resets(&faults).unwrap().take(CYCLES).collect();
+    assert_eq!(ticks, again);
+    assert_ne!(ticks, other);
+    let clock = rig::time::Clock::real();
+    let set_at = clock.now();
+    link.proxy.set_faults(faults).unwrap();
+    for (cycle, tick) in ticks.iter().enumerate() {
         link.until(failed_with(ErrorKind::PeerClosed));
+        // The k-th reset the engine sees is the proxy's k-th tick or a
+        // later one (a tick finding no connection resets nothing): never
+        // earlier than the seeded schedule says.
+        let seen = clock.now() - set_at;
+        assert!(seen >= *tick, "cycle {cycle}: reset seen at {seen:?}, scheduled at {tick:?}");
         link.push_echoes(2);
         let story = link.recovered();
         assert!(story.contains(&Status::Open), "cycle {cycle}: {story:#?}");

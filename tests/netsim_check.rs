@@ -34,11 +34,15 @@ pub(crate) struct StreamLog {
     pub(crate) events: u64,
     /// Broken invariants, in words (empty when all is well).
     pub(crate) violations: Vec<String>,
+    /// When each join's first event came, and when the last event came.
+    pub(crate) timeline: Vec<(Ref, rig::time::Instant)>,
+    pub(crate) last_at: Option<rig::time::Instant>,
 }
 
 impl StreamLog {
     fn observe(&mut self, message: &Message) {
         self.events += 1;
+        self.last_at = Some(rig::time::Clock::real().now());
         let seq = message
             .payload
             .as_json()
@@ -52,6 +56,7 @@ impl StreamLog {
             Some(last) => last + 1,
             None => {
                 self.joins.push(join_ref.clone());
+                self.timeline.push((join_ref.clone(), rig::time::Clock::real().now()));
                 1
             }
         };
@@ -85,9 +90,13 @@ impl SharedStreamLog {
         }
     }
 
-    /// Waits until `done` holds for the log; panics with the log when
+    /// Waits until `done` holds for the log; the log as it stands when
     /// `within` passes first.
-    pub(crate) fn wait_until(&self, within: Duration, done: impl Fn(&StreamLog) -> bool) {
+    pub(crate) fn wait_until(
+        &self,
+        within: Duration,
+        done: impl Fn(&StreamLog) -> bool,
+    ) -> Result<(), String> {
         let clock = rig::time::Clock::real();
         let deadline = clock.now() + within;
         let (log, changed) = &*self.inner;
@@ -95,16 +104,19 @@ impl SharedStreamLog {
         while !done(&log) {
             let left = deadline.saturating_duration_since(clock.now());
             if left.is_zero() {
-                panic!(
-                    "stream condition not met within {within:?}: {} joins, {} events, latest join at {}, violations {:?}",
+                return Err(format!(
+                    "stream condition not met within {within:?}: {} joins, {} events, latest join at {}, violations {:?}, joins began {:?} ago, last event {:?} ago",
                     log.joins.len(),
                     log.events,
                     log.latest_join_events(),
-                    log.violations
-                );
+                    log.violations,
+                    log.timeline.iter().map(|(_, at)| clock.now() - *at).collect::<Vec<_>>(),
+                    log.last_at.map(|at| clock.now() - at),
+                ));
             }
             changed.wait_for(&mut log, left);
         }
+        Ok(())
     }
 
     /// Reads the log now.

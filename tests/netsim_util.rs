@@ -19,6 +19,7 @@
     reason = "integration tests fail by panicking, helpers included"
 )]
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use crossbeam_channel::Receiver;
@@ -31,7 +32,7 @@ use rig::server::{Server, ServerConfig, ServerHandle, TlsConfig as ServerTls};
 
 use crate::engine_fake::sockets_to;
 use crate::engine_util::{WAIT, engine};
-use crate::netsim_check::{PushLedger, PushTally, SharedStreamLog};
+use crate::netsim_check::{PushLedger, PushTally, SharedStreamLog, StreamLog};
 
 /// Heartbeat every 100 ms …
 pub(crate) const HEARTBEAT_INTERVAL: Duration = Duration::from_millis(100);
@@ -96,20 +97,35 @@ impl Link {
     /// Starts the server, the proxy and the engine; connects, joins both
     /// channels and waits for the first stream events.
     pub(crate) fn start(setup: Setup) -> Self {
+        Self::start_with(setup, IpAddr::V4(Ipv4Addr::LOCALHOST), engine)
+    }
+
+    /// [`Link::start`] with the proxy listening on `listen` and the engine
+    /// made by `make_engine` (e.g. on a thread in another network
+    /// namespace).
+    pub(crate) fn start_with(
+        setup: Setup,
+        listen: IpAddr,
+        make_engine: impl FnOnce() -> Engine,
+    ) -> Self {
         let (server, tls) = if setup.tls { tls_server() } else { (plain_server(), None) };
         let proxy = Proxy::start(
-            ProxyConfig::builder(server.local_addr()).faults(setup.faults).seed(setup.seed).build(),
+            ProxyConfig::builder(server.local_addr())
+                .listen(SocketAddr::new(listen, 0))
+                .faults(setup.faults)
+                .seed(setup.seed)
+                .build(),
         )
         .unwrap();
-        let port = proxy.local_addr().port();
+        let proxy_addr = proxy.local_addr();
         let url = match tls {
             // The certificate names localhost; the proxy listens on
             // 127.0.0.1 only, so a ::1 answer from the resolver is refused
             // and the next address is tried.
-            Some(_) => format!("wss://localhost:{port}/socket"),
-            None => format!("ws://127.0.0.1:{port}/socket"),
+            Some(_) => format!("wss://localhost:{}/socket", proxy_addr.port()),
+            None => format!("ws://{proxy_addr}/socket"),
         };
-        let engine = engine();
+        let engine = make_engine();
         let options = fast(SocketOptions::builder(&url), tls).build().unwrap();
         let socket = engine.socket(options).unwrap();
         let status = socket.status().unwrap();
@@ -137,7 +153,7 @@ impl Link {
             assert!(outcome.expect("join answered").is_ok());
         }
         link.until(|s| *s == Status::Open);
-        link.events.wait_until(WAIT, |log| log.latest_join_events() >= 5);
+        link.wait_stream(|log| log.latest_join_events() >= 5);
         link
     }
 
@@ -180,6 +196,21 @@ impl Link {
         self.pushes.settle(PUSH_TIMEOUT + WAIT)
     }
 
+    /// Waits for the stream log to satisfy `done`; panics with the whole
+    /// picture (log, health, proxy counters, recent statuses) after [`WAIT`].
+    pub(crate) fn wait_stream(&mut self, done: impl Fn(&StreamLog) -> bool) {
+        if let Err(log) = self.events.wait_until(WAIT, done) {
+            self.drain_status(Duration::from_millis(10));
+            let recent = &self.story[self.story.len().saturating_sub(12)..];
+            panic!(
+                "{log}\nhealth {:?}\nproxy {:?}\nserver {:?}\nrecent statuses {recent:#?}",
+                self.socket.health(),
+                self.proxy.stats(),
+                self.server.stats()
+            );
+        }
+    }
+
     /// Makes `count` echo pushes (settled in [`Link::finish`]).
     pub(crate) fn push_echoes(&mut self, count: u64) {
         for _ in 0..count {
@@ -194,16 +225,21 @@ impl Link {
     pub(crate) fn traffic(&mut self, pushes: u64, events: u64) {
         self.push_echoes(pushes);
         let (joins, have) = self.events.with(|log| (log.joins.len(), log.latest_join_events()));
-        self.events.wait_until(WAIT, |log| {
+        self.wait_stream(|log| {
             log.joins.len() > joins || log.latest_join_events() >= have + events
         });
     }
 
     /// After a broken connection: waits for the socket to open again, both
-    /// channels to rejoin and the stream to flow in a new join. Returns the
+    /// channels to rejoin and the stream to flow again. Returns the
     /// statuses from the failure to the last rejoin.
+    ///
+    /// "Flow again" is counted from when the rejoin is read, not by join
+    /// refs: on loopback the rejoin and its first events can come before
+    /// this call, so a count of joins taken here could already include the
+    /// new one. Events counted after the rejoin status can only come from a
+    /// connection that opened after the failure.
     pub(crate) fn recovered(&mut self) -> Vec<Status> {
-        let joins = self.events.with(|log| log.joins.len());
         let from = self.story.len();
         self.until(|s| *s == Status::Open);
         let mut rejoined: Vec<String> = Vec::new();
@@ -216,10 +252,8 @@ impl Link {
                 rejoined.push(topic);
             }
         }
-        self.events
-            .wait_until(WAIT, |log| log.joins.len() > joins && log.latest_join_events() >= 5);
-        assert_eq!(self.room.state(), ChannelState::Joined);
-        assert_eq!(self.stream.state(), ChannelState::Joined);
+        let events = self.events.with(|log| log.events);
+        self.wait_stream(|log| log.events >= events + 5);
         self.story[from..].to_vec()
     }
 
@@ -227,6 +261,10 @@ impl Link {
     /// that no socket is left: the engine's to the proxy, the proxy's to
     /// the server. Panics on any broken invariant.
     pub(crate) fn finish(mut self) -> Report {
+        // The faults are over: the socket and both channels stand.
+        assert_eq!(self.socket.state(), rig::engine::ConnectionState::Open);
+        assert_eq!(self.room.state(), ChannelState::Joined);
+        assert_eq!(self.stream.state(), ChannelState::Joined);
         let pushes = self.pushes.settle(PUSH_TIMEOUT + WAIT);
         let (joins, events, violations) =
             self.events.with(|log| (log.joins.len(), log.events, log.violations.clone()));

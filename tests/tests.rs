@@ -48,6 +48,8 @@ mod engine_faults;
 mod engine_netsim;
 #[cfg(all(feature = "server", feature = "netsim"))]
 mod engine_netsim_faults;
+#[cfg(all(feature = "server", feature = "netsim"))]
+mod engine_netsim_loss;
 #[cfg(feature = "server")]
 mod engine_presence;
 #[cfg(feature = "server")]
