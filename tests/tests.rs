@@ -47,6 +47,8 @@ mod engine_faults;
 #[cfg(all(feature = "server", feature = "netsim"))]
 mod engine_netsim;
 #[cfg(all(feature = "server", feature = "netsim"))]
+mod engine_netsim_cli;
+#[cfg(all(feature = "server", feature = "netsim"))]
 mod engine_netsim_faults;
 #[cfg(all(feature = "server", feature = "netsim"))]
 mod engine_netsim_loss;
