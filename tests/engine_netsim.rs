@@ -14,7 +14,7 @@
 use std::time::Duration;
 
 use rig::engine::Status;
-use rig::netsim::{DirectionFaults, Faults};
+use rig::netsim::{DirectionFaults, Faults, Periodic, Stalls};
 
 use crate::netsim_check::PushTally;
 use crate::netsim_util::{Link, Report, Setup};
@@ -89,4 +89,17 @@ fn engine_netsim_tls_through_one_byte_writes() {
     let faults = Faults::default()
         .both(DirectionFaults::default().slice(1).latency(Duration::from_millis(2)));
     steady(Setup::seed(5).faults(faults).tls());
+}
+
+#[test]
+fn engine_netsim_recurring_short_stalls_both_ways() {
+    // Scheduled (seeded) stalls of 100 ms about every 300 ms, far below the
+    // heartbeat timeout: the link only hiccups.
+    let stalls = Stalls {
+        every: Periodic { every: Duration::from_millis(300), jitter: Duration::from_millis(50) },
+        length: Duration::from_millis(100),
+    };
+    let faults = Faults::default().both(DirectionFaults::default().stalls(stalls));
+    let report = steady(Setup::seed(6).faults(faults));
+    assert!(report.proxy.stalls >= 2, "{report:?}");
 }

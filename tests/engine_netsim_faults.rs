@@ -195,3 +195,39 @@ fn engine_netsim_same_seed_same_script_same_counters() {
     assert_eq!(first, (2, 1, 2, 0));
     assert_eq!(run(), first);
 }
+
+#[test]
+fn engine_netsim_tls_reset_reconnects_and_rejoins_over_wss() {
+    let mut link = Link::start(Setup::seed(16).tls());
+    link.traffic(3, 10);
+    link.proxy.reset_all().unwrap();
+    link.until(failed_with(ErrorKind::PeerClosed));
+    link.push_echoes(3);
+    link.recovered();
+    let whole = link.story.clone();
+    assert_reconnect_story(&whole, ErrorKind::PeerClosed);
+    link.traffic(3, 10);
+    let report = link.finish();
+    assert_eq!(report.pushes, PushTally { ok: 9, timeouts: 0, errors: 0 });
+    assert_eq!((report.proxy.resets, report.proxy.connections), (1, 2));
+}
+
+#[test]
+fn engine_netsim_refused_reconnects_fail_typed_until_the_proxy_listens_again() {
+    let mut link = Link::start(Setup::seed(17));
+    link.traffic(3, 10);
+    link.proxy.set_faults(Faults::default().refuse(true)).unwrap();
+    link.proxy.reset_all().unwrap();
+    link.until(failed_with(ErrorKind::PeerClosed));
+    // The server is up but unreachable: every attempt is refused, none opens.
+    link.until(failed_with(ErrorKind::Connect));
+    let refused = link.until(failed_with(ErrorKind::Connect)).to_vec();
+    assert!(!refused.contains(&Status::Open), "{refused:#?}");
+    link.push_echoes(3);
+    link.proxy.set_faults(Faults::default()).unwrap();
+    link.recovered();
+    link.traffic(3, 10);
+    let report = link.finish();
+    assert_eq!(report.pushes, PushTally { ok: 9, timeouts: 0, errors: 0 });
+    assert_eq!(report.proxy.connections, 2, "refused connects never reached the proxy: {report:?}");
+}
