@@ -30,13 +30,13 @@ pub(crate) struct ProxyArgs {
     /// the server to forward to, HOST:PORT
     #[argh(option)]
     upstream: String,
-    /// one-way delay added in each direction
+    /// one-way delay added (in each --direction)
     #[argh(option, default = "0")]
     latency: u64,
-    /// extra random delay per read, 0..=JITTER, in each direction
+    /// extra random delay per read, 0..=JITTER (in each --direction)
     #[argh(option, default = "0")]
     jitter: u64,
-    /// rate cap in bytes per second, in each direction (0: none)
+    /// rate cap in bytes per second (in each --direction; 0: none)
     #[argh(option, default = "0")]
     bandwidth: u64,
     /// write at most this many bytes at a time (0: no slicing)
