@@ -44,6 +44,14 @@ mod engine_dispatch_block;
 mod engine_fake;
 #[cfg(feature = "server")]
 mod engine_faults;
+#[cfg(all(feature = "server", feature = "netsim"))]
+mod engine_netsim;
+#[cfg(all(feature = "server", feature = "netsim"))]
+mod engine_netsim_cli;
+#[cfg(all(feature = "server", feature = "netsim"))]
+mod engine_netsim_faults;
+#[cfg(all(feature = "server", feature = "netsim"))]
+mod engine_netsim_loss;
 #[cfg(feature = "server")]
 mod engine_memory;
 #[cfg(all(feature = "server", feature = "outbox"))]
@@ -62,5 +70,9 @@ mod engine_scale;
 mod engine_subprotocol;
 #[cfg(feature = "server")]
 mod engine_util;
+#[cfg(all(feature = "server", feature = "netsim"))]
+mod netsim_check;
+#[cfg(all(feature = "server", feature = "netsim"))]
+mod netsim_util;
 #[cfg(feature = "server")]
 mod rig_bench;

@@ -18,22 +18,44 @@
 //! they fail a handshake that offered subprotocols and got none back
 //! ("Server sent no subprotocol"). rig follows the RFC here, on purpose.
 
+use std::io::{ErrorKind, Read as _};
+
 use tungstenite::WebSocket;
-use tungstenite::error::{ProtocolError, SubProtocolError};
+use tungstenite::error::{CapacityError, ProtocolError, SubProtocolError};
 use tungstenite::handshake::client::{Request, Response, generate_request};
 use tungstenite::handshake::derive_accept_key;
-use tungstenite::handshake::machine::{HandshakeMachine, RoundResult, StageResult};
+use tungstenite::handshake::machine::{HandshakeMachine, RoundResult, StageResult, TryParse};
 use tungstenite::http::{StatusCode, header};
 use tungstenite::protocol::{Role, WebSocketConfig};
 
 use super::stream::Stream;
 
+/// The largest response head read (tungstenite's own handshake limit).
+const MAX_RESPONSE_HEAD: usize = 64 * 1024;
+/// Bytes read from the socket per `read` call while waiting for the head.
+const READ_CHUNK: usize = 4096;
+
 /// An upgrade in progress: writing the request or reading the response.
+///
+/// The request goes out through tungstenite's handshake machine; the
+/// response is read here. tungstenite's reader treats a response arriving
+/// in many small reads as an attack (more than 64 reads averaging under
+/// 128 bytes fail with `AttackAttempt`), and a slow or segmenting path can
+/// deliver an honest 200-byte answer one byte per read. So the head is
+/// gathered up to [`MAX_RESPONSE_HEAD`] and parsed once it is complete.
 #[derive(Debug)]
 pub(super) struct Upgrade {
-    machine: HandshakeMachine<Stream>,
+    stage: Stage,
     check: ResponseCheck,
     limits: WebSocketConfig,
+}
+
+#[derive(Debug)]
+enum Stage {
+    /// Writing the request.
+    Writing(HandshakeMachine<Stream>),
+    /// Reading the response head into `head`.
+    Reading { stream: Stream, head: Vec<u8> },
 }
 
 /// Where a resumed upgrade stands.
@@ -60,7 +82,8 @@ impl Upgrade {
         let offered = offered_subprotocols(&request);
         let (bytes, key) = generate_request(request)?;
         let check = ResponseCheck { accept_key: derive_accept_key(key.as_bytes()), offered };
-        Ok(Self { machine: HandshakeMachine::start_write(stream, bytes), check, limits })
+        let stage = Stage::Writing(HandshakeMachine::start_write(stream, bytes));
+        Ok(Self { stage, check, limits })
     }
 
     /// Writes and reads as far as the socket allows.
@@ -68,42 +91,107 @@ impl Upgrade {
     /// # Errors
     ///
     /// A tungstenite error, as its own client handshake reports them (a
-    /// non-101 answer is [`tungstenite::Error::Http`] with the body read so far).
+    /// non-101 answer is [`tungstenite::Error::Http`] with the body read so
+    /// far; a head over 64 KiB is a [`CapacityError::MessageTooLong`]).
     pub(super) fn resume(self) -> Result<UpgradeStep, tungstenite::Error> {
-        let Self { mut machine, check, limits } = self;
+        let Self { stage, check, limits } = self;
+        let mut machine = match stage {
+            Stage::Writing(machine) => machine,
+            Stage::Reading { stream, head } => return read_response(stream, head, check, limits),
+        };
         loop {
             machine = match machine.single_round::<Response>()? {
                 RoundResult::WouldBlock(machine) => {
-                    return Ok(UpgradeStep::Pending(Self { machine, check, limits }));
+                    let stage = Stage::Writing(machine);
+                    return Ok(UpgradeStep::Pending(Self { stage, check, limits }));
                 }
                 RoundResult::Incomplete(machine) => machine,
                 RoundResult::StageFinished(StageResult::DoneWriting(stream)) => {
-                    HandshakeMachine::start_read(stream)
+                    return read_response(stream, Vec::new(), check, limits);
                 }
-                RoundResult::StageFinished(StageResult::DoneReading { result, stream, tail }) => {
-                    let response = match check.verify(result) {
-                        Ok(response) => response,
-                        Err(tungstenite::Error::Http(mut refused)) => {
-                            *refused.body_mut() = Some(tail);
-                            return Err(tungstenite::Error::Http(refused));
-                        }
-                        Err(e) => return Err(e),
-                    };
-                    let ws =
-                        WebSocket::from_partially_read(stream, tail, Role::Client, Some(limits));
-                    return Ok(UpgradeStep::Done(ws, response));
+                RoundResult::StageFinished(StageResult::DoneReading { stream, .. }) => {
+                    // Only a machine started with `start_read` reads, and
+                    // this one never is: read the response here all the same.
+                    return read_response(stream, Vec::new(), check, limits);
                 }
             };
         }
     }
 
     pub(super) fn stream(&self) -> &Stream {
-        self.machine.get_ref()
+        match &self.stage {
+            Stage::Writing(machine) => machine.get_ref(),
+            Stage::Reading { stream, .. } => stream,
+        }
     }
 
     pub(super) fn stream_mut(&mut self) -> &mut Stream {
-        self.machine.get_mut()
+        match &mut self.stage {
+            Stage::Writing(machine) => machine.get_mut(),
+            Stage::Reading { stream, .. } => stream,
+        }
     }
+}
+
+/// Reads until the response head is complete or the socket would block;
+/// bytes after the head are the first WebSocket frames.
+fn read_response(
+    mut stream: Stream,
+    mut head: Vec<u8>,
+    check: ResponseCheck,
+    limits: WebSocketConfig,
+) -> Result<UpgradeStep, tungstenite::Error> {
+    let mut chunk = [0_u8; READ_CHUNK];
+    loop {
+        let read = match stream.read(&mut chunk) {
+            Ok(0) => return Err(tungstenite::Error::Protocol(ProtocolError::HandshakeIncomplete)),
+            Ok(read) => read,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                let stage = Stage::Reading { stream, head };
+                return Ok(UpgradeStep::Pending(Upgrade { stage, check, limits }));
+            }
+            Err(e) => return Err(tungstenite::Error::Io(e)),
+        };
+        let before = head.len();
+        head.extend_from_slice(chunk.get(..read).unwrap_or_default());
+        // Parse only once the blank line may have arrived: a head trickling
+        // in one byte per read is not parsed once per byte.
+        let from = before.saturating_sub(3);
+        let has_end = head.get(from..).is_some_and(|new| new.windows(4).any(|w| w == b"\r\n\r\n"));
+        if has_end {
+            if let Some((size, response)) = Response::try_parse(&head)? {
+                let tail = head.split_off(size.min(head.len()));
+                return finish(stream, response, tail, &check, limits);
+            }
+        }
+        if head.len() > MAX_RESPONSE_HEAD {
+            return Err(tungstenite::Error::Capacity(CapacityError::MessageTooLong {
+                size: head.len(),
+                max_size: MAX_RESPONSE_HEAD,
+            }));
+        }
+    }
+}
+
+/// Checks the parsed response; the WebSocket, or the refusal with its body.
+fn finish(
+    stream: Stream,
+    response: Response,
+    tail: Vec<u8>,
+    check: &ResponseCheck,
+    limits: WebSocketConfig,
+) -> Result<UpgradeStep, tungstenite::Error> {
+    let response = match check.verify(response) {
+        Ok(response) => response,
+        Err(tungstenite::Error::Http(mut refused)) => {
+            *refused.body_mut() = Some(tail);
+            return Err(tungstenite::Error::Http(refused));
+        }
+        Err(e) => return Err(e),
+    };
+    let ws = WebSocket::from_partially_read(stream, tail, Role::Client, Some(limits));
+    Ok(UpgradeStep::Done(ws, response))
 }
 
 /// The subprotocols a request offers, in order.

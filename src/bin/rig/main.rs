@@ -23,6 +23,7 @@ mod probe;
 mod probe_ws;
 #[cfg(feature = "netsim")]
 mod proxy;
+mod proxy_control;
 mod push;
 #[cfg(feature = "server")]
 mod serve;

@@ -1,19 +1,26 @@
 //! `rig proxy`: a seeded TCP fault proxy in front of a server, until
-//! SIGINT/SIGTERM.
+//! SIGINT/SIGTERM. Scheduled faults come from the flags; on-demand ones
+//! (reset, blackhole, stall, refuse) from lines on standard input
+//! (`proxy_control`).
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher as _;
-use std::io::Write as _;
+use std::io::{BufRead as _, Write as _};
 use std::net::{SocketAddr, ToSocketAddrs as _};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use argh::FromArgs;
 use rig::netsim::{DirectionFaults, Faults, Periodic, Proxy, ProxyConfig, Stalls};
+
+use crate::proxy_control::{Control, stats_line};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 /// Forward TCP connections to an upstream server through simulated network
-/// faults (every flag applies to both directions; all times in ms).
+/// faults (per-direction flags apply to --direction, both by default; all
+/// times in ms). While it runs, standard input takes one command per line:
+/// reset | blackhole on|off | stall MS | refuse on|off | stats.
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "proxy")]
 pub(crate) struct ProxyArgs {
@@ -23,18 +30,25 @@ pub(crate) struct ProxyArgs {
     /// the server to forward to, HOST:PORT
     #[argh(option)]
     upstream: String,
-    /// one-way delay added in each direction
+    /// one-way delay added (in each --direction)
     #[argh(option, default = "0")]
     latency: u64,
-    /// extra random delay per read, 0..=JITTER, in each direction
+    /// extra random delay per read, 0..=JITTER (in each --direction)
     #[argh(option, default = "0")]
     jitter: u64,
-    /// rate cap in bytes per second, in each direction (0: none)
+    /// rate cap in bytes per second (in each --direction; 0: none)
     #[argh(option, default = "0")]
     bandwidth: u64,
     /// write at most this many bytes at a time (0: no slicing)
     #[argh(option, default = "0")]
     slice: usize,
+    /// with --slice: wait this long between pieces (default 0)
+    #[argh(option, default = "0")]
+    slice_gap: u64,
+    /// which way the latency, jitter, bandwidth, slice and stall flags
+    /// apply: both (default), upstream (client to server) or downstream
+    #[argh(option, default = "String::from(\"both\")")]
+    direction: String,
     /// start a stall about every this many ms (needs --stall-for)
     #[argh(option)]
     stall_every: Option<u64>,
@@ -50,9 +64,18 @@ pub(crate) struct ProxyArgs {
     /// spread of the reset interval, either way (default a tenth of --reset-every)
     #[argh(option)]
     reset_jitter: Option<u64>,
+    /// refuse new connections from the start (lift with "refuse off")
+    #[argh(switch)]
+    refuse: bool,
     /// seed of every random choice (default: a random one, printed)
     #[argh(option)]
     seed: Option<u64>,
+}
+
+/// What the main thread waits for.
+enum Event {
+    Control(Control),
+    Stop(i32),
 }
 
 pub(crate) fn run(args: ProxyArgs) -> Result<(), String> {
@@ -72,20 +95,60 @@ pub(crate) fn run(args: ProxyArgs) -> Result<(), String> {
         .and_then(|()| stdout.flush())
         .map_err(|e| format!("cannot write to stdout: {e}"))?;
     drop(stdout);
-    if let Some(signal) = signals.forever().next() {
-        log::info!("signal {signal}: shutting down");
+    let (events, inbox) = mpsc::channel();
+    let stop = events.clone();
+    std::thread::Builder::new()
+        .name("rig-proxy-signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                let _ = stop.send(Event::Stop(signal));
+            }
+        })
+        .map_err(|e| format!("cannot start the signal thread: {e}"))?;
+    // Standard input may be closed or /dev/null: the proxy then just runs.
+    std::thread::Builder::new()
+        .name("rig-proxy-stdin".into())
+        .spawn(move || read_controls(&events))
+        .map_err(|e| format!("cannot start the stdin thread: {e}"))?;
+    let mut current = faults;
+    for event in inbox {
+        let control = match event {
+            Event::Stop(signal) => {
+                log::info!("signal {signal}: shutting down");
+                break;
+            }
+            Event::Control(control) => control,
+        };
+        match control.apply(&proxy, &mut current) {
+            Ok(line) => {
+                let mut stdout = std::io::stdout().lock();
+                if writeln!(stdout, "{line}").and_then(|()| stdout.flush()).is_err() {
+                    log::warn!("cannot write to stdout");
+                }
+            }
+            Err(e) => return Err(format!("the proxy stopped: {e}")),
+        }
     }
-    let stats = proxy.stats();
-    log::info!(
-        "{} connections, {} bytes upstream, {} bytes downstream, {} resets, {} stalls",
-        stats.connections,
-        stats.bytes_upstream,
-        stats.bytes_downstream,
-        stats.resets,
-        stats.stalls
-    );
+    log::info!("{}", stats_line(&proxy.stats()));
     proxy.shutdown();
     Ok(())
+}
+
+/// Parses standard input line by line into controls; bad lines are
+/// reported on stderr and skipped.
+fn read_controls(events: &mpsc::Sender<Event>) {
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { return };
+        match Control::parse(&line) {
+            Ok(Some(control)) => {
+                if events.send(Event::Control(control)).is_err() {
+                    return;
+                }
+            }
+            Ok(None) => {}
+            Err(e) => log::error!("{e}"),
+        }
+    }
 }
 
 /// The checked fault set from the raw flags.
@@ -95,7 +158,8 @@ fn faults(args: &ProxyArgs) -> Result<Faults, String> {
         .latency(ms(args.latency))
         .jitter(ms(args.jitter))
         .bandwidth(args.bandwidth)
-        .slice(args.slice);
+        .slice(args.slice)
+        .slice_gap(ms(args.slice_gap));
     match (args.stall_every, args.stall_for) {
         (Some(every), Some(length)) if every > 0 && length > 0 => {
             let jitter = args.stall_jitter.unwrap_or(every / 10);
@@ -105,7 +169,13 @@ fn faults(args: &ProxyArgs) -> Result<Faults, String> {
         (None, None) => {}
         _ => return Err("--stall-every and --stall-for go together, both above 0".into()),
     }
-    let mut faults = Faults::default().both(direction);
+    let mut faults = match args.direction.as_str() {
+        "both" => Faults::default().both(direction),
+        "upstream" | "up" => Faults::default().upstream(direction),
+        "downstream" | "down" => Faults::default().downstream(direction),
+        other => return Err(format!("--direction {other:?}: both, upstream or downstream")),
+    }
+    .refuse(args.refuse);
     match args.reset_every {
         Some(0) => return Err("--reset-every must be above 0".into()),
         Some(every) => {
@@ -180,6 +250,19 @@ mod tests {
             .stalls(stalls);
         let want = Faults::default().both(direction).reset_every(Periodic::every(ms(3000)));
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn direction_slice_gap_and_refuse() {
+        let ms = Duration::from_millis;
+        let sliced = DirectionFaults::default().slice(1).slice_gap(ms(2));
+        let flags = ["--upstream", "h:1", "--slice", "1", "--slice-gap", "2"];
+        let up = parse(&[&flags[..], &["--direction", "upstream"]].concat()).unwrap();
+        assert_eq!(up, Faults::default().upstream(sliced));
+        let down = parse(&[&flags[..], &["--direction", "down", "--refuse"]].concat()).unwrap();
+        assert_eq!(down, Faults::default().downstream(sliced).refuse(true));
+        assert_eq!(parse(&flags).unwrap(), Faults::default().both(sliced));
+        assert!(parse(&[&flags[..], &["--direction", "sideways"]].concat()).is_err());
     }
 
     #[test]

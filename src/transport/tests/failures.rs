@@ -259,3 +259,61 @@ fn calls_after_close_report_closed() {
     drop(TcpStream::connect(addr.local_addr().unwrap()));
     let _ = Validity::Current;
 }
+
+#[test]
+fn a_response_trickling_in_one_byte_per_read_is_not_an_attack() {
+    // A slow or segmenting path can deliver an honest 101 one byte per
+    // read; tungstenite's own reader calls more than 64 reads averaging
+    // under 128 bytes an attack. Found through `netsim` with `slice(1)`.
+    let addr = serve_tcp(|mut stream| {
+        let head = read_request_head(&mut stream);
+        let key = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("sec-websocket-key:")
+                    .map(|_| l[18..].trim().to_owned())
+            })
+            .unwrap();
+        let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
+        let padding = "p".repeat(200);
+        let mut bytes = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Padding: {padding}\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+        )
+        .into_bytes();
+        bytes.extend_from_slice(b"\x81\x05hello");
+        stream.set_nodelay(true).unwrap();
+        let (_never, pace) = mpsc::channel::<()>();
+        for byte in bytes {
+            stream.write_all(&[byte]).unwrap();
+            // A pause between bytes, so each one is a read of its own.
+            let _ = pace.recv_timeout(Duration::from_micros(300));
+        }
+        let _ = stream.read(&mut [0_u8; 64]);
+    });
+    let mut d = Driver::connect(addr, &format!("ws://{addr}/"), None);
+    d.open().unwrap();
+    d.run_until(|d| !d.texts().is_empty()).unwrap();
+    assert_eq!(d.texts(), ["hello"]);
+}
+
+#[test]
+fn an_endless_response_head_is_refused_at_64_kib() {
+    let addr = serve_tcp(|mut stream| {
+        read_request_head(&mut stream);
+        let _ = stream.write_all(b"HTTP/1.1 101 Switching Protocols\r\n");
+        let line = format!("X-Padding: {}\r\n", "p".repeat(1000));
+        for _ in 0..80 {
+            if stream.write_all(line.as_bytes()).is_err() {
+                return;
+            }
+        }
+        let _ = stream.read(&mut [0_u8; 64]);
+    });
+    let mut d = Driver::connect(addr, &format!("ws://{addr}/"), None);
+    let err = d.open().unwrap_err();
+    assert!(
+        matches!(&err, Error::WebSocket(e) if matches!(**e, tungstenite::Error::Capacity(_))),
+        "{err:?}"
+    );
+}
