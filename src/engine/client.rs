@@ -181,10 +181,19 @@ impl Engine {
         let key = SocketKey(self.shared.keys.next());
         let counters = Arc::new(SocketCounters::default());
         let endpoint = options.session.endpoint().to_owned();
-        let new = NewSocket { key, options, counters: Arc::clone(&counters) };
+        let filters = Arc::new(super::filter_set::SocketFilters::new(
+            Arc::clone(&counters),
+            Arc::clone(&self.shared.counters),
+        ));
+        let new = NewSocket {
+            key,
+            options,
+            counters: Arc::clone(&counters),
+            filters: Arc::clone(&filters),
+        };
         self.shared.commands.send(Command::AddSocket(Box::new(new)))?;
         let link = SocketLink { socket: key, engine: Arc::clone(&self.shared) };
-        Ok(Socket { inner: Arc::new(SocketInner { link, counters, endpoint }) })
+        Ok(Socket { inner: Arc::new(SocketInner { link, counters, endpoint, filters }) })
     }
 
     /// The engine's health, read without locks.

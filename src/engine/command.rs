@@ -97,6 +97,7 @@ pub(crate) struct NewSocket {
     pub(crate) key: SocketKey,
     pub(crate) options: SocketOptions,
     pub(crate) counters: Arc<SocketCounters>,
+    pub(crate) filters: Arc<super::filter_set::SocketFilters>,
 }
 
 pub(crate) struct NewChannel {

@@ -39,6 +39,12 @@ pub(crate) struct SocketCounters {
     pub(crate) pending_pushes: AtomicU64,
     pub(crate) status_dropped: AtomicU64,
     pub(crate) pauses: AtomicU64,
+    /// Filter subscriptions (written by the dispatcher workers).
+    pub(crate) filter_delivered: AtomicU64,
+    pub(crate) filter_dropped: AtomicU64,
+    /// Messages for this socket's callbacks and filters that a full
+    /// dispatcher worker could not take.
+    pub(crate) dispatch_dropped: AtomicU64,
 }
 
 impl Default for SocketCounters {
@@ -64,6 +70,9 @@ impl Default for SocketCounters {
             pending_pushes: AtomicU64::new(0),
             status_dropped: AtomicU64::new(0),
             pauses: AtomicU64::new(0),
+            filter_delivered: AtomicU64::new(0),
+            filter_dropped: AtomicU64::new(0),
+            dispatch_dropped: AtomicU64::new(0),
         }
     }
 }
@@ -112,12 +121,15 @@ impl SocketCounters {
             bytes_in: self.bytes_in.load(Relaxed),
             bytes_out: self.bytes_out.load(Relaxed),
             decode_errors: self.decode_errors.load(Relaxed),
-            delivered: self.delivered.load(Relaxed),
-            dropped: self.dropped.load(Relaxed),
+            delivered: self.delivered.load(Relaxed) + self.filter_delivered.load(Relaxed),
+            dropped: self.dropped.load(Relaxed) + self.filter_dropped.load(Relaxed),
             queued: self.queued.load(Relaxed),
             pending_pushes: self.pending_pushes.load(Relaxed),
             status_dropped: self.status_dropped.load(Relaxed),
             pauses: self.pauses.load(Relaxed),
+            filter_delivered: self.filter_delivered.load(Relaxed),
+            filter_dropped: self.filter_dropped.load(Relaxed),
+            dispatch_dropped: self.dispatch_dropped.load(Relaxed),
         }
     }
 }
@@ -168,9 +180,12 @@ pub struct SocketHealth {
     pub bytes_out: u64,
     /// Received frames that did not decode.
     pub decode_errors: u64,
-    /// Messages handed to subscriptions and callbacks.
+    /// Messages handed to subscriptions and callbacks (filter
+    /// subscriptions included).
     pub delivered: u64,
-    /// Messages dropped because a consumer was full.
+    /// Messages dropped because a consumer was full (filter subscriptions
+    /// included; a message a full dispatcher worker could not take counts
+    /// once per filter subscription that wanted it).
     pub dropped: u64,
     /// Messages waiting in this socket's subscription queues (gauge).
     pub queued: u64,
@@ -181,6 +196,15 @@ pub struct SocketHealth {
     /// Times reading stopped because an [`Overflow::Block`](super::Overflow::Block)
     /// consumer was full.
     pub pauses: u64,
+    /// Messages handed to filter subscriptions ([`Socket::subscribe_filter`](super::Socket::subscribe_filter),
+    /// [`Socket::on_filter`](super::Socket::on_filter)), part of `delivered`.
+    pub filter_delivered: u64,
+    /// Messages filter subscriptions lost (the sum of their
+    /// [`dropped`](super::FilterSubscription::dropped)), part of `dropped`.
+    pub filter_dropped: u64,
+    /// Messages of this socket (for callbacks or filter subscriptions)
+    /// that a full dispatcher worker could not take.
+    pub dispatch_dropped: u64,
 }
 
 /// The live counters of the engine.
@@ -192,6 +216,7 @@ pub(crate) struct EngineCounters {
     pub(crate) commands: AtomicU64,
     pub(crate) dispatch_dropped: AtomicU64,
     pub(crate) handler_panics: AtomicU64,
+    pub(crate) filter_dropped: AtomicU64,
 }
 
 /// A snapshot of the engine's health ([`Engine::health`](super::Engine::health)).
@@ -228,8 +253,11 @@ pub struct EngineHealth {
     pub dispatch_workers: usize,
     /// Messages for callbacks dropped because the dispatcher was behind.
     pub dispatch_dropped: u64,
-    /// Callbacks that panicked (caught; the dispatcher goes on).
+    /// Callbacks that panicked (caught; the dispatcher goes on), filter
+    /// callbacks included.
     pub handler_panics: u64,
+    /// Messages filter subscriptions lost, all sockets together.
+    pub filter_dropped: u64,
 }
 
 impl EngineCounters {
@@ -245,6 +273,7 @@ impl EngineCounters {
             dispatch_workers: dispatch_queues.len(),
             dispatch_dropped: self.dispatch_dropped.load(Relaxed),
             handler_panics: self.handler_panics.load(Relaxed),
+            filter_dropped: self.filter_dropped.load(Relaxed),
         }
     }
 }

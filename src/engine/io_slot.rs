@@ -92,11 +92,12 @@ pub(crate) struct SocketSlot {
     pub(crate) pings: std::collections::VecDeque<Sender<std::time::Duration>>,
     pub(crate) frames: Vec<Data>,
     pub(crate) backpressure: super::io_backpressure::Backpressure,
+    pub(crate) filter_route: super::filter_route::FilterRoute,
 }
 
 impl SocketSlot {
     pub(crate) fn new(new: NewSocket, now: Instant) -> Self {
-        let NewSocket { key, options, counters } = new;
+        let NewSocket { key, options, counters, filters } = new;
         let (session, options) = LinkOptions::split(options);
         Self {
             key,
@@ -122,6 +123,7 @@ impl SocketSlot {
             pings: std::collections::VecDeque::new(),
             frames: Vec::new(),
             backpressure: Default::default(),
+            filter_route: super::filter_route::FilterRoute::new(filters),
         }
     }
 
@@ -174,6 +176,7 @@ impl SocketSlot {
             }
         }
         self.check_pause(ctx);
+        self.report_drops(ctx.now);
         self.rearm_session(ctx);
         self.update_gauges();
     }
@@ -270,6 +273,7 @@ impl SocketSlot {
             channel.shared.set_state(crate::protocol::ChannelState::Closed);
             release_subs(ctx, channel.subs);
         }
+        self.filter_route.filters.close_all();
         self.set_state(ConnectionState::Idle);
     }
 }

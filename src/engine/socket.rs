@@ -20,6 +20,8 @@ pub(crate) struct SocketInner {
     pub(crate) link: SocketLink,
     pub(crate) counters: Arc<SocketCounters>,
     pub(crate) endpoint: String,
+    /// The socket's filter subscriptions (shared with rig-io and workers).
+    pub(crate) filters: Arc<super::filter_set::SocketFilters>,
 }
 
 impl Drop for SocketInner {

@@ -68,6 +68,19 @@ pub enum Status {
         /// What happened.
         change: ChannelChange,
     },
+    /// Consumers of this socket lost messages because they (or the
+    /// dispatcher worker before them) were full. Coalesced: at most one
+    /// entry per consumer per second, with the count since its previous
+    /// entry; the counts add up to the drops in the health.
+    Dropped {
+        /// The filter subscription that lost them, or `None` for the
+        /// socket's channel consumers (`Channel::subscribe`, `Channel::on`).
+        subscription: Option<crate::filter::SubscriptionId>,
+        /// The filter's topic pattern (empty for channel consumers).
+        topic: String,
+        /// Messages lost since the previous entry about this consumer.
+        count: u64,
+    },
 }
 
 impl fmt::Display for Status {
@@ -88,6 +101,12 @@ impl fmt::Display for Status {
             }
             Self::GaveUp { attempts } => write!(f, "gave up after {attempts} reconnects"),
             Self::Channel { channel, change } => write!(f, "{}: {change}", channel.topic),
+            Self::Dropped { subscription: Some(id), topic, count } => {
+                write!(f, "dropped {count} messages ({id} {topic})")
+            }
+            Self::Dropped { subscription: None, count, .. } => {
+                write!(f, "dropped {count} messages (channel consumers)")
+            }
         }
     }
 }
