@@ -45,6 +45,10 @@ mod engine_fake;
 #[cfg(feature = "server")]
 mod engine_faults;
 #[cfg(feature = "server")]
+mod engine_filter;
+#[cfg(feature = "server")]
+mod engine_filter_churn;
+#[cfg(feature = "server")]
 mod engine_presence;
 #[cfg(feature = "server")]
 mod engine_reconnect;

@@ -75,6 +75,8 @@ mod filter_set;
 mod filter_socket;
 mod filter_subscription;
 mod filter_target;
+#[cfg(test)]
+mod filter_test;
 mod guard;
 mod health;
 mod ids;
