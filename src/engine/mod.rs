@@ -21,6 +21,8 @@
 //!                                stop reading that socket until there is room)
 //!  rig-dispatch-N ◀─ bounded ──  messages for `on` callbacks, a batch per turn per
 //!                                worker, routed by topic hash (user code runs here)
+//!  FilterSubscription ◀ bounded  the workers also run each socket's filter table
+//!  (Socket::subscribe_filter)    (patterns, events, payload predicates) and deliver
 //!  status() ◀────── bounded ───  Status: connecting, open, closed, waiting, auth failed, channels
 //!  health() ◀────── atomics ───  counters and gauges
 //!  rig-dns ◀─────── lookups ───  host names (never resolved on rig-io)
