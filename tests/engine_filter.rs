@@ -213,3 +213,25 @@ fn a_panicking_filter_callback_is_counted() {
     assert_eq!(engine.health().handler_panics, 10);
     binding.remove().unwrap();
 }
+
+/// When the socket goes (its last handle dropped), its filter
+/// subscriptions end: their receivers disconnect.
+#[test]
+fn removing_the_socket_ends_its_filter_subscriptions() {
+    let server = server();
+    let engine = Engine::start(EngineConfig::default()).unwrap();
+    let (socket, _status) = connected(&engine, server.url());
+    let sub = socket.subscribe_filter(Filter::topic("room:*").unwrap()).unwrap();
+    let room = socket.channel("room:gone", Payload::empty()).unwrap();
+    assert!(room.join().wait().unwrap().is_ok());
+    drop(room);
+    drop(socket);
+    let clock = rig::time::Clock::real();
+    let deadline = clock.now() + GUARD;
+    loop {
+        match sub.recv_timeout(Duration::from_millis(50)) {
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            _ => assert!(clock.now() < deadline, "the subscription outlived its socket"),
+        }
+    }
+}

@@ -307,9 +307,11 @@ impl<T> Registry<T> {
         let table = Arc::new(Table::from_entries(writer.entries.clone()));
         let old = self.current.swap(table);
         writer.generation += 1;
-        writer.retired.retain(|(_, table)| Arc::strong_count(table) > 1);
         let generation = writer.generation;
         writer.retired.push((generation, old));
+        // After the swap the count is exact: a table nobody reads goes now
+        // (its values with it: a subscription's queue disconnects).
+        writer.retired.retain(|(_, table)| Arc::strong_count(table) > 1);
     }
 }
 
