@@ -30,6 +30,11 @@ use crate::filter::{Filter, Registry, RemoveError, SubscriptionId};
 use crate::protocol::Message;
 
 /// The filter subscriptions of one socket.
+///
+/// Aligned to 128 bytes so that, inside its `Arc`, it does not share a
+/// cache line with the reference count: rig-io clones the `Arc` for every
+/// message it routes and a worker drops it, while both read the fields.
+#[repr(align(128))]
 pub(crate) struct SocketFilters {
     registry: Registry<Arc<FilterTarget>>,
     /// Subscriptions in the table: rig-io routes nothing while it is 0.

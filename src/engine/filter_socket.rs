@@ -44,7 +44,9 @@ impl Socket {
     /// With [`Overflow::Block`] nothing is lost: a dispatcher worker
     /// delivering to the full queue waits (other workers go on); once that
     /// worker's own queue is full, rig-io stops reading this socket until
-    /// it has room, like a Block channel subscription. While a socket has
+    /// it has room, like a Block channel subscription. The waiting worker
+    /// holds up the other topics it serves (of any socket), as a slow
+    /// handler does; topics of the other workers go on. While a socket has
     /// a Block filter subscription, none of its filter subscriptions lose
     /// messages to a full worker.
     ///

@@ -40,8 +40,8 @@ pub(crate) struct SocketCounters {
     pub(crate) status_dropped: AtomicU64,
     pub(crate) pauses: AtomicU64,
     /// Filter subscriptions (written by the dispatcher workers).
-    pub(crate) filter_delivered: AtomicU64,
-    pub(crate) filter_dropped: AtomicU64,
+    pub(crate) filter_delivered: WorkerCounter,
+    pub(crate) filter_dropped: WorkerCounter,
     /// Messages for this socket's callbacks and filters that a full
     /// dispatcher worker could not take.
     pub(crate) dispatch_dropped: AtomicU64,
@@ -70,10 +70,25 @@ impl Default for SocketCounters {
             pending_pushes: AtomicU64::new(0),
             status_dropped: AtomicU64::new(0),
             pauses: AtomicU64::new(0),
-            filter_delivered: AtomicU64::new(0),
-            filter_dropped: AtomicU64::new(0),
+            filter_delivered: WorkerCounter::default(),
+            filter_dropped: WorkerCounter::default(),
             dispatch_dropped: AtomicU64::new(0),
         }
+    }
+}
+
+/// A counter on a cache line of its own: the dispatcher workers write it
+/// for every filter delivery, and sharing a line with rig-io's counters
+/// would make both threads pay for every write.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub(crate) struct WorkerCounter(AtomicU64);
+
+impl std::ops::Deref for WorkerCounter {
+    type Target = AtomicU64;
+
+    fn deref(&self) -> &AtomicU64 {
+        &self.0
     }
 }
 
