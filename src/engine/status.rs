@@ -19,6 +19,8 @@ use crate::time::Instant;
 /// let s = Status::Connecting { attempt: 0 };
 /// assert_eq!(s.to_string(), "connecting");
 /// assert_eq!(Status::Open.to_string(), "open");
+/// let drops = Status::Dropped { subscription: None, topic: String::new(), count: 3 };
+/// assert_eq!(drops.to_string(), "dropped 3 messages (channel consumers)");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
