@@ -1,7 +1,10 @@
 //! Dispatcher-pool throughput: a burst of server pushes on four `stream:*`
 //! topics (embedded server, same process, loopback), each event handled by
-//! an `on` callback, with 1, 2 and 4 `rig-dispatch-N` workers; beside it,
-//! in the same group, a bare crossbeam hand-off of the same number of
+//! an `on` callback (`rig_engine_N_workers`) or by a filter callback
+//! (`rig_filters_N_workers`: `Socket::on_filter` with `stream:*` + event
+//! `event`, matched on the workers among 100 other filter subscriptions
+//! that do not match), with 1, 2 and 4 `rig-dispatch-N` workers; beside
+//! it, in the same group, a bare crossbeam hand-off of the same number of
 //! messages (one per send, to a consumer thread) as the baseline.
 //!
 //! The engine rows also pay the socket, the WebSocket and JSON decoding on
@@ -26,7 +29,8 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use crossbeam_channel::{Receiver, Sender};
-use rig::engine::{Engine, EngineConfig, Socket, SocketOptions, Status};
+use rig::engine::{Engine, EngineConfig, FilterBinding, Socket, SocketOptions, Status};
+use rig::filter::Filter;
 use rig::protocol::{Message, Payload};
 use rig::server::{Server, ServerConfig};
 
@@ -75,6 +79,56 @@ fn engine_burst(socket: &Socket, n: u64) {
     }
 }
 
+/// One burst per topic, every event through one filter callback matched
+/// on the workers among `others` filters that never match.
+fn filter_burst(socket: &Socket, n: u64) {
+    let handled = Arc::new(AtomicU64::new(0));
+    let (done_tx, done) = crossbeam_channel::unbounded();
+    let counter = Arc::clone(&handled);
+    let events = Filter::topic(&format!("stream:f{n}t*")).unwrap().events(["event"]);
+    let on_event = socket
+        .on_filter(events, move |m| {
+            black_box(m);
+            counter.fetch_add(1, Ordering::Relaxed);
+        })
+        .unwrap();
+    let ends = Filter::topic(&format!("stream:f{n}t*")).unwrap().events(["done"]);
+    let on_done = socket.on_filter(ends, move |_| done_tx.send(()).unwrap()).unwrap();
+    let params = Payload::json(format!(r#"{{"mode":"burst","count":{PER_TOPIC}}}"#));
+    let channels: Vec<_> = (0..TOPICS)
+        .map(|t| {
+            let channel = socket.channel(format!("stream:f{n}t{t}"), params.clone()).unwrap();
+            let _join = channel.join();
+            channel
+        })
+        .collect();
+    for _ in 0..TOPICS {
+        done.recv_timeout(WAIT).unwrap();
+    }
+    assert_eq!(handled.load(Ordering::Relaxed), EVENTS);
+    for channel in channels {
+        channel.leave().wait().unwrap();
+    }
+    on_event.remove().unwrap();
+    on_done.remove().unwrap();
+}
+
+/// Filter subscriptions that never match the bench's topics: the table a
+/// worker searches is not trivially small.
+fn other_filters(socket: &Socket) -> Vec<FilterBinding> {
+    (0..100)
+        .map(|i| {
+            let filter = match i % 4 {
+                0 => Filter::topic(&format!("room:{i}")),
+                1 => Filter::topic(&format!("user:{i}:*")),
+                2 => Filter::topic(&format!("*:{i}:admin")),
+                _ => Filter::topic(&format!("stream:{i}")).map(|f| f.events(["event"])),
+            };
+            socket.on_filter(filter.unwrap(), |m| panic!("unexpected {m:?}")).unwrap()
+        })
+        .collect()
+}
+
 /// A consumer thread that counts messages and says when it saw `EVENTS`.
 fn spawn_consumer() -> (Sender<Message>, Receiver<()>) {
     let (tx, rx) = crossbeam_channel::bounded::<Message>(1 << 16);
@@ -107,6 +161,19 @@ fn dispatch_burst(c: &mut Criterion) {
                 engine_burst(&socket, n);
             });
         });
+        drop(socket);
+        engine.shutdown();
+    }
+    for workers in [1, 2, 4] {
+        let (engine, socket) = connect_engine(server.url(), workers);
+        let others = other_filters(&socket);
+        group.bench_function(format!("rig_filters_{workers}_workers"), |b| {
+            b.iter(|| {
+                n += 1;
+                filter_burst(&socket, n);
+            });
+        });
+        drop(others);
         drop(socket);
         engine.shutdown();
     }

@@ -44,6 +44,12 @@ mod engine_dispatch_block;
 mod engine_fake;
 #[cfg(feature = "server")]
 mod engine_faults;
+#[cfg(feature = "server")]
+mod engine_filter;
+#[cfg(feature = "server")]
+mod engine_filter_churn;
+#[cfg(feature = "server")]
+mod engine_memory;
 #[cfg(all(feature = "server", feature = "netsim"))]
 mod engine_netsim;
 #[cfg(all(feature = "server", feature = "netsim"))]
@@ -52,8 +58,6 @@ mod engine_netsim_cli;
 mod engine_netsim_faults;
 #[cfg(all(feature = "server", feature = "netsim"))]
 mod engine_netsim_loss;
-#[cfg(feature = "server")]
-mod engine_memory;
 #[cfg(all(feature = "server", feature = "outbox"))]
 mod engine_outbox;
 #[cfg(all(feature = "server", feature = "outbox"))]

@@ -185,11 +185,20 @@ impl Engine {
         let key = SocketKey(self.shared.keys.next());
         let counters = Arc::new(SocketCounters::default());
         let endpoint = options.session.endpoint().to_owned();
-        let new =
-            NewSocket { key, options, counters: Arc::clone(&counters), outbox: outbox.clone() };
+        let filters = Arc::new(super::filter_set::SocketFilters::new(
+            Arc::clone(&counters),
+            Arc::clone(&self.shared.counters),
+        ));
+        let new = NewSocket {
+            key,
+            options,
+            counters: Arc::clone(&counters),
+            outbox: outbox.clone(),
+            filters: Arc::clone(&filters),
+        };
         self.shared.commands.send(Command::AddSocket(Box::new(new)))?;
         let link = SocketLink { socket: key, engine: Arc::clone(&self.shared) };
-        Ok(Socket { inner: Arc::new(SocketInner { link, counters, endpoint, outbox }) })
+        Ok(Socket { inner: Arc::new(SocketInner { link, counters, endpoint, outbox, filters }) })
     }
 
     /// The engine's health, read without locks.

@@ -106,6 +106,7 @@ pub(crate) struct NewSocket {
     pub(crate) counters: Arc<SocketCounters>,
     /// The socket's outbox, opened by `Engine::socket`.
     pub(crate) outbox: Option<Arc<super::io_outbox::OutboxShared>>,
+    pub(crate) filters: Arc<super::filter_set::SocketFilters>,
 }
 
 pub(crate) struct NewChannel {

@@ -18,6 +18,12 @@
 //! the user's own calls. A handler is registered before any message for it
 //! is sent, so a message for an unknown handler means its registration is
 //! still in the control queue: the worker drains that first.
+//!
+//! Filter subscriptions ([`Socket::subscribe_filter`](super::Socket::subscribe_filter))
+//! ride the same batches: rig-io sends each message of a socket that has
+//! any to the worker of its topic as one [`Target::Filters`] item, and the
+//! worker runs the socket's filter table there (see `filter_set`). The
+//! matching never runs on rig-io, and a topic's messages stay in order.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, SeqCst};
@@ -26,6 +32,7 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::Sender;
 
+use super::filter_set::SocketFilters;
 use super::health::EngineCounters;
 use super::ids::SubKey;
 use super::push::PushResult;
@@ -38,7 +45,16 @@ pub(crate) type OutcomeCallback = Box<dyn FnOnce(PushResult) + Send>;
 /// Wakes rig-io to retry paused sockets (a worker made room).
 pub(crate) type Resume = Arc<dyn Fn() + Send + Sync>;
 /// Messages handed to one worker at once.
-pub(crate) type Batch = Vec<(SubKey, Message)>;
+pub(crate) type Batch = Vec<(Target, Message)>;
+
+/// Who a message in a batch is for.
+#[derive(Debug)]
+pub(crate) enum Target {
+    /// One `on` handler of the worker.
+    Handler(SubKey),
+    /// A socket's filter subscriptions: the worker runs their table.
+    Filters(Arc<SocketFilters>),
+}
 
 /// Most messages rig-io collects for one worker before it hands them over
 /// mid-turn (a long read turn must not hold a worker idle).
@@ -68,6 +84,9 @@ pub(crate) struct Dispatcher {
     workers: Arc<[WorkerLink]>,
     capacity: usize,
     counters: Arc<EngineCounters>,
+    /// Set by [`stop`](Self::stop): a worker waiting for room in a Block
+    /// filter subscription gives up.
+    stopping: Arc<AtomicBool>,
 }
 
 impl Dispatcher {
@@ -85,6 +104,7 @@ impl Dispatcher {
         let workers = workers.max(1);
         let mut links = Vec::with_capacity(workers);
         let mut threads = Vec::with_capacity(workers);
+        let stopping = Arc::new(AtomicBool::new(false));
         for n in 0..workers {
             let (data, data_rx) = crossbeam_channel::unbounded();
             let (control, control_rx) = crossbeam_channel::unbounded();
@@ -97,6 +117,7 @@ impl Dispatcher {
                 stalled: Arc::clone(&stalled),
                 resume: Arc::clone(resume),
                 counters: Arc::clone(&counters),
+                stopping: Arc::clone(&stopping),
             };
             let alive = alive.clone();
             let thread =
@@ -107,7 +128,8 @@ impl Dispatcher {
             links.push(WorkerLink { data, control, queued, stalled });
             threads.push(thread);
         }
-        Ok((Self { workers: links.into(), capacity: capacity.max(1), counters }, threads))
+        let capacity = capacity.max(1);
+        Ok((Self { workers: links.into(), capacity, counters, stopping }, threads))
     }
 
     /// How many workers the pool has.
@@ -141,6 +163,7 @@ impl Dispatcher {
 
     /// Asks every worker to stop once it has handled what is queued.
     pub(crate) fn stop(&self) {
+        self.stopping.store(true, SeqCst);
         for link in self.workers.iter() {
             let _ = link.control.send(Job::Stop);
         }
@@ -193,17 +216,41 @@ impl Outgoing {
     /// and counts it when the worker's queue is full. Returns whether it
     /// was queued.
     pub(crate) fn message(&mut self, worker: usize, handler: SubKey, message: Message) -> bool {
-        let Some(batch) = self.batches.get_mut(worker) else { return false };
+        self.push(worker, Target::Handler(handler), message).is_ok()
+    }
+
+    /// Adds a message for a socket's filter subscriptions (the worker runs
+    /// their table); like [`message`](Self::message) on a full worker, but
+    /// the message comes back (rig-io counts it per subscription).
+    #[expect(
+        clippy::result_large_err,
+        reason = "the message comes back by value, as crossbeam's TrySendError does: no box per message on the hot path"
+    )]
+    pub(crate) fn filters(
+        &mut self,
+        worker: usize,
+        filters: &Arc<SocketFilters>,
+        message: Message,
+    ) -> Result<(), Message> {
+        self.push(worker, Target::Filters(Arc::clone(filters)), message)
+    }
+
+    #[expect(
+        clippy::result_large_err,
+        reason = "the message comes back by value, as crossbeam's TrySendError does: no box per message on the hot path"
+    )]
+    fn push(&mut self, worker: usize, target: Target, message: Message) -> Result<(), Message> {
+        let Some(batch) = self.batches.get_mut(worker) else { return Err(message) };
         if !self.dispatcher.has_room(worker, batch.len()) {
             self.dispatcher.counters.dispatch_dropped.fetch_add(1, Relaxed);
-            return false;
+            return Err(message);
         }
-        batch.push((handler, message));
+        batch.push((target, message));
         if batch.len() >= MAX_BATCH {
             let full = std::mem::take(batch);
             self.dispatcher.send(worker, full);
         }
-        true
+        Ok(())
     }
 
     /// Adds a message for a Block handler: nothing is dropped; when the
@@ -219,6 +266,29 @@ impl Outgoing {
         handler: SubKey,
         message: Message,
     ) -> Result<(), Message> {
+        self.try_push(worker, Target::Handler(handler), message)
+    }
+
+    /// [`try_message`](Self::try_message) for a socket's filter
+    /// subscriptions when one of them is Block.
+    #[expect(
+        clippy::result_large_err,
+        reason = "the message comes back by value, as crossbeam's TrySendError does: no box per message on the hot path"
+    )]
+    pub(crate) fn try_filters(
+        &mut self,
+        worker: usize,
+        filters: &Arc<SocketFilters>,
+        message: Message,
+    ) -> Result<(), Message> {
+        self.try_push(worker, Target::Filters(Arc::clone(filters)), message)
+    }
+
+    #[expect(
+        clippy::result_large_err,
+        reason = "the message comes back by value, as crossbeam's TrySendError does: no box per message on the hot path"
+    )]
+    fn try_push(&mut self, worker: usize, target: Target, message: Message) -> Result<(), Message> {
         let Some(batch) = self.batches.get(worker) else { return Err(message) };
         if !self.dispatcher.has_room(worker, batch.len()) {
             let Some(link) = self.dispatcher.workers.get(worker) else { return Err(message) };
@@ -229,7 +299,7 @@ impl Outgoing {
             }
         }
         let Some(batch) = self.batches.get_mut(worker) else { return Err(message) };
-        batch.push((handler, message));
+        batch.push((target, message));
         if batch.len() >= MAX_BATCH {
             let full = std::mem::take(batch);
             self.dispatcher.send(worker, full);

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 use crossbeam_channel::{Receiver, select};
 
-use super::dispatch::{Batch, Job, MessageHandler, Resume};
+use super::dispatch::{Batch, Job, MessageHandler, Resume, Target};
 use super::health::EngineCounters;
 use super::ids::SubKey;
 
@@ -20,6 +20,8 @@ pub(crate) struct Worker {
     pub(crate) stalled: Arc<AtomicBool>,
     pub(crate) resume: Resume,
     pub(crate) counters: Arc<EngineCounters>,
+    /// Set when the pool stops: Block filter deliveries stop waiting.
+    pub(crate) stopping: Arc<AtomicBool>,
 }
 
 impl Worker {
@@ -49,7 +51,16 @@ impl Worker {
     fn handle(&self, batch: Batch, handlers: &mut HashMap<SubKey, MessageHandler>) -> bool {
         let len = batch.len();
         let mut going = true;
-        for (key, message) in batch {
+        // Scratch for filter matching (allocated once per batch, if at all).
+        let mut served = Vec::new();
+        for (target, message) in batch {
+            let key = match target {
+                Target::Handler(key) => key,
+                Target::Filters(filters) => {
+                    filters.dispatch(&message, &self.stopping, &mut served);
+                    continue;
+                }
+            };
             if !handlers.contains_key(&key) {
                 // Its registration may still be in the control queue.
                 while let Ok(job) = self.control.try_recv() {
@@ -79,16 +90,21 @@ impl Worker {
             Job::Unregister(key) => {
                 handlers.remove(&key);
             }
-            Job::Outcome(callback, result) => guarded(&self.counters, move || callback(result)),
+            Job::Outcome(callback, result) => {
+                guarded(&self.counters, move || callback(result));
+            }
             Job::Stop => {}
         }
     }
 }
 
 /// Runs user code; a panic is caught, logged and counted.
-fn guarded(counters: &EngineCounters, f: impl FnOnce()) {
+/// Returns whether it returned normally.
+pub(crate) fn guarded(counters: &EngineCounters, f: impl FnOnce()) -> bool {
     if catch_unwind(AssertUnwindSafe(f)).is_err() {
         counters.handler_panics.fetch_add(1, Relaxed);
         log::error!("a callback panicked (caught; the dispatcher goes on)");
+        return false;
     }
+    true
 }

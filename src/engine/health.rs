@@ -39,6 +39,12 @@ pub(crate) struct SocketCounters {
     pub(crate) pending_pushes: AtomicU64,
     pub(crate) status_dropped: AtomicU64,
     pub(crate) pauses: AtomicU64,
+    /// Filter subscriptions (written by the dispatcher workers).
+    pub(crate) filter_delivered: WorkerCounter,
+    pub(crate) filter_dropped: WorkerCounter,
+    /// Messages for this socket's callbacks and filters that a full
+    /// dispatcher worker could not take.
+    pub(crate) dispatch_dropped: AtomicU64,
 }
 
 impl Default for SocketCounters {
@@ -64,7 +70,25 @@ impl Default for SocketCounters {
             pending_pushes: AtomicU64::new(0),
             status_dropped: AtomicU64::new(0),
             pauses: AtomicU64::new(0),
+            filter_delivered: WorkerCounter::default(),
+            filter_dropped: WorkerCounter::default(),
+            dispatch_dropped: AtomicU64::new(0),
         }
+    }
+}
+
+/// A counter on a cache line of its own: the dispatcher workers write it
+/// for every filter delivery, and sharing a line with rig-io's counters
+/// would make both threads pay for every write.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub(crate) struct WorkerCounter(AtomicU64);
+
+impl std::ops::Deref for WorkerCounter {
+    type Target = AtomicU64;
+
+    fn deref(&self) -> &AtomicU64 {
+        &self.0
     }
 }
 
@@ -112,8 +136,8 @@ impl SocketCounters {
             bytes_in: self.bytes_in.load(Relaxed),
             bytes_out: self.bytes_out.load(Relaxed),
             decode_errors: self.decode_errors.load(Relaxed),
-            delivered: self.delivered.load(Relaxed),
-            dropped: self.dropped.load(Relaxed),
+            delivered: self.delivered.load(Relaxed) + self.filter_delivered.load(Relaxed),
+            dropped: self.dropped.load(Relaxed) + self.filter_dropped.load(Relaxed),
             queued: self.queued.load(Relaxed),
             pending_pushes: self.pending_pushes.load(Relaxed),
             status_dropped: self.status_dropped.load(Relaxed),
@@ -123,6 +147,9 @@ impl SocketCounters {
             outbox_in_flight: 0,
             outbox_acked: 0,
             outbox_requeued: 0,
+            filter_delivered: self.filter_delivered.load(Relaxed),
+            filter_dropped: self.filter_dropped.load(Relaxed),
+            dispatch_dropped: self.dispatch_dropped.load(Relaxed),
         }
     }
 }
@@ -173,9 +200,12 @@ pub struct SocketHealth {
     pub bytes_out: u64,
     /// Received frames that did not decode.
     pub decode_errors: u64,
-    /// Messages handed to subscriptions and callbacks.
+    /// Messages handed to subscriptions and callbacks (filter
+    /// subscriptions included).
     pub delivered: u64,
-    /// Messages dropped because a consumer was full.
+    /// Messages dropped because a consumer was full (filter subscriptions
+    /// included; a message a full dispatcher worker could not take counts
+    /// once per filter subscription that wanted it).
     pub dropped: u64,
     /// Messages waiting in this socket's subscription queues (gauge).
     pub queued: u64,
@@ -196,6 +226,15 @@ pub struct SocketHealth {
     /// Durable pushes put back to be sent again (timeout, lost connection,
     /// channel error).
     pub outbox_requeued: u64,
+    /// Messages handed to filter subscriptions ([`Socket::subscribe_filter`](super::Socket::subscribe_filter),
+    /// [`Socket::on_filter`](super::Socket::on_filter)), part of `delivered`.
+    pub filter_delivered: u64,
+    /// Messages filter subscriptions lost (the sum of their
+    /// [`dropped`](super::FilterSubscription::dropped)), part of `dropped`.
+    pub filter_dropped: u64,
+    /// Messages of this socket (for callbacks or filter subscriptions)
+    /// that a full dispatcher worker could not take.
+    pub dispatch_dropped: u64,
 }
 
 /// The live counters of the engine.
@@ -207,6 +246,7 @@ pub(crate) struct EngineCounters {
     pub(crate) commands: AtomicU64,
     pub(crate) dispatch_dropped: AtomicU64,
     pub(crate) handler_panics: AtomicU64,
+    pub(crate) filter_dropped: AtomicU64,
 }
 
 /// A snapshot of the engine's health ([`Engine::health`](super::Engine::health)).
@@ -243,8 +283,11 @@ pub struct EngineHealth {
     pub dispatch_workers: usize,
     /// Messages for callbacks dropped because the dispatcher was behind.
     pub dispatch_dropped: u64,
-    /// Callbacks that panicked (caught; the dispatcher goes on).
+    /// Callbacks that panicked (caught; the dispatcher goes on), filter
+    /// callbacks included.
     pub handler_panics: u64,
+    /// Messages filter subscriptions lost, all sockets together.
+    pub filter_dropped: u64,
 }
 
 impl EngineCounters {
@@ -260,6 +303,7 @@ impl EngineCounters {
             dispatch_workers: dispatch_queues.len(),
             dispatch_dropped: self.dispatch_dropped.load(Relaxed),
             handler_panics: self.handler_panics.load(Relaxed),
+            filter_dropped: self.filter_dropped.load(Relaxed),
         }
     }
 }

@@ -172,6 +172,13 @@ impl SocketSlot {
     /// Delivers stashed messages in order; `true` when the stash is empty.
     fn deliver_stash(&mut self, ctx: &mut Ctx<'_>) -> bool {
         while let Some((channel, sub, message)) = self.backpressure.stash.pop_front() {
+            if sub == super::filter_route::FILTERS {
+                if let Err(message) = self.retry_filters(ctx, message) {
+                    self.backpressure.stash.push_front((channel, sub, message));
+                    return false;
+                }
+                continue;
+            }
             let entry = self.by_id.get(&channel).and_then(|key| self.channels.get(key));
             let Some(target) = entry.and_then(|e| e.subs.iter().find(|s| s.key == sub)) else {
                 // Unsubscribed or closed meanwhile: nobody wants it.

@@ -141,6 +141,7 @@ impl SocketSlot {
     /// I/O thread never waits: a full consumer loses the message (or its
     /// oldest one), and the loss is counted.
     fn deliver(&mut self, ctx: &mut Ctx<'_>, channel: ChannelId, message: Message) {
+        self.route_filters(ctx, channel, &message);
         let counters = std::sync::Arc::clone(&self.counters);
         let Some(entry) = self.by_id.get(&channel).and_then(|key| self.channels.get_mut(key))
         else {
@@ -200,6 +201,7 @@ impl SocketSlot {
                     let queued = ctx.outgoing.message(*worker, sub.key, message.clone());
                     if !queued {
                         add(&counters.dropped, 1);
+                        add(&counters.dispatch_dropped, 1);
                     }
                     queued
                 }

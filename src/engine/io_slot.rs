@@ -94,11 +94,12 @@ pub(crate) struct SocketSlot {
     pub(crate) backpressure: super::io_backpressure::Backpressure,
     /// The socket's outbox (durable pushes), if it has one.
     pub(crate) durable: Option<super::io_outbox::Durable>,
+    pub(crate) filter_route: super::filter_route::FilterRoute,
 }
 
 impl SocketSlot {
     pub(crate) fn new(new: NewSocket, now: Instant) -> Self {
-        let NewSocket { key, options, counters, outbox } = new;
+        let NewSocket { key, options, counters, outbox, filters } = new;
         let (session, options) = LinkOptions::split(options);
         Self {
             key,
@@ -125,6 +126,7 @@ impl SocketSlot {
             frames: Vec::new(),
             backpressure: Default::default(),
             durable: outbox.map(super::io_outbox::Durable::new),
+            filter_route: super::filter_route::FilterRoute::new(filters),
         }
     }
 
@@ -177,6 +179,7 @@ impl SocketSlot {
             }
         }
         self.check_pause(ctx);
+        self.report_drops(ctx.now);
         self.rearm_session(ctx);
         self.update_gauges();
     }
@@ -275,6 +278,7 @@ impl SocketSlot {
             channel.shared.set_state(crate::protocol::ChannelState::Closed);
             release_subs(ctx, channel.subs);
         }
+        self.filter_route.filters.close_all();
         self.set_state(ConnectionState::Idle);
         outbox
     }

@@ -22,6 +22,8 @@
 //!                                stop reading that socket until there is room)
 //!  rig-dispatch-N ◀─ bounded ──  messages for `on` callbacks, a batch per turn per
 //!                                worker, routed by topic hash (user code runs here)
+//!  FilterSubscription ◀ bounded  the workers also run each socket's filter table
+//!  (Socket::subscribe_filter)    (patterns, events, payload predicates) and deliver
 //!  status() ◀────── bounded ───  Status: connecting, open, closed, waiting, auth failed, channels
 //!  health() ◀────── atomics ───  counters and gauges
 //!  rig-dns ◀─────── lookups ───  host names (never resolved on rig-io)
@@ -104,6 +106,13 @@ mod dispatch_test;
 mod dispatch_worker;
 mod error;
 mod failure;
+mod filter_route;
+mod filter_set;
+mod filter_socket;
+mod filter_subscription;
+mod filter_target;
+#[cfg(test)]
+mod filter_test;
 mod guard;
 mod health;
 mod ids;
@@ -133,6 +142,7 @@ pub use config::{DEFAULT_COMMAND_CAPACITY, DEFAULT_DISPATCH_CAPACITY};
 pub use config::{EngineConfig, EngineConfigBuilder, Overflow};
 pub use error::EngineError;
 pub use failure::{ConnectionError, ErrorKind};
+pub use filter_subscription::{FilterBinding, FilterSubscription};
 pub use health::{EngineHealth, SocketHealth};
 pub use options::SocketOptions;
 pub use options_builder::SocketOptionsBuilder;

@@ -22,6 +22,8 @@ pub(crate) struct SocketInner {
     pub(crate) endpoint: String,
     /// The outbox of durable pushes, if the options gave one.
     pub(crate) outbox: Option<Arc<super::io_outbox::OutboxShared>>,
+    /// The socket's filter subscriptions (shared with rig-io and workers).
+    pub(crate) filters: Arc<super::filter_set::SocketFilters>,
 }
 
 impl Drop for SocketInner {

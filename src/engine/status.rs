@@ -19,6 +19,8 @@ use crate::time::Instant;
 /// let s = Status::Connecting { attempt: 0 };
 /// assert_eq!(s.to_string(), "connecting");
 /// assert_eq!(Status::Open.to_string(), "open");
+/// let drops = Status::Dropped { subscription: None, topic: String::new(), count: 3 };
+/// assert_eq!(drops.to_string(), "dropped 3 messages (channel consumers)");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -68,6 +70,19 @@ pub enum Status {
         /// What happened.
         change: ChannelChange,
     },
+    /// Consumers of this socket lost messages because they (or the
+    /// dispatcher worker before them) were full. Coalesced: at most one
+    /// entry per consumer per second, with the count since its previous
+    /// entry; the counts add up to the drops in the health.
+    Dropped {
+        /// The filter subscription that lost them, or `None` for the
+        /// socket's channel consumers (`Channel::subscribe`, `Channel::on`).
+        subscription: Option<crate::filter::SubscriptionId>,
+        /// The filter's topic pattern (empty for channel consumers).
+        topic: String,
+        /// Messages lost since the previous entry about this consumer.
+        count: u64,
+    },
 }
 
 impl fmt::Display for Status {
@@ -88,6 +103,12 @@ impl fmt::Display for Status {
             }
             Self::GaveUp { attempts } => write!(f, "gave up after {attempts} reconnects"),
             Self::Channel { channel, change } => write!(f, "{}: {change}", channel.topic),
+            Self::Dropped { subscription: Some(id), topic, count } => {
+                write!(f, "dropped {count} messages ({id} {topic})")
+            }
+            Self::Dropped { subscription: None, count, .. } => {
+                write!(f, "dropped {count} messages (channel consumers)")
+            }
         }
     }
 }

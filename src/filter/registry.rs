@@ -71,9 +71,11 @@ pub enum RemoveError {
 /// per-delivery lock could close. `remove` publishes the new table, then
 /// spins (yielding the CPU) until the old tables it replaced have no readers
 /// left; `arc-swap` accounts every outstanding load in the table's reference
-/// count when it swaps, so that count is exact. The writer lock is held while
-/// waiting, so a later writer never overtakes an unfinished wait. Readers
-/// never wait for writers. Hence: keep snapshots short (one message or one
+/// count when it swaps, so that count is exact. `remove` waits for the tables
+/// replaced up to its own publish (any table with `id` is one of them)
+/// without holding the writer lock, so other writers go on meanwhile (a
+/// handler may add a subscription while a `remove` waits for that handler).
+/// Readers never wait for writers. Hence: keep snapshots short (one message or one
 /// batch), and never call `remove` from a thread holding a snapshot (it
 /// returns [`RemoveError::SnapshotHeld`]); inside a handler use
 /// [`remove_nowait`](Self::remove_nowait).
@@ -110,8 +112,11 @@ pub struct Registry<T> {
 struct Writer<T> {
     entries: Vec<Arc<Entry<T>>>,
     next_id: u64,
-    /// Replaced tables that may still have readers.
-    retired: Vec<Arc<Table<T>>>,
+    /// Replaced tables that may still have readers, each with the
+    /// generation of the publish that replaced it.
+    retired: Vec<(u64, Arc<Table<T>>)>,
+    /// Publishes so far.
+    generation: u64,
 }
 
 impl<T> Registry<T> {
@@ -128,7 +133,12 @@ impl<T> Registry<T> {
     pub fn new() -> Self {
         Self {
             current: ArcSwap::from_pointee(Table::from_entries(Vec::new())),
-            writer: Mutex::new(Writer { entries: Vec::new(), next_id: 0, retired: Vec::new() }),
+            writer: Mutex::new(Writer {
+                entries: Vec::new(),
+                next_id: 0,
+                retired: Vec::new(),
+                generation: 0,
+            }),
         }
     }
 
@@ -202,13 +212,20 @@ impl<T> Registry<T> {
         if removed {
             self.publish(&mut writer);
         }
-        // Even when `id` was already gone (a remove_nowait), wait for the
-        // tables that may still report it.
+        // Every table that may report `id` was replaced by now (even when
+        // `id` was already gone, by a remove_nowait): wait for those, not
+        // for tables replaced later, and without the writer lock, so that a
+        // reader may add or remove (without waiting) while we wait.
+        let mine = writer.generation;
+        drop(writer);
         let mut spins = 0_u32;
         loop {
-            writer.retired.retain(|table| Arc::strong_count(table) > 1);
-            if writer.retired.is_empty() {
-                return Ok(removed);
+            {
+                let mut writer = self.writer.lock();
+                writer.retired.retain(|(_, table)| Arc::strong_count(table) > 1);
+                if !writer.retired.iter().any(|(generation, _)| *generation <= mine) {
+                    return Ok(removed);
+                }
             }
             if spins < 64 {
                 std::hint::spin_loop();
@@ -289,8 +306,12 @@ impl<T> Registry<T> {
     fn publish(&self, writer: &mut Writer<T>) {
         let table = Arc::new(Table::from_entries(writer.entries.clone()));
         let old = self.current.swap(table);
-        writer.retired.retain(|table| Arc::strong_count(table) > 1);
-        writer.retired.push(old);
+        writer.generation += 1;
+        let generation = writer.generation;
+        writer.retired.push((generation, old));
+        // After the swap the count is exact: a table nobody reads goes now
+        // (its values with it: a subscription's queue disconnects).
+        writer.retired.retain(|(_, table)| Arc::strong_count(table) > 1);
     }
 }
 

@@ -192,6 +192,22 @@ impl<T> Table<T> {
         self.entries.iter().map(|e| e.id)
     }
 
+    /// Every subscription's id and value, ids ascending.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rig::filter::{Filter, Table};
+    ///
+    /// let table = Table::from_filters([(Filter::topic("a")?, "x"), (Filter::topic("b")?, "y")]);
+    /// let values: Vec<&str> = table.iter().map(|(_, v)| *v).collect();
+    /// assert_eq!(values, ["x", "y"]);
+    /// # Ok::<(), rig::filter::PatternError>(())
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = (SubscriptionId, &T)> + '_ {
+        self.entries.iter().map(|e| (e.id, &e.value))
+    }
+
     /// Calls `f` with the id and value of every subscription that wants
     /// `message`, each once.
     ///

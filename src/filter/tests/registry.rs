@@ -130,3 +130,45 @@ fn no_match_is_reported_after_remove_returns() {
     assert!(matched.load(Ordering::Relaxed) > 0);
     assert_eq!(registry.len(), 3);
 }
+
+/// A thread holding a snapshot (a handler) may add a subscription while
+/// another thread's `remove` waits for that very snapshot.
+#[test]
+fn a_snapshot_holder_can_add_while_a_remove_waits_for_it() {
+    let registry = Arc::new(Registry::new());
+    let id = registry.add(Filter::topic("a").unwrap(), ());
+    let (loaded_tx, loaded_rx) = crossbeam_channel::bounded(0);
+    let (done_tx, done_rx) = crossbeam_channel::bounded(2);
+    let holder = {
+        let registry = Arc::clone(&registry);
+        let done_tx = done_tx.clone();
+        thread::spawn(move || {
+            let snapshot = registry.load();
+            loaded_tx.send(()).unwrap();
+            // The remover has published the table without `id`: it waits now.
+            while !registry.is_empty() {
+                thread::yield_now();
+            }
+            let added = registry.add(Filter::topic("b").unwrap(), ());
+            drop(snapshot);
+            done_tx.send("holder").unwrap();
+            added
+        })
+    };
+    loaded_rx.recv().unwrap();
+    let remover = {
+        let registry = Arc::clone(&registry);
+        thread::spawn(move || {
+            assert_eq!(registry.remove(id), Ok(true));
+            done_tx.send("remover").unwrap();
+        })
+    };
+    let guard = std::time::Duration::from_secs(20);
+    let mut finished =
+        vec![done_rx.recv_timeout(guard).unwrap(), done_rx.recv_timeout(guard).unwrap()];
+    finished.sort_unstable();
+    assert_eq!(finished, ["holder", "remover"]);
+    let added = holder.join().unwrap();
+    remover.join().unwrap();
+    assert_eq!(registry.load().ids().collect::<Vec<_>>(), [added]);
+}

@@ -1,0 +1,143 @@
+//! rig-io's side of filter subscriptions: route each message of a socket
+//! that has any to the dispatcher worker of its topic, and report drops in
+//! the status stream.
+//!
+//! Routing: one [`Target::Filters`](super::dispatch::Target) item per
+//! message in the turn's batch for `worker_for(topic)`. With a Block
+//! filter subscription present (or while the socket's Block stash holds
+//! anything) the item is never dropped: what does not fit waits in the
+//! stash under [`FILTERS`] and the socket pauses (`io_backpressure`).
+//! Otherwise a full worker drops it; every subscription that wanted it
+//! counts the loss (the only matching done on rig-io, on that path).
+//!
+//! Drop reports ([`Status::Dropped`]) are coalesced: at the end of a turn
+//! of the socket, if its drop counters moved and the last report is at
+//! least [`REPORT_EVERY`] old, one entry per consumer that lost messages
+//! since (each filter subscription, and the channel consumers together)
+//! with the count since its previous entry. So a flood costs at most one
+//! entry per consumer per second; counts left after a flood are reported
+//! at the socket's next turn after that second (any frame, command or
+//! timer of the socket: at the latest its next heartbeat). The counts of
+//! all entries add up to the drops counted in the health.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use super::filter_set::SocketFilters;
+use super::health::add;
+use super::ids::SubKey;
+use super::io_slot::SocketSlot;
+use super::io_thread::Ctx;
+use super::status::Status;
+use crate::filter::SubscriptionId;
+use crate::protocol::{ChannelId, Message};
+use crate::time::Instant;
+
+/// The stash key of a socket's filter item ([`KeySource`](super::ids)
+/// starts at 1, so no subscription has it).
+pub(crate) const FILTERS: SubKey = SubKey(0);
+
+/// Least time between two drop reports of a socket.
+pub(crate) const REPORT_EVERY: Duration = Duration::from_secs(1);
+
+/// A socket's filter routing and drop-report state (rig-io only).
+#[derive(Debug)]
+pub(crate) struct FilterRoute {
+    pub(crate) filters: Arc<SocketFilters>,
+    /// Drops already reported, per filter subscription.
+    reported: HashMap<SubscriptionId, u64>,
+    /// Channel-consumer drops already reported.
+    channel_reported: u64,
+    /// The socket's drop total at the last report.
+    seen: u64,
+    next_report: Option<Instant>,
+}
+
+impl FilterRoute {
+    pub(crate) fn new(filters: Arc<SocketFilters>) -> Self {
+        Self { filters, reported: HashMap::new(), channel_reported: 0, seen: 0, next_report: None }
+    }
+}
+
+impl SocketSlot {
+    /// Routes a message of the socket to its filter subscriptions' worker.
+    pub(crate) fn route_filters(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        channel: ChannelId,
+        message: &Message,
+    ) {
+        let filters = &self.filter_route.filters;
+        if !filters.is_active() {
+            return;
+        }
+        let worker = ctx.dispatcher.worker_for(&message.topic);
+        if filters.wants_block() || self.backpressure.is_stalled() {
+            let sent = if self.backpressure.is_stalled() {
+                Err(message.clone())
+            } else {
+                ctx.outgoing.try_filters(worker, filters, message.clone())
+            };
+            if let Err(message) = sent {
+                self.backpressure.stash(channel, FILTERS, message);
+            }
+        } else if let Err(message) = ctx.outgoing.filters(worker, filters, message.clone()) {
+            add(&self.counters.dispatch_dropped, 1);
+            filters.count_unrouted(&message);
+        }
+    }
+
+    /// A stashed filter item, on resume: `Err` gives it back while the
+    /// worker is still full.
+    #[expect(
+        clippy::result_large_err,
+        reason = "the message comes back by value, as crossbeam's TrySendError does: no box per message on the hot path"
+    )]
+    pub(crate) fn retry_filters(&self, ctx: &mut Ctx<'_>, message: Message) -> Result<(), Message> {
+        let worker = ctx.dispatcher.worker_for(&message.topic);
+        ctx.outgoing.try_filters(worker, &self.filter_route.filters, message)
+    }
+
+    /// End of a turn: report drops, coalesced (see the module docs).
+    pub(crate) fn report_drops(&mut self, now: Instant) {
+        let channel_total = self.counters.dropped.load(Relaxed);
+        let filter_total = self.counters.filter_dropped.load(Relaxed);
+        let total = channel_total.wrapping_add(filter_total);
+        let route = &mut self.filter_route;
+        if total == route.seen || route.next_report.is_some_and(|at| now < at) {
+            return;
+        }
+        route.seen = total;
+        route.next_report = now.checked_add(REPORT_EVERY);
+        let mut entries = Vec::new();
+        let mut present = Vec::new();
+        let reported = &mut route.reported;
+        route.filters.for_each_target(|id, target| {
+            present.push(id);
+            let dropped = target.shared.dropped.load(Relaxed);
+            let before = reported.entry(id).or_insert(0);
+            if dropped > *before {
+                entries.push(Status::Dropped {
+                    subscription: Some(id),
+                    topic: target.pattern.to_string(),
+                    count: dropped - *before,
+                });
+                *before = dropped;
+            }
+        });
+        reported.retain(|id, _| present.contains(id));
+        if channel_total > route.channel_reported {
+            entries.push(Status::Dropped {
+                subscription: None,
+                topic: String::new(),
+                count: channel_total - route.channel_reported,
+            });
+            route.channel_reported = channel_total;
+        }
+        for entry in entries {
+            self.status(entry);
+        }
+    }
+}
