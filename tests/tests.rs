@@ -40,6 +40,7 @@ mod engine_delivery;
 mod engine_dispatch;
 #[cfg(feature = "server")]
 mod engine_dispatch_block;
+mod engine_drop_report;
 #[cfg(feature = "server")]
 mod engine_fake;
 #[cfg(feature = "server")]

@@ -15,10 +15,12 @@
 //! least [`REPORT_EVERY`] old, one entry per consumer that lost messages
 //! since (each filter subscription, and the channel consumers together)
 //! with the count since its previous entry. So a flood costs at most one
-//! entry per consumer per second; counts left after a flood are reported
-//! at the socket's next turn after that second (any frame, command or
-//! timer of the socket: at the latest its next heartbeat). The counts of
-//! all entries add up to the drops counted in the health.
+//! entry per consumer per second; counts rig-io saw while a report had to
+//! wait are reported when that second is over (a timer of the socket).
+//! Drops a dispatcher worker counts after the socket's last turn are
+//! reported at its next turn (any frame, command or timer of the socket: at
+//! the latest its next heartbeat). The counts of all entries add up to the
+//! drops counted in the health, which is always current.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,11 +31,12 @@ use super::filter_set::SocketFilters;
 use super::health::add;
 use super::ids::SubKey;
 use super::io_slot::SocketSlot;
-use super::io_thread::Ctx;
+use super::io_thread::{Ctx, EngineTimer};
 use super::status::Status;
 use crate::filter::SubscriptionId;
 use crate::protocol::{ChannelId, Message};
 use crate::time::Instant;
+use crate::timer::TimerKey;
 
 /// The stash key of a socket's filter item ([`KeySource`](super::ids)
 /// starts at 1, so no subscription has it).
@@ -53,11 +56,21 @@ pub(crate) struct FilterRoute {
     /// The socket's drop total at the last report.
     seen: u64,
     next_report: Option<Instant>,
+    /// Armed while drops wait for `next_report`: the report goes out then,
+    /// even if the socket has no other reason to wake.
+    report_timer: Option<TimerKey>,
 }
 
 impl FilterRoute {
     pub(crate) fn new(filters: Arc<SocketFilters>) -> Self {
-        Self { filters, reported: HashMap::new(), channel_reported: 0, seen: 0, next_report: None }
+        Self {
+            filters,
+            reported: HashMap::new(),
+            channel_reported: 0,
+            seen: 0,
+            next_report: None,
+            report_timer: None,
+        }
     }
 }
 
@@ -100,13 +113,26 @@ impl SocketSlot {
         ctx.outgoing.try_filters(worker, &self.filter_route.filters, message)
     }
 
+    /// The drop-report timer fired: the turn's end reports what waited.
+    pub(crate) fn on_drop_report_timer(&mut self) {
+        self.filter_route.report_timer = None;
+    }
+
     /// End of a turn: report drops, coalesced (see the module docs).
-    pub(crate) fn report_drops(&mut self, now: Instant) {
+    pub(crate) fn report_drops(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now;
         let channel_total = self.counters.dropped.load(Relaxed);
         let filter_total = self.counters.filter_dropped.load(Relaxed);
         let total = channel_total.wrapping_add(filter_total);
         let route = &mut self.filter_route;
-        if total == route.seen || route.next_report.is_some_and(|at| now < at) {
+        if total == route.seen {
+            return;
+        }
+        if let Some(at) = route.next_report.filter(|at| now < *at) {
+            if route.report_timer.is_none() {
+                let timer = EngineTimer::DropReport(self.key);
+                route.report_timer = Some(ctx.wheel.insert(at, timer));
+            }
             return;
         }
         route.seen = total;

@@ -179,7 +179,7 @@ impl SocketSlot {
             }
         }
         self.check_pause(ctx);
-        self.report_drops(ctx.now);
+        self.report_drops(ctx);
         self.rearm_session(ctx);
         self.update_gauges();
     }
@@ -232,6 +232,7 @@ impl SocketSlot {
                 self.session.handle_timeout(ctx.now);
             }
             EngineTimer::Unpause(_) => self.on_retry_timer(ctx),
+            EngineTimer::DropReport(_) => self.on_drop_report_timer(),
             EngineTimer::Link(_, epoch, which) => {
                 if epoch == self.epoch {
                     self.link_timer = None;

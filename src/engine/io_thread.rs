@@ -40,6 +40,9 @@ pub(crate) enum EngineTimer {
     Session(SocketKey),
     /// Retry a socket paused by a full Block consumer.
     Unpause(SocketKey),
+    /// Drops counted since the last report may be reported now
+    /// (`filter_route`'s coalescing).
+    DropReport(SocketKey),
     /// A deadline of the socket's current link (`epoch` guards reuse).
     Link(SocketKey, u64, LinkTimer),
 }
@@ -177,6 +180,7 @@ impl IoThread {
                 let key = match timer {
                     EngineTimer::Session(key)
                     | EngineTimer::Unpause(key)
+                    | EngineTimer::DropReport(key)
                     | EngineTimer::Link(key, ..) => key,
                 };
                 self.with_socket(key, now, |slot, ctx| slot.on_timer(ctx, timer));
