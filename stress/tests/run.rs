@@ -1,0 +1,188 @@
+//! `rig-stress` end to end: a short faulty run passes and writes every
+//! report field; an injected loss fails with exit 1; bad flags exit 2.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "integration tests fail by panicking"
+)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+/// The longest a run may take before the test fails (the runs below take
+/// about 15 s; the machine is shared and slow).
+const LIMIT: Duration = Duration::from_secs(180);
+
+/// Runs rig-stress with `args`; kills it and fails after [`LIMIT`].
+fn stress(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rig-stress"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if done_rx.recv_timeout(LIMIT).is_err() {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+    });
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let err_reader = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap());
+    let out = std::io::read_to_string(stdout).unwrap();
+    let status = child.wait().unwrap();
+    let _ = done_tx.send(());
+    watchdog.join().unwrap();
+    let err = err_reader.join().unwrap();
+    Output { status, stdout: out.into_bytes(), stderr: err.into_bytes() }
+}
+
+fn report_path(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    dir.join(format!("{name}-{}.json", std::process::id()))
+}
+
+fn read_report(path: &PathBuf) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn a_short_run_with_resets_stalls_and_a_restart_passes_and_reports_everything() {
+    let json = report_path("short");
+    let args = [
+        "--clients",
+        "50",
+        "--topics",
+        "2",
+        "--rate",
+        "20",
+        "--duration",
+        "10",
+        "--reset-every",
+        "3000",
+        "--stall-every",
+        "2500",
+        "--stall-for",
+        "300",
+        "--restart-server-every",
+        "6000",
+        "--latency",
+        "2",
+        "--jitter",
+        "2",
+        "--seed",
+        "11",
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    let out = stress(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.starts_with("rig-stress: seed=11 "), "the seed comes first: {stderr}");
+    let r = read_report(&json);
+    assert_eq!(r["seed"], 11);
+    assert_eq!(r["config"]["clients"], 50);
+    assert_eq!(r["violations"], serde_json::json!([]));
+    for (object, keys) in [
+        ("pushes", &["sent", "acked", "lost", "timeouts", "unresolved"][..]),
+        (
+            "events",
+            &[
+                "expected",
+                "delivered",
+                "lost",
+                "dropped",
+                "cut_by_fault",
+                "duplicated",
+                "reordered",
+            ],
+        ),
+        ("faults", &["resets", "stalls", "restarts"]),
+        ("time_to_recover_us", &["count", "p50", "p90", "p99", "max"]),
+        ("latency_us", &["count", "p50", "p90", "p99", "p999", "max"]),
+        ("resources", &["peak_rss_kb", "cpu_pct", "engine_cpu_pct"]),
+    ] {
+        for key in keys {
+            assert!(r[object][key].is_number(), "{object}.{key} in {r:#}");
+        }
+    }
+    assert!(r["faults"]["resets"].as_u64().unwrap() >= 2, "{r:#}");
+    assert!(r["faults"]["stalls"].as_u64().unwrap() >= 2, "{r:#}");
+    assert_eq!(r["faults"]["restarts"], 1, "{r:#}");
+    assert!(r["reconnects"].as_u64().unwrap() >= 50, "every socket reconnected: {r:#}");
+    assert!(r["events"]["delivered"].as_u64().unwrap() > 0, "{r:#}");
+    assert_eq!(r["events"]["lost"], 0, "{r:#}");
+    assert!(r["pushes"]["acked"].as_u64().unwrap() > 0, "{r:#}");
+    assert!(r["time_to_recover_us"]["count"].as_u64().unwrap() > 0, "{r:#}");
+    assert!(r["resources"]["peak_rss_kb"].as_u64().unwrap() > 0, "{r:#}");
+}
+
+#[test]
+fn an_injected_loss_is_a_violation_and_exits_1() {
+    let json = report_path("inject");
+    let args = [
+        "--clients",
+        "5",
+        "--topics",
+        "1",
+        "--rate",
+        "50",
+        "--duration",
+        "2",
+        "--push-rate",
+        "0",
+        "--seed",
+        "3",
+        "--inject-loss",
+        "7",
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    let out = stress(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("VIOLATION"), "{stderr}");
+    let r = read_report(&json);
+    assert!(r["events"]["lost"].as_u64().unwrap() > 0, "{r:#}");
+    let violations = r["violations"].as_array().unwrap();
+    assert!(violations.iter().any(|v| v.as_str().unwrap().contains("lost inside a join")), "{r:#}");
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_documents_the_contract() {
+    for args in [&["--clients", "0"][..], &["--loss", "101"], &["--no-such-flag"]] {
+        let out = stress(args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let help = stress(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&help.stdout);
+    for flag in [
+        "--clients",
+        "--topics",
+        "--rate",
+        "--duration",
+        "--latency",
+        "--jitter",
+        "--loss",
+        "--reset-every",
+        "--stall-every",
+        "--restart-server-every",
+        "--seed",
+        "--json",
+    ] {
+        assert!(text.contains(flag), "{flag} missing from --help:\n{text}");
+    }
+    assert!(text.contains("Exit 0"), "{text}");
+    assert!(!text.contains("--inject-loss"), "internal flags stay hidden:\n{text}");
+}
