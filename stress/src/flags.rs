@@ -18,6 +18,11 @@ use serde::Serialize;
 /// a summary on stderr and writes a JSON report with --json. Exit 0 when every
 /// invariant held, 1 on any violation, 2 on a usage or environment error.
 #[derive(argh::FromArgs, Debug)]
+#[argh(
+    note = "Report (--json FILE): config, seed, mode (in-process|namespace), wall_s, faults {{resets, stalls, restarts}}, pushes {{sent, acked, lost, error_replies, timeouts, failed, unresolved}}, events {{expected, delivered, lost, dropped, cut_by_fault, duplicated, reordered, stale, epochs}}, channels {{total, never_joined, unrecovered}}, reconnects, connections, heartbeat_timeouts, time_to_recover_us and latency_us {{count, p50, p90, p99, p999, max}}, server {{...}}, proxy {{...}}, netns_dropped_packets, resources {{peak_rss_kb, cpu_pct, clients_peak_rss_kb, clients_cpu_pct, engine_cpu_pct}}, violations [...]. Lost means: an acknowledged push the server never recorded, or a stream event missing inside one join (a gap) that the engine did not count as a drop; events a fault cut are cut_by_fault, not lost.",
+    error_code(1, "an invariant was violated (listed on stderr and in violations)"),
+    error_code(2, "usage or environment error (bad flag; --loss without root, ip or nft)")
+)]
 pub(crate) struct Flags {
     /// number of client sockets (default 100, at most 10000)
     #[argh(option, default = "100")]
