@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::http::vsn_matches;
+use super::push_log::PushLog;
 use super::tls::TlsConfig;
 use crate::protocol::{ServerSerializer, V1Serializer, V2Serializer};
 
@@ -32,6 +33,7 @@ pub struct ServerConfig {
     max_frame: usize,
     max_outgoing: usize,
     serializers: Vec<Arc<dyn ServerSerializer>>,
+    push_log: Arc<PushLog>,
 }
 
 impl ServerConfig {
@@ -58,6 +60,7 @@ impl ServerConfig {
                     Arc::new(V2Serializer::with_max_frame(usize::MAX)),
                     Arc::new(V1Serializer::with_max_frame(usize::MAX)),
                 ],
+                push_log: Arc::default(),
             },
         }
     }
@@ -149,6 +152,20 @@ impl ServerConfig {
     #[must_use]
     pub fn max_outgoing(&self) -> usize {
         self.max_outgoing
+    }
+
+    /// Where the `inbox:*` channels record pushes: the log given to
+    /// [`ServerConfigBuilder::push_log`], or one of this configuration's own.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = rig::server::ServerConfig::builder().build();
+    /// assert_eq!(config.push_log().recorded(), 0);
+    /// ```
+    #[must_use]
+    pub fn push_log(&self) -> &Arc<PushLog> {
+        &self.push_log
     }
 }
 
@@ -270,6 +287,25 @@ impl ServerConfigBuilder {
     pub fn serializer(mut self, serializer: Arc<dyn ServerSerializer>) -> Self {
         self.config.serializers.retain(|s| s.vsn() != serializer.vsn());
         self.config.serializers.push(serializer);
+        self
+    }
+
+    /// Record `inbox:*` pushes in this log. Give the same `Arc` to the next
+    /// server to keep the deduplication across a server restart in one
+    /// process. Default: a log of the configuration's own (clones of the
+    /// configuration share it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use rig::server::{PushLog, ServerConfig};
+    /// let log = Arc::new(PushLog::new());
+    /// let config = ServerConfig::builder().push_log(Arc::clone(&log)).build();
+    /// assert!(Arc::ptr_eq(config.push_log(), &log));
+    /// ```
+    pub fn push_log(mut self, push_log: Arc<PushLog>) -> Self {
+        self.config.push_log = push_log;
         self
     }
 

@@ -23,6 +23,7 @@ use tungstenite::{Message as WsMessage, WebSocket};
 use super::close::CloseReason;
 use super::config::ServerConfig;
 use super::http::{self, Parsed};
+use super::push_log::PushLog;
 use super::session::Session;
 use super::stats::{Counters, bump};
 use super::transport::Transport;
@@ -89,6 +90,7 @@ impl Ws {
         leftover: Vec<u8>,
         max_frame: usize,
         stats: &Arc<Counters>,
+        push_log: &Arc<PushLog>,
     ) -> Self {
         let config = WebSocketConfig::default()
             .write_buffer_size(WS_WRITE_BUFFER)
@@ -99,7 +101,7 @@ impl Ws {
         Self {
             socket,
             serializer,
-            session: Session::with_stats(Arc::clone(stats)),
+            session: Session::with_stats(Arc::clone(stats)).with_push_log(Arc::clone(push_log)),
             out: VecDeque::new(),
             out_bytes: 0,
             blocked: false,
@@ -357,6 +359,7 @@ pub(crate) fn drive_http(phase: Phase, config: &ServerConfig, stats: &Arc<Counte
                             leftover,
                             config.max_frame(),
                             stats,
+                            config.push_log(),
                         )));
                     }
                     None => {

@@ -10,6 +10,7 @@ use mio::{Interest, Poll, Waker};
 use super::config::ServerConfig;
 use super::error::Error;
 use super::event_loop::{Hub, LISTENER, WAKER};
+use super::push_log::PushLog;
 use super::stats::{Counters, ServerStats};
 
 /// The embedded Phoenix-compatible server.
@@ -63,11 +64,12 @@ impl Server {
         };
         let url = format!("{scheme}://{host}/socket");
         let stats = Arc::new(Counters::default());
+        let push_log = Arc::clone(config.push_log());
         let hub = Hub::new(poll, listener, config, Arc::clone(&shutdown), Arc::clone(&stats));
         let thread =
             std::thread::Builder::new().name("rig-server".into()).spawn(move || hub.run())?;
         log::info!("listening on {url}");
-        Ok(ServerHandle { local_addr, url, waker, shutdown, stats, thread: Some(thread) })
+        Ok(ServerHandle { local_addr, url, waker, shutdown, stats, thread: Some(thread), push_log })
     }
 }
 
@@ -92,6 +94,7 @@ pub struct ServerHandle {
     shutdown: Arc<AtomicBool>,
     stats: Arc<Counters>,
     thread: Option<JoinHandle<()>>,
+    push_log: Arc<PushLog>,
 }
 
 impl ServerHandle {
@@ -185,6 +188,21 @@ impl ServerHandle {
     pub fn shutdown_with_stats(mut self) -> ServerStats {
         self.stop();
         self.stats.snapshot()
+    }
+
+    /// The log of the pushes this server's `inbox:*` channels received (the
+    /// configured [`PushLog`], or the server's own).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let server = rig::server::Server::start(rig::server::ServerConfig::builder().build())?;
+    /// assert_eq!(server.push_log().recorded(), 0);
+    /// # Ok::<(), rig::server::Error>(())
+    /// ```
+    #[must_use]
+    pub fn push_log(&self) -> &Arc<PushLog> {
+        &self.push_log
     }
 
     fn stop(&mut self) {

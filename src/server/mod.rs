@@ -5,6 +5,9 @@
 //! channels of the fixture application (see `../shared/fixtures/phoenix-1.7`):
 //! `room:*` (echo, errors, pushes, broadcasts, crashes, stops, a slow handler,
 //! binary frames), `stream:*` (paced or burst server pushes) and `presence:*`.
+//! One channel family is rig's own: `inbox:*` records every push in a
+//! [`PushLog`], deduplicated by the outbox id the client carries, as an
+//! application receiving at-least-once pushes would.
 //!
 //! ```text
 //!   Server::start(config) --> thread "rig-server" (one mio loop)
@@ -54,6 +57,7 @@ mod handle;
 mod http;
 mod json;
 mod listener;
+mod push_log;
 mod session;
 mod stats;
 mod tls;
@@ -66,5 +70,6 @@ mod test;
 pub use config::{ServerConfig, ServerConfigBuilder};
 pub use error::Error;
 pub use handle::{Server, ServerHandle};
+pub use push_log::{PushLog, Recorded};
 pub use stats::ServerStats;
 pub use tls::TlsConfig;

@@ -27,6 +27,7 @@ use serde_json::{Map, Value};
 use super::channels::{self, Ctx, Kind, Outcome, lifecycle, reason};
 use super::close::CloseReason;
 use super::json;
+use super::push_log::PushLog;
 use super::stats::{Counters, bump, drop_one};
 use crate::protocol::{Message, PHOENIX_TOPIC, Payload, Ref, Reply, events};
 use crate::time::Instant;
@@ -74,6 +75,8 @@ pub(crate) struct Session {
     effects: Vec<Effect>,
     /// The server's counters: heartbeats, joins, channels, crashes.
     stats: Arc<Counters>,
+    /// Where `inbox:*` channels record pushes (shared by the server's sessions).
+    push_log: Arc<PushLog>,
 }
 
 impl Session {
@@ -85,7 +88,13 @@ impl Session {
 
     /// A session counting into the server's counters.
     pub(crate) fn with_stats(stats: Arc<Counters>) -> Self {
-        Self { channels: HashMap::new(), effects: Vec::new(), stats }
+        Self { channels: HashMap::new(), effects: Vec::new(), stats, push_log: Arc::default() }
+    }
+
+    /// Records `inbox:*` pushes in `push_log` (the server's) instead of a private log.
+    pub(crate) fn with_push_log(mut self, push_log: Arc<PushLog>) -> Self {
+        self.push_log = push_log;
+        self
     }
 
     /// The counters this session writes to.
@@ -311,6 +320,7 @@ impl Session {
             topic: &msg.topic,
             join_ref: join_ref.as_ref(),
             effects: &mut self.effects,
+            push_log: &self.push_log,
             after_reply: Vec::new(),
         };
         let outcome =

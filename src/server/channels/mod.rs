@@ -5,6 +5,7 @@
 //! | `room:*`     | any (`room:forbidden` fails)| echo, echo_error, noreply, push_me, shout, boom, close, close_reply, slow, binary, binary_push, binary_shout |
 //! | `stream:*`   | `rate`+`count` or `mode:"burst"` | none: the server pushes `event`s then `done` |
 //! | `presence:*` | `user_id` + meta            | update                                          |
+//! | `inbox:*`    | any                         | any: recorded in the [`PushLog`](super::PushLog), deduplicated by `_rig_id` |
 //!
 //! Any other event crashes the channel (`phx_error`), as a missing
 //! `handle_in` clause does in Elixir.
@@ -12,10 +13,12 @@
 use bytestring::ByteString;
 use serde_json::Value;
 
+use super::push_log::PushLog;
 use super::session::Effect;
 use crate::protocol::{Message, Payload, Ref, Reply, events};
 use crate::time::Instant;
 
+pub(crate) mod inbox;
 pub(crate) mod presence;
 pub(crate) mod room;
 pub(crate) mod stream;
@@ -43,6 +46,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) topic: &'a ByteString,
     pub(crate) join_ref: Option<&'a Ref>,
     pub(crate) effects: &'a mut Vec<Effect>,
+    /// Where `inbox:*` records pushes.
+    pub(crate) push_log: &'a PushLog,
     /// Effects that must follow the reply (a presence diff after `update`'s ok).
     pub(crate) after_reply: Vec<Effect>,
 }
@@ -67,6 +72,7 @@ pub(crate) enum Kind {
     Room,
     Stream(stream::Stream),
     Presence,
+    Inbox,
 }
 
 /// A successful join: the response and the new channel's kind.
@@ -85,6 +91,8 @@ pub(crate) fn join(topic: &str, params: &Value, now: Instant) -> Option<Result<J
         Some(stream::join(topic, params, now))
     } else if topic.starts_with("presence:") {
         Some(presence::join(topic, params))
+    } else if topic.starts_with("inbox:") {
+        Some(Ok(inbox::join(topic)))
     } else {
         None
     }
@@ -101,6 +109,7 @@ pub(crate) fn handle_in(
         Kind::Room => room::handle_in(event, payload, ctx),
         Kind::Stream(_) => Outcome::Crash,
         Kind::Presence => presence::handle_in(event, payload, ctx),
+        Kind::Inbox => inbox::handle_in(&payload, ctx),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Server tests: real sockets on 127.0.0.1:0, raw tungstenite clients.
 
 mod fixtures;
+mod inbox;
 mod presence;
 mod room;
 mod scale;
