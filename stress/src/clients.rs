@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock;
 use crate::flags::Config;
 use crate::hist::{Percentiles, histogram};
-use crate::pushes::{EchoPath, PushCounters, PushPath, PushReport};
+use crate::pushes::{AckedRanges, InboxPath, PushCounters, PushPath, PushReport};
 use crate::schedule::FaultKind;
 use crate::sys;
 use crate::track::{Track, TrackCounts};
@@ -56,6 +56,8 @@ pub(crate) struct ClientsReport {
     pub(crate) bad_payloads: u64,
     pub(crate) engine_drops: u64,
     pub(crate) pushes: PushReport,
+    /// The acknowledged pushes, for the host to look up in the push log.
+    pub(crate) acked: Vec<AckedRanges>,
     pub(crate) connections: u64,
     pub(crate) reconnects: u64,
     pub(crate) heartbeat_timeouts: u64,
@@ -108,7 +110,7 @@ impl Clients {
             injected: AtomicU64::new(0),
             bad_payloads: AtomicU64::new(0),
         });
-        let path: Arc<dyn PushPath> = Arc::new(EchoPath);
+        let path: Arc<dyn PushPath> = Arc::new(InboxPath);
         // Enough events that no stream ends within a run, even a long one.
         let count = u64::from(config.rate) * (config.duration_s + 3600) * 2;
         let params = Payload::json(format!(r#"{{"rate":{},"count":{count}}}"#, config.rate));
@@ -280,6 +282,7 @@ impl Clients {
             bad_payloads: self.shared.bad_payloads.load(Ordering::Relaxed),
             engine_drops: engine.dispatch_dropped,
             pushes: self.pushes.report(),
+            acked: self.pushes.acked(),
             handler_panics: engine.handler_panics,
             leaves_unanswered,
             latency_us: Percentiles::of(&self.shared.latency.lock()),

@@ -19,7 +19,7 @@ use serde::Serialize;
 /// invariant held, 1 on any violation, 2 on a usage or environment error.
 #[derive(argh::FromArgs, Debug)]
 #[argh(
-    note = "Report (--json FILE): config, seed, mode (in-process|namespace), wall_s, faults {{resets, stalls, restarts}}, pushes {{sent, acked, lost, error_replies, timeouts, failed, unresolved}}, events {{expected, delivered, lost, dropped, cut_by_fault, duplicated, reordered, stale, epochs}}, channels {{total, never_joined, unrecovered}}, reconnects, connections, heartbeat_timeouts, time_to_recover_us and latency_us {{count, p50, p90, p99, p999, max}}, server {{...}}, proxy {{...}}, netns_dropped_packets, resources {{peak_rss_kb, cpu_pct, clients_peak_rss_kb, clients_cpu_pct, engine_cpu_pct}}, violations [...]. Lost means: an acknowledged push the server never recorded, or a stream event missing inside one join (a gap) that the engine did not count as a drop; events a fault cut are cut_by_fault, not lost.",
+    note = "Report (--json FILE): config, seed, mode (in-process|namespace), wall_s, faults {{resets, stalls, restarts}}, pushes {{sent, acked, lost, recorded, duplicates, error_replies, timeouts, failed, unresolved}}, events {{expected, delivered, lost, dropped, cut_by_fault, duplicated, reordered, stale, epochs}}, channels {{total, never_joined, unrecovered}}, reconnects, connections, heartbeat_timeouts, time_to_recover_us and latency_us {{count, p50, p90, p99, p999, max}}, server {{...}}, proxy {{...}}, netns_dropped_packets, resources {{peak_rss_kb, cpu_pct, clients_peak_rss_kb, clients_cpu_pct, engine_cpu_pct}}, violations [...]. Lost means: an acknowledged push the server never recorded, or a stream event missing inside one join (a gap) that the engine did not count as a drop; events a fault cut are cut_by_fault, not lost.",
     error_code(1, "an invariant was violated (listed on stderr and in violations)"),
     error_code(2, "usage or environment error (bad flag; --loss without root, ip or nft)")
 )]
@@ -33,7 +33,7 @@ pub(crate) struct Flags {
     /// stream events per second per topic per client (default 10)
     #[argh(option, default = "10")]
     pub(crate) rate: u32,
-    /// pushes per second per client, on a room:* channel (default 1; 0 = none)
+    /// pushes per second per client, on an inbox:* channel (default 1; 0 = none)
     #[argh(option, default = "1")]
     pub(crate) push_rate: u32,
     /// length of the faulty phase in seconds (default 60)

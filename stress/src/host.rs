@@ -13,7 +13,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use rig::netsim::{DirectionFaults, Faults, Proxy, ProxyConfig, ProxyHandle, ProxyStats};
-use rig::server::{Server, ServerConfig, ServerHandle};
+use std::sync::Arc;
+
+use rig::server::{PushLog, Server, ServerConfig, ServerHandle};
 use serde::Serialize;
 
 use crate::clock;
@@ -45,16 +47,19 @@ pub(crate) struct ServerSlot {
     addr: SocketAddr,
     handle: Option<ServerHandle>,
     totals: ServerTotals,
+    /// What the `inbox:*` channels recorded, across every instance.
+    push_log: Arc<PushLog>,
 }
 
 impl ServerSlot {
     /// Starts the server on a free loopback port.
     pub(crate) fn start() -> Result<Self, String> {
-        let handle = Server::start(ServerConfig::builder().build())
-            .map_err(|e| format!("cannot start the server: {e}"))?;
+        let push_log = Arc::new(PushLog::new());
+        let config = ServerConfig::builder().push_log(Arc::clone(&push_log)).build();
+        let handle = Server::start(config).map_err(|e| format!("cannot start the server: {e}"))?;
         let addr = handle.local_addr();
         let totals = ServerTotals { instances: 1, ..ServerTotals::default() };
-        Ok(Self { addr, handle: Some(handle), totals })
+        Ok(Self { addr, handle: Some(handle), totals, push_log })
     }
 
     /// Where the server listens.
@@ -84,7 +89,9 @@ impl ServerSlot {
         clock::sleep(down);
         let deadline = clock::now() + REBIND;
         loop {
-            match Server::start(ServerConfig::builder().addr(self.addr).build()) {
+            let config =
+                ServerConfig::builder().addr(self.addr).push_log(Arc::clone(&self.push_log));
+            match Server::start(config.build()) {
                 Ok(handle) => {
                     self.handle = Some(handle);
                     self.totals.instances += 1;
@@ -98,10 +105,11 @@ impl ServerSlot {
         }
     }
 
-    /// Shuts the server down for good; the totals of every instance.
-    pub(crate) fn finish(mut self) -> ServerTotals {
+    /// Shuts the server down for good; the totals of every instance and
+    /// the push log they shared.
+    pub(crate) fn finish(mut self) -> (ServerTotals, Arc<PushLog>) {
         self.stop();
-        self.totals
+        (self.totals, Arc::clone(&self.push_log))
     }
 }
 

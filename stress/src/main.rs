@@ -24,7 +24,8 @@
 //!   (sent, never seen in any epoch) is counted from the server's own
 //!   counter ([`report`]). The handlers use `Overflow::Block`, so the engine
 //!   never drops; drops it did count are reported as drops, not loss.
-//! * Pushes go through [`pushes::PushPath`] (the `room:*` echo for now).
+//! * Pushes go through [`pushes::PushPath`]: `inbox:*` with `_rig_id`; the
+//!   host looks every acknowledged id up in the server's push log.
 //! * Time to recover: from the fault (a reset, the end of a stall, the
 //!   restarted server listening) to the channel's first event after it,
 //!   in a new join when the fault killed the connection.
@@ -156,7 +157,12 @@ fn run(config: &Config, flags: &Flags) -> Result<ExitCode, Environment> {
         eprintln!("rig-stress: {unrecovered} channels not recovered after {}s", config.settle_s);
     }
     let clients = side.finish(Duration::from_secs(15)).map_err(Environment)?;
-    let server_totals = server.finish();
+    let (server_totals, push_log) = server.finish();
+    let push_log = report::PushLogTotals {
+        recorded: push_log.recorded(),
+        duplicates: push_log.duplicates(),
+        unrecorded: pushes::unrecorded(&push_log, &clients.acked),
+    };
     let proxy_totals = proxy.stats().into();
     let netns_dropped_packets = link.as_ref().and_then(|l| l.dropped_packets().ok());
     let wall = clock::now().saturating_duration_since(started);
@@ -166,6 +172,7 @@ fn run(config: &Config, flags: &Flags) -> Result<ExitCode, Environment> {
         wall_s: (wall.as_secs_f64() * 10.0).round() / 10.0,
         faults,
         server: server_totals,
+        push_log,
         proxy: proxy_totals,
         netns_dropped_packets,
         peak_rss_kb: sys::peak_rss_kb(),

@@ -87,6 +87,15 @@ pub(crate) struct Report {
     pub(crate) violations: Vec<String>,
 }
 
+/// What the server's push log says about the pushes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct PushLogTotals {
+    pub(crate) recorded: u64,
+    pub(crate) duplicates: u64,
+    /// Acknowledged pushes the log does not hold.
+    pub(crate) unrecorded: u64,
+}
+
 /// Everything the host measured besides the clients' report.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct HostParts {
@@ -94,6 +103,7 @@ pub(crate) struct HostParts {
     pub(crate) wall_s: f64,
     pub(crate) faults: FaultCounts,
     pub(crate) server: ServerTotals,
+    pub(crate) push_log: PushLogTotals,
     pub(crate) proxy: ProxyTotals,
     pub(crate) netns_dropped_packets: Option<u64>,
     pub(crate) peak_rss_kb: u64,
@@ -121,7 +131,12 @@ impl Report {
             mode: if host.namespace { "namespace" } else { "in-process" },
             wall_s: host.wall_s,
             faults: host.faults,
-            pushes: clients.pushes,
+            pushes: PushReport {
+                lost: clients.pushes.lost + host.push_log.unrecorded,
+                recorded: host.push_log.recorded,
+                duplicates: host.push_log.duplicates,
+                ..clients.pushes
+            },
             events,
             channels: Channels {
                 total: clients.channels,
@@ -233,6 +248,7 @@ mod tests {
             wall_s: 1.0,
             faults: FaultCounts::default(),
             server: ServerTotals { stream_events, ..ServerTotals::default() },
+            push_log: PushLogTotals::default(),
             proxy: ProxyTotals::default(),
             netns_dropped_packets: None,
             peak_rss_kb: 1,
@@ -270,6 +286,17 @@ mod tests {
         let mut dropped = clients(90, 3);
         dropped.engine_drops = 3;
         assert!(Report::build(config(), host(100), &dropped).violations.is_empty());
+    }
+
+    #[test]
+    fn an_acked_push_missing_from_the_push_log_is_lost() {
+        let mut parts = host(100);
+        parts.push_log = PushLogTotals { recorded: 9, duplicates: 0, unrecorded: 1 };
+        let mut c = clients(100, 0);
+        c.pushes.acked = 10;
+        let report = Report::build(config(), parts, &c);
+        assert_eq!((report.pushes.lost, report.pushes.recorded), (1, 9));
+        assert_eq!(report.violations, ["1 acknowledged pushes the server did not record"]);
     }
 
     #[test]

@@ -89,7 +89,10 @@ fn a_short_run_with_resets_stalls_and_a_restart_passes_and_reports_everything() 
     assert_eq!(r["config"]["clients"], 50);
     assert_eq!(r["violations"], serde_json::json!([]));
     for (object, keys) in [
-        ("pushes", &["sent", "acked", "lost", "timeouts", "unresolved"][..]),
+        (
+            "pushes",
+            &["sent", "acked", "lost", "recorded", "duplicates", "timeouts", "unresolved"][..],
+        ),
         (
             "events",
             &[
@@ -117,7 +120,13 @@ fn a_short_run_with_resets_stalls_and_a_restart_passes_and_reports_everything() 
     assert!(r["reconnects"].as_u64().unwrap() >= 50, "every socket reconnected: {r:#}");
     assert!(r["events"]["delivered"].as_u64().unwrap() > 0, "{r:#}");
     assert_eq!(r["events"]["lost"], 0, "{r:#}");
-    assert!(r["pushes"]["acked"].as_u64().unwrap() > 0, "{r:#}");
+    let acked = r["pushes"]["acked"].as_u64().unwrap();
+    assert!(acked > 0, "{r:#}");
+    assert!(
+        r["pushes"]["recorded"].as_u64().unwrap() >= acked,
+        "the push log holds every ack: {r:#}"
+    );
+    assert_eq!(r["pushes"]["lost"], 0, "{r:#}");
     assert!(r["time_to_recover_us"]["count"].as_u64().unwrap() > 0, "{r:#}");
     assert!(r["resources"]["peak_rss_kb"].as_u64().unwrap() > 0, "{r:#}");
 }
