@@ -195,3 +195,41 @@ fn usage_errors_exit_2_and_help_documents_the_contract() {
     assert!(text.contains("Exit 0"), "{text}");
     assert!(!text.contains("--inject-loss"), "internal flags stay hidden:\n{text}");
 }
+
+#[test]
+fn loss_runs_the_clients_in_a_lossy_namespace_or_exits_2_saying_why() {
+    let json = report_path("loss");
+    let args = [
+        "--clients",
+        "10",
+        "--topics",
+        "1",
+        "--rate",
+        "20",
+        "--duration",
+        "3",
+        "--loss",
+        "5",
+        "--reset-every",
+        "1500",
+        "--seed",
+        "5",
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    let out = stress(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() == Some(2) {
+        // Not root, or ip/nft missing: the reason is given, nothing ran.
+        assert!(stderr.contains("--loss needs a network namespace"), "{stderr}");
+        eprintln!("skipped: {stderr}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let r = read_report(&json);
+    assert_eq!(r["mode"], "namespace", "{r:#}");
+    assert!(r["netns_dropped_packets"].is_number(), "{r:#}");
+    assert!(r["resources"]["clients_peak_rss_kb"].as_u64().unwrap() > 0, "{r:#}");
+    assert!(r["events"]["delivered"].as_u64().unwrap() > 0, "{r:#}");
+    assert_eq!(r["violations"], serde_json::json!([]), "{r:#}");
+}
