@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock;
 use crate::flags::Config;
 use crate::hist::{Percentiles, histogram};
+use crate::progress::Progress;
 use crate::pushes::{AckedRanges, InboxPath, PushCounters, PushPath, PushReport};
 use crate::schedule::FaultKind;
 use crate::sys;
@@ -84,6 +85,7 @@ pub(crate) struct Clients {
     pushes: Arc<PushCounters>,
     push_rate: u32,
     pusher: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
+    progress: Option<Progress>,
     never_joined: u64,
     started: Instant,
     cpu_at_start: sys::CpuTime,
@@ -125,6 +127,7 @@ impl Clients {
             pushes: Arc::new(PushCounters::default()),
             push_rate: config.push_rate,
             pusher: None,
+            progress: None,
             never_joined: 0,
             started: clock::now(),
             cpu_at_start: sys::cpu_time(),
@@ -182,6 +185,8 @@ impl Clients {
         self.started = clock::now();
         self.cpu_at_start = sys::cpu_time();
         self.start_pushes();
+        let pushes = Arc::clone(&self.pushes);
+        self.progress = Some(Progress::start(self.tracks.clone(), self.sockets.clone(), pushes));
         self.never_joined
     }
 
@@ -228,6 +233,7 @@ impl Clients {
     /// (a leave reply comes after every event sent before it, so what was
     /// sent on a live connection has arrived), then reports.
     pub(crate) fn finish(mut self, push_timeout: Duration) -> ClientsReport {
+        self.progress = None;
         if let Some((stop, handle)) = self.pusher.take() {
             stop.store(true, Ordering::Relaxed);
             if handle.join().is_err() {

@@ -38,6 +38,7 @@ mod clock;
 mod flags;
 mod hist;
 mod host;
+mod progress;
 mod pushes;
 mod report;
 mod schedule;
