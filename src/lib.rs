@@ -35,7 +35,6 @@ pub mod filter;
 mod listener;
 #[cfg(feature = "netsim")]
 pub mod netsim;
-#[cfg(feature = "outbox")]
 pub mod outbox;
 pub mod protocol;
 #[cfg(feature = "server")]

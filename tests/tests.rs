@@ -44,6 +44,10 @@ mod engine_dispatch_block;
 mod engine_fake;
 #[cfg(feature = "server")]
 mod engine_faults;
+#[cfg(all(feature = "server", feature = "outbox"))]
+mod engine_outbox;
+#[cfg(all(feature = "server", feature = "outbox"))]
+mod engine_outbox_crash;
 #[cfg(feature = "server")]
 mod engine_presence;
 #[cfg(feature = "server")]

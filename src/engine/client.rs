@@ -169,7 +169,9 @@ impl Engine {
     /// # Errors
     ///
     /// [`EngineError::Tls`] for a `wss://` socket without a connector when
-    /// the default roots cannot load, [`EngineError::Stopped`].
+    /// the default roots cannot load, [`EngineError::Outbox`] when the
+    /// socket's outbox file cannot be opened (corrupt, locked by another
+    /// process, newer schema, I/O error), [`EngineError::Stopped`].
     ///
     /// # Examples
     ///
@@ -178,13 +180,16 @@ impl Engine {
         if options.is_secure() && options.tls.is_none() {
             options.tls = Some(self.shared.default_tls()?);
         }
+        let outbox =
+            options.outbox.take().map(super::outbox_push::OutboxSource::open).transpose()?;
         let key = SocketKey(self.shared.keys.next());
         let counters = Arc::new(SocketCounters::default());
         let endpoint = options.session.endpoint().to_owned();
-        let new = NewSocket { key, options, counters: Arc::clone(&counters) };
+        let new =
+            NewSocket { key, options, counters: Arc::clone(&counters), outbox: outbox.clone() };
         self.shared.commands.send(Command::AddSocket(Box::new(new)))?;
         let link = SocketLink { socket: key, engine: Arc::clone(&self.shared) };
-        Ok(Socket { inner: Arc::new(SocketInner { link, counters, endpoint }) })
+        Ok(Socket { inner: Arc::new(SocketInner { link, counters, endpoint, outbox }) })
     }
 
     /// The engine's health, read without locks.

@@ -61,6 +61,13 @@ pub(crate) enum Command {
         push: PushSink,
     },
     Push(Box<NewPush>),
+    /// A durable push is in the outbox: file its handle, send when joined.
+    DurablePush {
+        socket: SocketKey,
+        channel: ChannelKey,
+        id: crate::outbox::OutboxId,
+        push: PushSink,
+    },
     RemoveChannel {
         socket: SocketKey,
         channel: ChannelKey,
@@ -97,6 +104,8 @@ pub(crate) struct NewSocket {
     pub(crate) key: SocketKey,
     pub(crate) options: SocketOptions,
     pub(crate) counters: Arc<SocketCounters>,
+    /// The socket's outbox, opened by `Engine::socket`.
+    pub(crate) outbox: Option<Arc<super::io_outbox::OutboxShared>>,
 }
 
 pub(crate) struct NewChannel {

@@ -25,4 +25,20 @@ pub enum EngineError {
     /// `wss://` needs TLS roots and the default ones could not be loaded.
     #[error("tls: {0}")]
     Tls(crate::transport::Error),
+    /// The socket's outbox refused: at [`Engine::socket`](super::Engine::socket),
+    /// the file could not be opened ([`Corrupt`](crate::outbox::Error::Corrupt),
+    /// [`Locked`](crate::outbox::Error::Locked), ...); at
+    /// [`Channel::push_durable`](super::Channel::push_durable), the push was
+    /// not accepted ([`Full`](crate::outbox::Error::Full) hands the payload
+    /// back through [`into_payload`](crate::outbox::Error::into_payload),
+    /// [`Payload`](crate::outbox::Error::Payload),
+    /// [`Database`](crate::outbox::Error::Database)). Nothing accepted
+    /// before is lost.
+    #[error("outbox: {0}")]
+    Outbox(#[from] crate::outbox::Error),
+    /// [`Channel::push_durable`](super::Channel::push_durable) on a socket
+    /// without an outbox: give one with
+    /// [`SocketOptionsBuilder::outbox`](super::SocketOptionsBuilder::outbox).
+    #[error("the socket has no outbox")]
+    NoOutbox,
 }

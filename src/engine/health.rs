@@ -118,6 +118,11 @@ impl SocketCounters {
             pending_pushes: self.pending_pushes.load(Relaxed),
             status_dropped: self.status_dropped.load(Relaxed),
             pauses: self.pauses.load(Relaxed),
+            // Filled by `Socket::health` from the outbox.
+            outbox_depth: 0,
+            outbox_in_flight: 0,
+            outbox_acked: 0,
+            outbox_requeued: 0,
         }
     }
 }
@@ -181,6 +186,16 @@ pub struct SocketHealth {
     /// Times reading stopped because an [`Overflow::Block`](super::Overflow::Block)
     /// consumer was full.
     pub pauses: u64,
+    /// Durable pushes held by the socket's outbox, in flight or not (gauge;
+    /// 0 without an outbox).
+    pub outbox_depth: u64,
+    /// Durable pushes sent and waiting for their reply (gauge).
+    pub outbox_in_flight: u64,
+    /// Durable pushes the server answered (deleted from the outbox).
+    pub outbox_acked: u64,
+    /// Durable pushes put back to be sent again (timeout, lost connection,
+    /// channel error).
+    pub outbox_requeued: u64,
 }
 
 /// The live counters of the engine.

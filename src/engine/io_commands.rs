@@ -60,6 +60,9 @@ impl SocketSlot {
                     session.push(now, id, event, payload, timeout)
                 });
             }
+            Command::DurablePush { channel, id, push, .. } => {
+                self.outbox_register(ctx, channel, id, push);
+            }
             Command::RemoveChannel { channel, .. } => {
                 if let Some(id) = self.channels.get(&channel).map(|c| c.id) {
                     // ChannelClosed { Removed } follows and releases it.
@@ -100,7 +103,7 @@ impl SocketSlot {
                 let pending = self.push_ids.get(&push).and_then(|id| self.pushes.get_mut(id));
                 if let Some(entry) = pending {
                     entry.target = PushTarget::Callback(callback);
-                } else {
+                } else if let Err(callback) = self.outbox_then(push, callback) {
                     // Resolved already: the outcome sits in the handle's slot.
                     let result = rx.try_recv().unwrap_or(Err(PushError::EngineStopped));
                     ctx.dispatcher.outcome(callback, result);
@@ -182,6 +185,9 @@ pub(crate) fn orphan(command: Command, dispatcher: &Dispatcher) {
         }
         Command::Push(new) => {
             let _ = new.push.tx.try_send(gone);
+        }
+        Command::DurablePush { push, .. } => {
+            let _ = push.tx.try_send(Err(PushError::EngineStopped));
         }
         Command::Then { callback, rx, .. } => {
             let result = rx.try_recv().unwrap_or(gone);

@@ -44,6 +44,7 @@ impl SocketSlot {
                 // The session forgot its pings: so do we (callers see the
                 // sender drop).
                 self.pings.clear();
+                self.outbox_on_closed();
                 self.set_state(self.sticky.unwrap_or(ConnectionState::Idle));
                 self.status(Status::Closed { code, reason: reason.to_string() });
             }
@@ -82,12 +83,14 @@ impl SocketSlot {
                     entry.shared.set_state(to);
                 }
                 self.channel_status(channel, ChannelChange::State { from, to });
+                self.outbox_on_channel_state(ctx, channel, from, to);
             }
             Event::ChannelError { channel, cause } => {
                 self.channel_status(channel, ChannelChange::Error(cause));
             }
             Event::ChannelClosed { channel, reason } => {
                 self.channel_status(channel, ChannelChange::Closed(reason));
+                self.outbox_on_channel_closed(ctx, channel);
                 if let Some(key) = self.by_id.remove(&channel) {
                     if let Some(entry) = self.channels.remove(&key) {
                         entry.shared.set_state(crate::protocol::ChannelState::Closed);
@@ -96,10 +99,20 @@ impl SocketSlot {
                 }
             }
             Event::Message { channel, message } => self.deliver(ctx, channel, message),
-            Event::Reply { push, reply, .. } => self.resolve(ctx, push, Ok(reply)),
-            Event::PushTimeout { push, .. } => self.resolve(ctx, push, Err(PushError::Timeout)),
+            Event::Reply { push, reply, .. } => {
+                if let Some(reply) = self.outbox_on_reply(ctx, push, reply) {
+                    self.resolve(ctx, push, Ok(reply));
+                }
+            }
+            Event::PushTimeout { push, .. } => {
+                if !self.outbox_on_timeout(ctx, push) {
+                    self.resolve(ctx, push, Err(PushError::Timeout));
+                }
+            }
             Event::PushAbandoned { push, reason, .. } => {
-                self.resolve(ctx, push, Err(PushError::Abandoned(reason)));
+                if !self.outbox_on_abandoned(ctx, push, &reason) {
+                    self.resolve(ctx, push, Err(PushError::Abandoned(reason)));
+                }
             }
             // Counted in the session's stats (mirrored into the health).
             Event::DecodeError(_) => {}

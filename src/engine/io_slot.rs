@@ -92,11 +92,13 @@ pub(crate) struct SocketSlot {
     pub(crate) pings: std::collections::VecDeque<Sender<std::time::Duration>>,
     pub(crate) frames: Vec<Data>,
     pub(crate) backpressure: super::io_backpressure::Backpressure,
+    /// The socket's outbox (durable pushes), if it has one.
+    pub(crate) durable: Option<super::io_outbox::Durable>,
 }
 
 impl SocketSlot {
     pub(crate) fn new(new: NewSocket, now: Instant) -> Self {
-        let NewSocket { key, options, counters } = new;
+        let NewSocket { key, options, counters, outbox } = new;
         let (session, options) = LinkOptions::split(options);
         Self {
             key,
@@ -122,6 +124,7 @@ impl SocketSlot {
             pings: std::collections::VecDeque::new(),
             frames: Vec::new(),
             backpressure: Default::default(),
+            durable: outbox.map(super::io_outbox::Durable::new),
         }
     }
 
@@ -260,6 +263,7 @@ impl SocketSlot {
     /// waiting push, close every subscription, unregister handlers.
     pub(crate) fn release(mut self, ctx: &mut Ctx<'_>) {
         self.replace_link(ctx, Link::Idle);
+        self.outbox_release(ctx);
         if let Some((_, key)) = self.session_timer.take() {
             ctx.wheel.cancel(key);
         }

@@ -270,7 +270,8 @@ impl IoThread {
             | Command::Subscribe { socket: key, .. }
             | Command::Unsubscribe { socket: key, .. }
             | Command::Then { socket: key, .. }
-            | Command::Resolved { socket: key, .. } => key,
+            | Command::Resolved { socket: key, .. }
+            | Command::DurablePush { socket: key, .. } => key,
             Command::AddChannel(ref new) => new.socket,
             Command::Push(ref new) => new.socket,
         };

@@ -8,9 +8,10 @@
 //! (connect timeout, reconnect with backoff, Retry-After, auth and
 //! certificate failures reported, not retried blindly); the command queue
 //! from user threads; bounded delivery to subscriptions and callbacks; the
-//! status stream and the lock-free health counters. Out of scope: the
-//! protocol itself (the session), bytes on the wire (the transport),
-//! persistence of offline pushes.
+//! status stream and the lock-free health counters; durable pushes through
+//! a socket's [outbox](crate::outbox) (see below). Out of scope: the
+//! protocol itself (the session), bytes on the wire (the transport), the
+//! outbox's storage.
 //!
 //! ```text
 //!   user threads                 rig-io (mio Poll)                     consumers
@@ -31,6 +32,39 @@
 //! `catch_unwind`); it sleeps until the earliest deadline of its sessions
 //! and connections, so an idle engine does not wake; nothing a peer sends
 //! can make it panic.
+//!
+//! # Durable pushes
+//!
+//! A socket given an outbox ([`SocketOptionsBuilder::outbox`], a SQLite
+//! file, or [`SocketOptionsBuilder::outbox_with`]) accepts
+//! [`Channel::push_durable`]: the push is written to the outbox on the
+//! caller's thread before the call returns, and rig-io sends the pending
+//! entries of a topic, in order, whenever its channel is joined (after the
+//! first join, every rejoin, and for entries left by an earlier process).
+//! Delivery is at-least-once; the `_rig_id` each JSON object payload carries
+//! lets the server drop repeats (the embedded server's `inbox:*` channels
+//! do, see [`PushLog`](crate::server::PushLog)).
+//!
+//! | what happens to a sent entry | outbox | its `Push` handle |
+//! |---|---|---|
+//! | reply `ok` | deleted (acked) | resolves with the reply |
+//! | reply `error` (or any status) | deleted: an application answer, sending it again would not change it | resolves with the reply |
+//! | timeout, connection lost, channel errored | back to pending, sent again at the next join (at once after a timeout) | keeps waiting |
+//! | channel left, closed by the server or removed | back to pending, for a later channel of the topic | `ChannelGone` |
+//! | cannot be encoded | dropped (logged) | `Abandoned(Encode)` |
+//!
+//! Why a separate call rather than a durable [`Channel::push`]: `push` keeps
+//! phoenix.js semantics (in memory, a timeout resolves it, no disk write);
+//! a durable push fails when the outbox refuses it, outlives the process,
+//! and is sent again after a timeout. One call changing meaning with a
+//! socket option would surprise code written for the other.
+//!
+//! Topics nobody joins keep their entries on disk:
+//! [`Socket::outbox_topics`] lists them so the application can create and
+//! join their channels after a restart; the engine does not create channels
+//! by itself, because a join may need params only the application knows.
+//! Order per topic holds while replies come back; a push that times out
+//! while later ones are answered is sent again after them.
 //!
 //! # Examples
 //!
@@ -79,10 +113,12 @@ mod io_events;
 mod io_failure;
 mod io_frames;
 mod io_link;
+mod io_outbox;
 mod io_slot;
 mod io_thread;
 mod options;
 mod options_builder;
+mod outbox_push;
 mod push;
 mod resolver;
 mod socket;

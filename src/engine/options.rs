@@ -37,6 +37,8 @@ pub struct SocketOptions {
     pub(crate) read_budget: usize,
     pub(crate) retry_refused: bool,
     pub(crate) retry_certificate_errors: bool,
+    /// The durable pushes' outbox, opened by `Engine::socket`.
+    pub(crate) outbox: Option<super::outbox_push::OutboxSource>,
 }
 
 impl SocketOptions {
@@ -58,6 +60,7 @@ impl SocketOptions {
             read_budget: DEFAULT_READ_BUDGET,
             retry_refused: false,
             retry_certificate_errors: false,
+            outbox: None,
         }
     }
 
@@ -83,6 +86,7 @@ impl SocketOptions {
             read_budget: DEFAULT_READ_BUDGET,
             retry_refused: false,
             retry_certificate_errors: false,
+            outbox: None,
         }
     }
 

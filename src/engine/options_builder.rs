@@ -23,6 +23,7 @@ pub struct SocketOptionsBuilder {
     pub(crate) read_budget: usize,
     pub(crate) retry_refused: bool,
     pub(crate) retry_certificate_errors: bool,
+    pub(crate) outbox: Option<super::outbox_push::OutboxSource>,
 }
 
 impl SocketOptionsBuilder {
@@ -359,6 +360,48 @@ impl SocketOptionsBuilder {
             read_budget: self.read_budget,
             retry_refused: self.retry_refused,
             retry_certificate_errors: self.retry_certificate_errors,
+            outbox: self.outbox,
         })
+    }
+
+    /// Gives the socket a persistent outbox in the SQLite file at `path`
+    /// (created if missing; default [`Limits`](crate::outbox::Limits)) for
+    /// [`Channel::push_durable`](super::Channel::push_durable). The file is
+    /// opened by [`Engine::socket`](super::Engine::socket), which fails with
+    /// [`EngineError::Outbox`](super::EngineError::Outbox) if it is corrupt
+    /// or used by another process. One file per socket. Default: none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("rig-opt-outbox-{}.db", std::process::id()));
+    /// let options = rig::engine::SocketOptions::builder("ws://127.0.0.1:9/socket").outbox(&path).build()?;
+    /// # let _ = options;
+    /// # Ok::<(), rig::protocol::ConfigError>(())
+    /// ```
+    #[cfg(feature = "outbox")]
+    pub fn outbox(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.outbox = Some(super::outbox_push::OutboxSource::Path(path.into()));
+        self
+    }
+
+    /// Gives the socket this outbox (any [`Outbox`](crate::outbox::Outbox):
+    /// a [`MemoryOutbox`](crate::outbox::MemoryOutbox), a
+    /// [`SqliteOutbox`](crate::outbox::SqliteOutbox) with its own limits, a
+    /// store of your own). Use one store per socket. Default: none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use rig::outbox::{Limits, MemoryOutbox};
+    /// let store = Arc::new(MemoryOutbox::new(Limits::default().max_entries(100)));
+    /// let options = rig::engine::SocketOptions::builder("ws://127.0.0.1:9/socket").outbox_with(store).build()?;
+    /// # let _ = options;
+    /// # Ok::<(), rig::protocol::ConfigError>(())
+    /// ```
+    pub fn outbox_with(mut self, store: std::sync::Arc<dyn crate::outbox::Outbox>) -> Self {
+        self.outbox = Some(super::outbox_push::OutboxSource::Store(store));
+        self
     }
 }

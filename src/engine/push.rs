@@ -72,6 +72,8 @@ pub struct Push {
     link: Option<SocketLink>,
     rx: Receiver<PushResult>,
     outcome: Option<PushResult>,
+    /// The outbox entry of a durable push.
+    outbox_id: Option<crate::outbox::OutboxId>,
 }
 
 impl Push {
@@ -79,13 +81,14 @@ impl Push {
     pub(crate) fn pair(link: &SocketLink) -> (Self, PushSink) {
         let key = PushKey(link.engine.keys.next());
         let (tx, rx) = crossbeam_channel::bounded(1);
-        (Self { key, link: Some(link.clone()), rx, outcome: None }, PushSink { key, tx })
+        let push = Self { key, link: Some(link.clone()), rx, outcome: None, outbox_id: None };
+        (push, PushSink { key, tx })
     }
 
     /// A handle that is already resolved (the command could not be sent).
     pub(crate) fn resolved(result: PushResult) -> Self {
         let (_tx, rx) = crossbeam_channel::bounded(1);
-        Self { key: PushKey(0), link: None, rx, outcome: Some(result) }
+        Self { key: PushKey(0), link: None, rx, outcome: Some(result), outbox_id: None }
     }
 
     /// Blocks until the push resolves. Do not call it from a callback you
@@ -207,5 +210,36 @@ impl Push {
     #[must_use]
     pub fn receiver(&self) -> &Receiver<PushResult> {
         &self.rx
+    }
+
+    /// The outbox id of a durable push
+    /// ([`Channel::push_durable`](super::Channel::push_durable)), the one
+    /// the server sees as `_rig_id`; `None` for any other push.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use rig::outbox::{Limits, MemoryOutbox};
+    /// use rig::protocol::Payload;
+    /// # let engine = rig::engine::Engine::start(Default::default())?;
+    /// let store = Arc::new(MemoryOutbox::new(Limits::default()));
+    /// let options = rig::engine::SocketOptions::builder("ws://127.0.0.1:9/socket").outbox_with(store);
+    /// let socket = engine.socket(options.build()?)?;
+    /// let room = socket.channel("room:a", Payload::empty())?;
+    /// let push = room.push_durable("msg", Payload::json("{}"))?;
+    /// assert!(push.outbox_id().is_some());
+    /// assert!(room.push("msg", Payload::json("{}")).outbox_id().is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn outbox_id(&self) -> Option<crate::outbox::OutboxId> {
+        self.outbox_id
+    }
+
+    /// Marks this handle as the durable push of outbox entry `id`.
+    pub(crate) fn with_outbox_id(mut self, id: crate::outbox::OutboxId) -> Self {
+        self.outbox_id = Some(id);
+        self
     }
 }

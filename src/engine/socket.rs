@@ -20,6 +20,8 @@ pub(crate) struct SocketInner {
     pub(crate) link: SocketLink,
     pub(crate) counters: Arc<SocketCounters>,
     pub(crate) endpoint: String,
+    /// The outbox of durable pushes, if the options gave one.
+    pub(crate) outbox: Option<Arc<super::io_outbox::OutboxShared>>,
 }
 
 impl Drop for SocketInner {
@@ -221,7 +223,15 @@ impl Socket {
     /// See [`SocketHealth`].
     #[must_use]
     pub fn health(&self) -> SocketHealth {
-        self.inner.counters.snapshot()
+        let mut health = self.inner.counters.snapshot();
+        if let Some(outbox) = &self.inner.outbox {
+            let stats = outbox.store.stats();
+            health.outbox_depth = stats.entries as u64;
+            health.outbox_in_flight = stats.in_flight as u64;
+            health.outbox_acked = stats.acked;
+            health.outbox_requeued = stats.nacked;
+        }
+        health
     }
 
     /// The last connection failure, with its text.
@@ -279,5 +289,53 @@ impl Socket {
     #[must_use]
     pub fn endpoint(&self) -> &str {
         &self.inner.endpoint
+    }
+
+    /// The socket's outbox, if its options gave one
+    /// ([`SocketOptionsBuilder::outbox`](super::SocketOptionsBuilder::outbox)):
+    /// e.g. to [`flush`](crate::outbox::Outbox::flush) it or read its
+    /// [`stats`](crate::outbox::Outbox::stats).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let engine = rig::engine::Engine::start(Default::default())?;
+    /// let socket = engine.socket(rig::engine::SocketOptions::builder("ws://127.0.0.1:9/socket").build()?)?;
+    /// assert!(socket.outbox().is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn outbox(&self) -> Option<&Arc<dyn crate::outbox::Outbox>> {
+        self.inner.outbox.as_ref().map(|shared| &shared.store)
+    }
+
+    /// The topics with durable pushes waiting in the outbox, ordered by
+    /// their oldest entry (empty without an outbox).
+    ///
+    /// Entries are sent only through a joined channel of their topic; the
+    /// engine creates no channel by itself (a join may need params only the
+    /// application knows). After a restart, create and join a channel for
+    /// each topic listed here to deliver what an earlier run left; until
+    /// then those entries stay on disk.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use rig::engine::SocketOptions;
+    /// use rig::outbox::{Limits, MemoryOutbox, Outbox};
+    /// use rig::protocol::Payload;
+    ///
+    /// let store = Arc::new(MemoryOutbox::new(Limits::default()));
+    /// store.enqueue("room:left-over", "msg", Payload::json("{}"))?;
+    /// # let engine = rig::engine::Engine::start(Default::default())?;
+    /// let options = SocketOptions::builder("ws://127.0.0.1:9/socket").outbox_with(store).build()?;
+    /// let socket = engine.socket(options)?;
+    /// assert_eq!(socket.outbox_topics(), ["room:left-over"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn outbox_topics(&self) -> Vec<String> {
+        self.inner.outbox.as_ref().map(|shared| shared.store.topics()).unwrap_or_default()
     }
 }

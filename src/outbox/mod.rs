@@ -1,5 +1,6 @@
 //! The persistent outbox: pushes that survive a crash and are sent after
-//! reconnect (feature `outbox`, on by default).
+//! reconnect. The trait, ids and [`MemoryOutbox`] are always built; the
+//! SQLite backend needs the feature `outbox` (on by default).
 //!
 //! A socket opts in by giving a file path. Each push is written durably
 //! before [`Outbox::enqueue`] returns; it is deleted only when the server
@@ -113,15 +114,18 @@ mod id;
 mod limits;
 mod memory;
 mod queue;
+#[cfg(feature = "outbox")]
 mod sqlite;
 mod tag;
 #[cfg(test)]
+#[cfg(feature = "outbox")]
 pub(crate) mod tests;
 
 pub use error::Error;
 pub use id::{OutboxId, ParseIdError};
 pub use limits::{Entry, FullPolicy, Limits, Stats};
 pub use memory::MemoryOutbox;
+#[cfg(feature = "outbox")]
 pub use sqlite::SqliteOutbox;
 pub use tag::{ID_KEY, carried_id};
 

@@ -29,6 +29,10 @@ struct Slot {
 
 /// A push the queue accepted.
 #[derive(Debug)]
+#[cfg_attr(
+    not(feature = "outbox"),
+    expect(dead_code, reason = "evictions are read by the SQLite backend only")
+)]
 pub(crate) struct Admitted {
     /// The accepted entry (a copy for the writer).
     pub(crate) entry: Entry,
@@ -51,6 +55,10 @@ pub(crate) struct Queue {
     stats: Stats,
 }
 
+#[cfg_attr(
+    not(feature = "outbox"),
+    expect(dead_code, reason = "restoring and write bookkeeping serve the SQLite backend only")
+)]
 impl Queue {
     /// An empty queue whose ids take `stamp` as their high half.
     pub(crate) fn new(limits: Limits, stamp: u64) -> Self {

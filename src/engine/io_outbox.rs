@@ -1,0 +1,286 @@
+//! Durable pushes on rig-io: sending a socket's outbox entries once their
+//! channel is joined, acking on a reply, requeueing on a timeout or a lost
+//! connection, and resolving the [`Push`](super::Push) handles.
+//!
+//! rig-io never touches the disk here: `pending`, `mark_sent`, `nack` and
+//! `ack` work on the outbox's in-memory index (an ack is a message to the
+//! writer thread). Only [`Channel::push_durable`](super::Channel::push_durable)
+//! waits for the disk, on the caller's thread.
+//!
+//! ```text
+//!  caller: enqueue (durable) ──DurablePush{id}──▶ rig-io: waiter filed
+//!  channel Joined (join, rejoin, new entry) ──▶ pending(topic) ─mark_sent─▶ session.push
+//!  reply (any status) ──▶ ack ──▶ waiter resolved with the reply
+//!  timeout ──▶ nack ──▶ sent again at once (still joined) or at the next join
+//!  channel leaves Joined / socket closed ──▶ nack every in-flight entry of it
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::command::PushSink;
+use super::dispatch::OutcomeCallback;
+use super::ids::{ChannelKey, PushKey};
+use super::io_slot::{PushEntry, PushTarget, SocketSlot, resolve_target};
+use super::io_thread::Ctx;
+use super::push::{PushError, PushResult};
+use crate::outbox::{Outbox, OutboxId};
+use crate::protocol::{AbandonReason, ChannelId, ChannelState, PushId, Reply, SessionError};
+
+/// A socket's outbox, shared by its handles (which enqueue) and rig-io.
+#[derive(Debug)]
+pub(crate) struct OutboxShared {
+    pub(crate) store: Arc<dyn Outbox>,
+    /// Durable pushes between `enqueue` and rig-io filing their waiter: while
+    /// any is, rig-io keeps the outcome of an entry without a waiter (its
+    /// reply may beat the `DurablePush` command).
+    pub(crate) registering: AtomicUsize,
+}
+
+impl OutboxShared {
+    pub(crate) fn new(store: Arc<dyn Outbox>) -> Arc<Self> {
+        Arc::new(Self { store, registering: AtomicUsize::new(0) })
+    }
+}
+
+/// rig-io's side of a socket's outbox.
+pub(crate) struct Durable {
+    shared: Arc<OutboxShared>,
+    /// Entries handed to the session: its push id → (entry, channel).
+    in_flight: HashMap<PushId, (OutboxId, ChannelKey)>,
+    /// Handles waiting for an entry's reply.
+    waiters: HashMap<OutboxId, (ChannelKey, PushEntry)>,
+    by_key: HashMap<PushKey, OutboxId>,
+    /// Outcomes that came before their waiter (see `registering`).
+    early: HashMap<OutboxId, PushResult>,
+}
+
+impl Durable {
+    pub(crate) fn new(shared: Arc<OutboxShared>) -> Self {
+        Self {
+            shared,
+            in_flight: HashMap::new(),
+            waiters: HashMap::new(),
+            by_key: HashMap::new(),
+            early: HashMap::new(),
+        }
+    }
+
+    /// Hands an entry's outcome to its waiter, or keeps it for a waiter
+    /// about to be filed.
+    fn settle(&mut self, ctx: &Ctx<'_>, id: OutboxId, result: PushResult) {
+        if let Some((_, entry)) = self.waiters.remove(&id) {
+            self.by_key.remove(&entry.key);
+            resolve_target(ctx, entry.target, result);
+        } else if self.shared.registering.load(Ordering::SeqCst) > 0 {
+            self.early.insert(id, result);
+        }
+    }
+
+    /// Puts the in-flight entries matching `which` back to pending.
+    fn requeue(&mut self, which: impl Fn(ChannelKey) -> bool) -> usize {
+        let store = &self.shared.store;
+        let before = self.in_flight.len();
+        self.in_flight.retain(|_, (id, key)| {
+            if which(*key) {
+                store.nack(*id);
+                false
+            } else {
+                true
+            }
+        });
+        before - self.in_flight.len()
+    }
+}
+
+impl SocketSlot {
+    /// `Channel::push_durable`: the entry is on disk; file its handle and
+    /// send it if its channel is joined.
+    pub(crate) fn outbox_register(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        channel: ChannelKey,
+        id: OutboxId,
+        sink: PushSink,
+    ) {
+        let known = self.channels.contains_key(&channel);
+        let Some(durable) = self.durable.as_mut() else {
+            let _ = sink.tx.try_send(Err(PushError::ChannelGone));
+            return;
+        };
+        let left = durable.shared.registering.fetch_sub(1, Ordering::SeqCst).saturating_sub(1);
+        let early = durable.early.remove(&id);
+        if left == 0 {
+            durable.early.clear();
+        }
+        if let Some(result) = early {
+            let _ = sink.tx.try_send(result);
+        } else if known {
+            durable.by_key.insert(sink.key, id);
+            let entry = PushEntry { key: sink.key, target: PushTarget::Handle(sink.tx) };
+            durable.waiters.insert(id, (channel, entry));
+        } else {
+            // The channel was removed; the entry stays in the outbox for a
+            // channel of the same topic joined later.
+            let _ = sink.tx.try_send(Err(PushError::ChannelGone));
+        }
+        self.outbox_send(ctx, channel);
+    }
+
+    /// Sends the pending entries of `channel`'s topic, in order, if the
+    /// channel is joined and the socket open.
+    pub(crate) fn outbox_send(&mut self, ctx: &mut Ctx<'_>, channel: ChannelKey) {
+        let Some(durable) = self.durable.as_mut() else { return };
+        let Some(entry) = self.channels.get(&channel) else { return };
+        if !self.session.can_push(entry.id) {
+            return;
+        }
+        let store = Arc::clone(&durable.shared.store);
+        for item in store.pending(&entry.reference.topic) {
+            if !store.mark_sent(item.id) {
+                continue;
+            }
+            match self.session.push(ctx.now, entry.id, item.event, item.payload, None) {
+                Ok(push) => {
+                    durable.in_flight.insert(push, (item.id, channel));
+                }
+                Err(SessionError::Encode(error)) => {
+                    // It can never be sent: drop it rather than block its topic.
+                    log::error!("outbox entry {} cannot be encoded, dropped: {error}", item.id);
+                    store.ack(item.id);
+                    let reason = AbandonReason::Encode(error);
+                    durable.settle(ctx, item.id, Err(PushError::Abandoned(reason)));
+                }
+                Err(other) => {
+                    store.nack(item.id);
+                    log::debug!("outbox send of {} deferred: {other}", item.id);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// A reply: for a durable push, acks the entry and resolves its handle
+    /// (`None`); any other push's reply is handed back.
+    ///
+    /// Every status is acked: `error` is the application's answer to a push
+    /// it received (phoenix.js resolves it through `receive("error")`), so
+    /// sending it again would not change it.
+    pub(crate) fn outbox_on_reply(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        push: PushId,
+        reply: Reply,
+    ) -> Option<Reply> {
+        let Some(durable) = self.durable.as_mut() else { return Some(reply) };
+        let Some((id, _)) = durable.in_flight.remove(&push) else { return Some(reply) };
+        durable.shared.store.ack(id);
+        durable.settle(ctx, id, Ok(reply));
+        None
+    }
+
+    /// A push timed out: a durable entry goes back to pending and is sent
+    /// again (its handle keeps waiting). True if it was durable.
+    pub(crate) fn outbox_on_timeout(&mut self, ctx: &mut Ctx<'_>, push: PushId) -> bool {
+        let Some(durable) = self.durable.as_mut() else { return false };
+        let Some((id, channel)) = durable.in_flight.remove(&push) else { return false };
+        durable.shared.store.nack(id);
+        self.outbox_send(ctx, channel);
+        true
+    }
+
+    /// A push was abandoned. For a durable entry: back to pending when its
+    /// channel closed (a later join of the topic sends it), dropped when it
+    /// cannot be encoded. True if it was durable.
+    pub(crate) fn outbox_on_abandoned(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        push: PushId,
+        reason: &AbandonReason,
+    ) -> bool {
+        let Some(durable) = self.durable.as_mut() else { return false };
+        let Some((id, _)) = durable.in_flight.remove(&push) else { return false };
+        if let AbandonReason::Encode(_) = reason {
+            durable.shared.store.ack(id);
+            durable.settle(ctx, id, Err(PushError::Abandoned(reason.clone())));
+        } else {
+            durable.shared.store.nack(id);
+        }
+        true
+    }
+
+    /// A channel changed state: joined sends its entries (replay after every
+    /// join and rejoin); leaving `Joined` requeues the ones in flight.
+    pub(crate) fn outbox_on_channel_state(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        channel: ChannelId,
+        from: ChannelState,
+        to: ChannelState,
+    ) {
+        let Some(&key) = self.by_id.get(&channel) else { return };
+        let Some(durable) = self.durable.as_mut() else { return };
+        if from == ChannelState::Joined && to != ChannelState::Joined {
+            durable.requeue(|k| k == key);
+        }
+        if to == ChannelState::Joined {
+            self.outbox_send(ctx, key);
+        }
+    }
+
+    /// A channel closed for good (left, closed by the server, removed): its
+    /// entries stay in the outbox, its handles resolve with `ChannelGone`.
+    /// Call before the channel is forgotten.
+    pub(crate) fn outbox_on_channel_closed(&mut self, ctx: &mut Ctx<'_>, channel: ChannelId) {
+        let Some(&key) = self.by_id.get(&channel) else { return };
+        let Some(durable) = self.durable.as_mut() else { return };
+        durable.requeue(|k| k == key);
+        let gone: Vec<OutboxId> =
+            durable.waiters.iter().filter(|(_, (k, _))| *k == key).map(|(id, _)| *id).collect();
+        for id in gone {
+            if let Some((_, entry)) = durable.waiters.remove(&id) {
+                durable.by_key.remove(&entry.key);
+                resolve_target(ctx, entry.target, Err(PushError::ChannelGone));
+            }
+        }
+    }
+
+    /// The connection closed: every entry in flight goes back to pending.
+    pub(crate) fn outbox_on_closed(&mut self) {
+        if let Some(durable) = self.durable.as_mut() {
+            durable.requeue(|_| true);
+        }
+    }
+
+    /// `Push::then` on a durable push: the callback replaces its handle.
+    /// Hands the callback back if `push` is not a waiting durable push.
+    pub(crate) fn outbox_then(
+        &mut self,
+        push: PushKey,
+        callback: OutcomeCallback,
+    ) -> Result<(), OutcomeCallback> {
+        let waiter = self.durable.as_mut().and_then(|durable| {
+            let id = durable.by_key.get(&push)?;
+            durable.waiters.get_mut(id)
+        });
+        match waiter {
+            Some((_, entry)) => {
+                entry.target = PushTarget::Callback(callback);
+                Ok(())
+            }
+            None => Err(callback),
+        }
+    }
+
+    /// The socket leaves the engine: waiting handles resolve with
+    /// `EngineStopped`; the entries stay on disk.
+    pub(crate) fn outbox_release(&mut self, ctx: &mut Ctx<'_>) {
+        let Some(durable) = self.durable.as_mut() else { return };
+        durable.requeue(|_| true);
+        for (_, (_, entry)) in durable.waiters.drain() {
+            resolve_target(ctx, entry.target, Err(PushError::EngineStopped));
+        }
+        durable.by_key.clear();
+    }
+}
