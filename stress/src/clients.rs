@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 use rig::engine::{Channel, Engine, EngineConfig, Overflow, Socket, SocketOptions};
+use rig::outbox::{Limits, MemoryOutbox};
 use rig::protocol::{Message, Payload};
 use serde::{Deserialize, Serialize};
 
@@ -132,12 +133,25 @@ impl Clients {
             started: clock::now(),
             cpu_at_start: sys::cpu_time(),
         };
+        let outbox_dir = match &config.outbox_dir {
+            Some(dir) => {
+                let run = dir.join(format!("run-{}", std::process::id()));
+                std::fs::create_dir_all(&run)
+                    .map_err(|e| format!("cannot create {}: {e}", run.display()))?;
+                Some(run)
+            }
+            None => None,
+        };
         let mut rooms = Vec::new();
         for client in 0..config.clients {
-            let options = SocketOptions::builder(url)
-                .seed(config.seed ^ u64::from(client).rotate_left(32))
-                .build()
-                .map_err(|e| format!("bad socket options for {url}: {e}"))?;
+            let mut options =
+                SocketOptions::builder(url).seed(config.seed ^ u64::from(client).rotate_left(32));
+            options = match &outbox_dir {
+                Some(dir) => options.outbox(dir.join(format!("stress-{client}.sqlite"))),
+                None => options.outbox_with(Arc::new(MemoryOutbox::new(Limits::default()))),
+            };
+            let options =
+                options.build().map_err(|e| format!("bad socket options for {url}: {e}"))?;
             let socket = clients.engine.socket(options).map_err(|e| e.to_string())?;
             for topic in 0..config.topics {
                 let channel = socket
@@ -303,6 +317,8 @@ impl Clients {
             report.reconnects += health.reconnects;
             report.heartbeat_timeouts += health.heartbeat_timeouts;
             report.pauses += health.pauses;
+            report.pushes.requeued += health.outbox_requeued;
+            report.pushes.outbox_left += health.outbox_depth;
         }
         let wall = clock::now().saturating_duration_since(self.started);
         let cpu = sys::cpu_time();
@@ -358,10 +374,18 @@ fn push_loop(
             };
             *number += 1;
             let (n, client) = (*number, u32::try_from(next).unwrap_or(u32::MAX));
-            let push = room.push(path.event(), path.payload(client, n));
-            pushes.sent();
-            let (path, pushes) = (Arc::clone(path), Arc::clone(pushes));
-            push.then(move |outcome| pushes.resolve(path.as_ref(), client, n, &outcome));
+            match path.send(room, n) {
+                Ok(push) => {
+                    pushes.sent();
+                    let id = push.outbox_id();
+                    let (path, pushes) = (Arc::clone(path), Arc::clone(pushes));
+                    push.then(move |outcome| pushes.resolve(path.as_ref(), id, &outcome));
+                }
+                Err(e) => {
+                    log::warn!("client {client}: push {n} refused: {e}");
+                    pushes.refused();
+                }
+            }
             done += 1;
             next = (next + 1) % rooms.len();
         }

@@ -19,7 +19,7 @@ use serde::Serialize;
 /// invariant held, 1 on any violation, 2 on a usage or environment error.
 #[derive(argh::FromArgs, Debug)]
 #[argh(
-    note = "Report (--json FILE): config, seed, mode (in-process|namespace), wall_s, faults {{resets, stalls, restarts}}, pushes {{sent, acked, lost, recorded, duplicates, error_replies, timeouts, failed, unresolved}}, events {{expected, delivered, lost, dropped, cut_by_fault, duplicated, reordered, stale, epochs}}, channels {{total, never_joined, unrecovered}}, reconnects, connections, heartbeat_timeouts, time_to_recover_us and latency_us {{count, p50, p90, p99, p999, max}}, server {{...}}, proxy {{...}}, netns_dropped_packets, resources {{peak_rss_kb, cpu_pct, clients_peak_rss_kb, clients_cpu_pct, engine_cpu_pct}}, violations [...]. Lost means: an acknowledged push the server never recorded, or a stream event missing inside one join (a gap) that the engine did not count as a drop; events a fault cut are cut_by_fault, not lost.",
+    note = "Report (--json FILE): config, seed, mode (in-process|namespace), wall_s, faults {{resets, stalls, restarts}}, pushes {{sent, acked, lost, recorded, duplicates, requeued, outbox_left, error_replies, timeouts, failed, unresolved}}, events {{expected, delivered, lost, dropped, cut_by_fault, duplicated, reordered, stale, epochs}}, channels {{total, never_joined, unrecovered}}, reconnects, connections, heartbeat_timeouts, time_to_recover_us and latency_us {{count, p50, p90, p99, p999, max}}, server {{...}}, proxy {{...}}, netns_dropped_packets, resources {{peak_rss_kb, cpu_pct, clients_peak_rss_kb, clients_cpu_pct, engine_cpu_pct}}, violations [...]. Lost means: an acknowledged push the server never recorded, or a stream event missing inside one join (a gap) that the engine did not count as a drop; events a fault cut are cut_by_fault, not lost.",
     error_code(1, "an invariant was violated (listed on stderr and in violations)"),
     error_code(2, "usage or environment error (bad flag; --loss without root, ip or nft)")
 )]
@@ -70,6 +70,10 @@ pub(crate) struct Flags {
     /// write the JSON report to this file
     #[argh(option)]
     pub(crate) json: Option<PathBuf>,
+    /// keep each client's outbox in a SQLite file in this directory (one file and
+    /// writer thread per client, so at most 256 clients) instead of in memory
+    #[argh(option)]
+    pub(crate) outbox_dir: Option<PathBuf>,
     /// seconds allowed for every channel to recover after the faulty phase (default 30)
     #[argh(option, default = "30")]
     pub(crate) settle: u64,
@@ -90,6 +94,9 @@ pub(crate) struct Flags {
 /// The most clients one run drives.
 pub(crate) const MAX_CLIENTS: u32 = 10_000;
 
+/// The most clients with a SQLite outbox each (`--outbox-dir`).
+pub(crate) const MAX_SQLITE_CLIENTS: u32 = 256;
+
 /// A run's checked settings (the `config` object of the report).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub(crate) struct Config {
@@ -109,6 +116,7 @@ pub(crate) struct Config {
     pub(crate) seed: u64,
     pub(crate) settle_s: u64,
     pub(crate) ramp_s: u64,
+    pub(crate) outbox_dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "is_zero")]
     pub(crate) inject_loss: u64,
 }
@@ -135,6 +143,13 @@ impl Config {
         if flags.loss > 100 {
             return Err(format!("--loss is a percentage (0..=100), got {}", flags.loss));
         }
+        if flags.outbox_dir.is_some() && flags.clients > MAX_SQLITE_CLIENTS {
+            return Err(format!(
+                "--outbox-dir opens one SQLite file and writer thread per client: at most \
+                 {MAX_SQLITE_CLIENTS} clients, got {}",
+                flags.clients
+            ));
+        }
         if flags.stall_every > 0 && flags.stall_for == 0 {
             return Err("--stall-for must be at least 1 ms when --stall-every is set".into());
         }
@@ -155,6 +170,7 @@ impl Config {
             seed: flags.seed.unwrap_or(clock_seed),
             settle_s: flags.settle,
             ramp_s: flags.ramp,
+            outbox_dir: flags.outbox_dir.clone(),
             inject_loss: flags.inject_loss,
         })
     }
@@ -182,6 +198,10 @@ impl Config {
         ] {
             args.push(flag.to_owned());
             args.push(value.to_string());
+        }
+        if let Some(dir) = &self.outbox_dir {
+            args.push("--outbox-dir".to_owned());
+            args.push(dir.display().to_string());
         }
         args
     }
@@ -215,6 +235,12 @@ mod tests {
             parse(&["--stall-every", "5", "--stall-for", "0"]).unwrap_err().contains("--stall-for")
         );
         assert!(parse(&["--bogus"]).is_err());
+        assert!(
+            parse(&["--outbox-dir", "/tmp", "--clients", "257"])
+                .unwrap_err()
+                .contains("--outbox-dir")
+        );
+        assert!(parse(&["--outbox-dir", "/tmp", "--clients", "256"]).is_ok());
     }
 
     #[test]

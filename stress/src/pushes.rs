@@ -1,20 +1,22 @@
-//! Numbered pushes from every client, and how their outcomes are counted.
+//! Numbered pushes from every client through its socket's outbox, and how
+//! their outcomes are counted.
 //!
-//! The path a push takes is behind [`PushPath`], so that moving from a
-//! hand-tagged push to the engine's durable outbox push is a local change.
-//! Today ([`InboxPath`]) each client pushes to `inbox:stress-<client>` with
-//! the outbox id `_rig_id` = (client + 1, n) in the payload; the server's
-//! [`PushLog`] records it (shared by every server instance of the run) and
-//! replies `ok {"dup":bool}`. After the run the host looks every
-//! acknowledged id up in the log: one it does not hold is a lost push.
+//! The path a push takes is behind [`PushPath`]. Today ([`InboxPath`]) each
+//! client pushes `{"n":N}` durably ([`Channel::push_durable`]) to
+//! `inbox:stress-<client>`: the outbox stores it, the engine sends it with
+//! its `_rig_id` whenever the channel is joined and again after a timeout or
+//! a lost connection, and the server's [`PushLog`] (shared by every server
+//! instance of the run) records it once and replies `ok {"dup":bool}`.
+//! After the run the host looks every acknowledged id up in the log: one
+//! it does not hold is a lost push.
 //!
-//! Every push resolves exactly once (ok, error reply, timeout, abandoned):
+//! Every push resolves exactly once (a durable push only with a reply):
 //! pushes still unresolved when the run ends are a violation of their own.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
-use rig::engine::{PushError, PushResult};
+use rig::engine::{Channel, EngineError, Push, PushError, PushResult};
 use rig::outbox::OutboxId;
 use rig::protocol::{Payload, Reply};
 use rig::server::PushLog;
@@ -24,21 +26,14 @@ use serde::{Deserialize, Serialize};
 pub(crate) trait PushPath: Send + Sync + std::fmt::Debug {
     /// The topic client `client` joins for its pushes.
     fn topic(&self, client: u32) -> String;
-    /// The event pushed.
-    fn event(&self) -> &'static str;
-    /// The payload of push `n` of `client`.
-    fn payload(&self, client: u32, n: u64) -> Payload;
-    /// Whether `reply` (status `ok`) shows the server recorded push `n`.
-    fn recorded(&self, client: u32, n: u64, reply: &Reply) -> bool;
+    /// Sends push `n` on `channel`.
+    fn send(&self, channel: &Channel, n: u64) -> Result<Push, EngineError>;
+    /// Whether `reply` (status `ok`) shows the server recorded the push.
+    fn recorded(&self, reply: &Reply) -> bool;
 }
 
-/// The outbox id of push `n` of `client`.
-pub(crate) fn push_id(client: u32, n: u64) -> OutboxId {
-    OutboxId::from_parts(u64::from(client) + 1, n)
-}
-
-/// Pushes `push` on `inbox:stress-<client>`, carrying `_rig_id`; the
-/// server's push log records it and replies `{"dup":bool}`.
+/// Durable pushes of `push {"n":N}` on `inbox:stress-<client>`; the
+/// server's push log records them and replies `{"dup":bool}`.
 #[derive(Debug, Default)]
 pub(crate) struct InboxPath;
 
@@ -47,15 +42,11 @@ impl PushPath for InboxPath {
         format!("inbox:stress-{client}")
     }
 
-    fn event(&self) -> &'static str {
-        "push"
+    fn send(&self, channel: &Channel, n: u64) -> Result<Push, EngineError> {
+        channel.push_durable("push", Payload::json(format!(r#"{{"n":{n}}}"#)))
     }
 
-    fn payload(&self, client: u32, n: u64) -> Payload {
-        Payload::json(format!(r#"{{"_rig_id":"{}","n":{n}}}"#, push_id(client, n)))
-    }
-
-    fn recorded(&self, _client: u32, _n: u64, reply: &Reply) -> bool {
+    fn recorded(&self, reply: &Reply) -> bool {
         matches!(reply.response.as_json(), Some(r#"{"dup":false}"# | r#"{"dup":true}"#))
     }
 }
@@ -69,8 +60,8 @@ pub(crate) struct PushCounters {
     error_replies: AtomicU64,
     timeouts: AtomicU64,
     failed: AtomicU64,
-    /// The numbers of the acknowledged pushes, per client.
-    acked_numbers: Mutex<Vec<Vec<u64>>>,
+    /// The outbox ids of the acknowledged pushes.
+    acked_ids: Mutex<Vec<OutboxId>>,
 }
 
 /// A snapshot of [`PushCounters`] (the `pushes` object of the report).
@@ -87,6 +78,10 @@ pub(crate) struct PushReport {
     pub(crate) recorded: u64,
     /// Pushes the server's log saw a second time (not recorded again).
     pub(crate) duplicates: u64,
+    /// Sends the outboxes put back to pending (timeout, lost connection).
+    pub(crate) requeued: u64,
+    /// Entries still in the outboxes at the end.
+    pub(crate) outbox_left: u64,
     /// Replies with another status than `ok`.
     pub(crate) error_replies: u64,
     /// No reply within the push timeout (e.g. the connection died first):
@@ -112,11 +107,13 @@ impl PushCounters {
         bump(&self.sent);
     }
 
-    /// Counts the outcome of push `n` of `client`.
-    pub(crate) fn resolve(&self, path: &dyn PushPath, client: u32, n: u64, outcome: &PushResult) {
+    /// Counts the outcome of the push with outbox id `id`.
+    pub(crate) fn resolve(&self, path: &dyn PushPath, id: Option<OutboxId>, outcome: &PushResult) {
         bump(match outcome {
-            Ok(reply) if reply.status == "ok" && path.recorded(client, n, reply) => {
-                self.acked_number(client, n);
+            Ok(reply) if reply.status == "ok" && path.recorded(reply) => {
+                if let Some(id) = id {
+                    self.acked_ids.lock().push(id);
+                }
                 &self.acked
             }
             Ok(reply) if reply.status == "ok" => &self.lost,
@@ -126,21 +123,15 @@ impl PushCounters {
         });
     }
 
-    fn acked_number(&self, client: u32, n: u64) {
-        let index = usize::try_from(client).unwrap_or(usize::MAX);
-        let mut numbers = self.acked_numbers.lock();
-        if numbers.len() <= index {
-            numbers.resize_with(index.saturating_add(1), Vec::new);
-        }
-        if let Some(list) = numbers.get_mut(index) {
-            list.push(n);
-        }
+    /// A push the engine refused (not stored): sent and failed at once.
+    pub(crate) fn refused(&self) {
+        bump(&self.sent);
+        bump(&self.failed);
     }
 
-    /// The acknowledged pushes, per client as ranges of numbers.
+    /// The acknowledged ids, by outbox stamp as ranges of sequence numbers.
     pub(crate) fn acked(&self) -> Vec<AckedRanges> {
-        let numbers = self.acked_numbers.lock();
-        (0_u32..).zip(numbers.iter()).map(|(client, list)| AckedRanges::of(client, list)).collect()
+        AckedRanges::of(&self.acked_ids.lock())
     }
 
     /// Pushes resolved so far.
@@ -161,6 +152,8 @@ impl PushCounters {
             lost: get(&self.lost),
             recorded: 0,
             duplicates: 0,
+            requeued: 0,
+            outbox_left: 0,
             error_replies: get(&self.error_replies),
             timeouts: get(&self.timeouts),
             failed: get(&self.failed),
@@ -169,36 +162,42 @@ impl PushCounters {
     }
 }
 
-/// One client's acknowledged push numbers as inclusive ranges (mostly one:
-/// pushes are numbered in order and a timeout only leaves a hole).
+/// Acknowledged outbox ids of one outbox stamp (one socket's outbox) as
+/// inclusive ranges of sequence numbers: mostly one range per outbox, so a
+/// child process sends a few numbers instead of every id.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct AckedRanges {
-    pub(crate) client: u32,
+    pub(crate) stamp: u64,
     pub(crate) ranges: Vec<(u64, u64)>,
 }
 
 impl AckedRanges {
-    fn of(client: u32, numbers: &[u64]) -> Self {
-        let mut sorted = numbers.to_vec();
+    fn of(ids: &[OutboxId]) -> Vec<Self> {
+        let mut sorted = ids.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
-        let mut ranges: Vec<(u64, u64)> = Vec::new();
-        for n in sorted {
-            match ranges.last_mut() {
-                Some((_, to)) if *to + 1 == n => *to = n,
-                _ => ranges.push((n, n)),
+        let mut out: Vec<Self> = Vec::new();
+        for id in sorted {
+            let (stamp, seq) = (id.stamp(), id.seq());
+            match out.last_mut() {
+                Some(last) if last.stamp == stamp => match last.ranges.last_mut() {
+                    Some((_, to)) if to.checked_add(1) == Some(seq) => *to = seq,
+                    _ => last.ranges.push((seq, seq)),
+                },
+                _ => out.push(Self { stamp, ranges: vec![(seq, seq)] }),
             }
         }
-        Self { client, ranges }
+        out
     }
 }
 
 /// How many acknowledged pushes `log` does not hold.
 pub(crate) fn unrecorded(log: &PushLog, acked: &[AckedRanges]) -> u64 {
     let mut missing = 0;
-    for client in acked {
-        for &(from, to) in &client.ranges {
-            missing += (from..=to).filter(|&n| !log.contains(push_id(client.client, n))).count();
+    for outbox in acked {
+        for &(from, to) in &outbox.ranges {
+            let absent = |&seq: &u64| !log.contains(OutboxId::from_parts(outbox.stamp, seq));
+            missing += (from..=to).filter(absent).count();
         }
     }
     u64::try_from(missing).unwrap_or(u64::MAX)
@@ -216,38 +215,46 @@ mod tests {
             counters.sent();
         }
         let ok = |dup: &str| Ok(Reply::new("ok", Payload::json(dup.to_owned())));
-        counters.resolve(&path, 1, 1, &ok(r#"{"dup":false}"#));
-        counters.resolve(&path, 1, 2, &ok("{}")); // not a push log's answer
-        counters.resolve(&path, 1, 3, &Ok(Reply::new("error", Payload::empty())));
-        counters.resolve(&path, 1, 4, &Err(PushError::Timeout));
+        let id = OutboxId::from_parts(7, 1);
+        counters.resolve(&path, Some(id), &ok(r#"{"dup":false}"#));
+        counters.resolve(&path, None, &ok("{}")); // not a push log's answer
+        counters.resolve(&path, None, &Ok(Reply::new("error", Payload::empty())));
+        counters.resolve(&path, None, &Err(PushError::Timeout));
+        counters.refused();
         let report = counters.report();
         let expected = PushReport {
-            sent: 5,
+            sent: 6,
             acked: 1,
             lost: 1,
             error_replies: 1,
             timeouts: 1,
+            failed: 1,
             unresolved: 1,
             ..PushReport::default()
         };
         assert_eq!(report, expected);
         assert_eq!(path.topic(3), "inbox:stress-3");
-        assert_eq!(
-            counters.acked(),
-            [AckedRanges::default(), AckedRanges { client: 1, ranges: vec![(1, 1)] }]
-        );
+        assert_eq!(counters.acked(), [AckedRanges { stamp: 7, ranges: vec![(1, 1)] }]);
     }
 
     #[test]
     fn acked_ids_missing_from_the_push_log_are_counted() {
-        let path = InboxPath;
         let log = PushLog::new();
-        for n in [1, 2, 4] {
-            let _ = log.record("inbox:stress-0", &path.payload(0, n));
+        for (stamp, seq) in [(1, 1), (1, 2), (1, 4), (2, 9)] {
+            let id = OutboxId::from_parts(stamp, seq);
+            let _ = log.record("inbox:x", &Payload::json(format!(r#"{{"_rig_id":"{id}"}}"#)));
         }
-        let acked = AckedRanges::of(0, &[4, 1, 2, 3, 3]);
-        assert_eq!(acked.ranges, [(1, 4)]);
-        assert_eq!(unrecorded(&log, &[acked]), 1);
-        assert_eq!(unrecorded(&log, &[AckedRanges::of(1, &[1])]), 1);
+        let ids: Vec<_> = [(1, 4), (1, 1), (2, 9), (1, 2), (1, 3), (1, 3)]
+            .map(|(a, b)| OutboxId::from_parts(a, b))
+            .into();
+        let acked = AckedRanges::of(&ids);
+        assert_eq!(
+            acked,
+            [
+                AckedRanges { stamp: 1, ranges: vec![(1, 4)] },
+                AckedRanges { stamp: 2, ranges: vec![(9, 9)] }
+            ]
+        );
+        assert_eq!(unrecorded(&log, &acked), 1);
     }
 }

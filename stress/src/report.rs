@@ -13,7 +13,8 @@
 //!
 //! A violation is any of: lost, duplicated, reordered or stale events; more
 //! events seen than the server sent; an acknowledged push the server did
-//! not record; a push that never resolved; an unexpected error reply; a
+//! not record; a push that never resolved or was left in an outbox; an
+//! error reply; a
 //! channel that never joined or never recovered after a fault; a payload the
 //! checker could not read; a handler panic; no events at all.
 
@@ -221,6 +222,7 @@ fn violations(r: &Report, c: &ClientsReport) -> Vec<String> {
     check(r.pushes.lost, "acknowledged pushes the server did not record");
     check(r.pushes.unresolved, "pushes never resolved");
     check(r.pushes.error_replies, "pushes answered with an error");
+    check(r.pushes.outbox_left, "pushes left in the outboxes after the run");
     check(r.channels.never_joined, "channels never delivered an event after the start");
     check(r.channels.unrecovered, "channels not recovered after the last fault");
     check(c.bad_payloads, "stream events the checker could not read");

@@ -233,3 +233,44 @@ fn loss_runs_the_clients_in_a_lossy_namespace_or_exits_2_saying_why() {
     assert!(r["events"]["delivered"].as_u64().unwrap() > 0, "{r:#}");
     assert_eq!(r["violations"], serde_json::json!([]), "{r:#}");
 }
+
+#[test]
+fn pushes_through_sqlite_outboxes_survive_resets_and_a_restart() {
+    let json = report_path("sqlite");
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("outbox-{}", std::process::id()));
+    let args = [
+        "--clients",
+        "8",
+        "--topics",
+        "1",
+        "--push-rate",
+        "20",
+        "--duration",
+        "4",
+        "--reset-every",
+        "1500",
+        "--restart-server-every",
+        "2500",
+        "--seed",
+        "9",
+        "--outbox-dir",
+        dir.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    let out = stress(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let r = read_report(&json);
+    let acked = r["pushes"]["acked"].as_u64().unwrap();
+    assert!(acked > 100, "{r:#}");
+    assert!(r["pushes"]["recorded"].as_u64().unwrap() >= acked, "{r:#}");
+    assert_eq!(r["pushes"]["outbox_left"], 0, "{r:#}");
+    let runs: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(runs.len(), 1, "one run directory in {dir:?}");
+    let files = std::fs::read_dir(&runs[0]).unwrap().map(|e| e.unwrap().file_name());
+    let outboxes = files.filter(|f| f.to_string_lossy().ends_with(".sqlite")).count();
+    assert_eq!(outboxes, 8, "one SQLite outbox per client in {:?}", runs[0]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
