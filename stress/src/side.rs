@@ -121,6 +121,17 @@ impl Remote {
     }
 }
 
+impl Drop for Remote {
+    /// A host that fails half-way takes its child down with it (after
+    /// `finish` the child has already exited).
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 impl ClientSide for Remote {
     fn ready(&mut self, timeout: Duration) -> Result<u64, String> {
         self.send(&Request::Ready { timeout_ms: ms(timeout) })?;
