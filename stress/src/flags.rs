@@ -19,7 +19,7 @@ use serde::Serialize;
 /// invariant held, 1 on any violation, 2 on a usage or environment error.
 #[derive(argh::FromArgs, Debug)]
 #[argh(
-    note = "Report (--json FILE): config, seed, mode (in-process|namespace), wall_s, faults {{resets, stalls, restarts}}, pushes {{sent, acked, lost, recorded, duplicates, requeued, outbox_left, error_replies, timeouts, failed, unresolved}}, events {{expected, delivered, lost, dropped, cut_by_fault, duplicated, reordered, stale, epochs}}, channels {{total, never_joined, unrecovered}}, reconnects, connections, heartbeat_timeouts, time_to_recover_us and latency_us {{count, p50, p90, p99, p999, max}}, server {{...}}, proxy {{...}}, netns_dropped_packets, resources {{peak_rss_kb, cpu_pct, clients_peak_rss_kb, clients_cpu_pct, engine_cpu_pct}}, violations [...]. Lost means: an acknowledged push the server never recorded, or a stream event missing inside one join (a gap) that the engine did not count as a drop; events a fault cut are cut_by_fault, not lost.",
+    note = "Report (--json FILE): config, seed, mode (in-process|child-process|namespace), proxy_used, wall_s, faults {{resets, stalls, restarts}}, pushes {{sent, acked, lost, recorded, duplicates, requeued, outbox_left, error_replies, timeouts, failed, unresolved}}, events {{expected, delivered, lost, dropped, cut_by_fault, duplicated, reordered, stale, epochs}}, channels {{total, never_joined, unrecovered}}, reconnects, connections, heartbeat_timeouts, time_to_recover_us and latency_us {{count, p50, p90, p99, p999, max}}, server {{...}}, proxy {{...}}, netns_dropped_packets, resources {{peak_rss_kb, cpu_pct, clients_peak_rss_kb, clients_cpu_pct, engine_cpu_pct}}, violations [...]. Lost means: an acknowledged push the server never recorded, or a stream event missing inside one join (a gap) that the engine did not count as a drop; events a fault cut are cut_by_fault, not lost.",
     error_code(1, "an invariant was violated (listed on stderr and in violations)"),
     error_code(2, "usage or environment error (bad flag; --loss without root, ip or nft)")
 )]
@@ -86,6 +86,9 @@ pub(crate) struct Flags {
     /// internal: the server URL for --role clients
     #[argh(option, hidden_help)]
     pub(crate) url: Option<String>,
+    /// internal: plan the layout as if the open-files limit were this (tests the child-process layout)
+    #[argh(option, hidden_help)]
+    pub(crate) fd_limit: Option<u64>,
     /// internal: drop every N-th stream event before the checker (proves a loss fails)
     #[argh(option, hidden_help, default = "0")]
     pub(crate) inject_loss: u64,

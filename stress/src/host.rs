@@ -23,6 +23,9 @@ use crate::flags::Config;
 use crate::schedule::{self, FaultKind};
 use crate::side::ClientSide;
 
+/// Resets and stalls are planned only when the layout has a proxy.
+const NO_PROXY: &str = "a reset or stall was planned without a proxy";
+
 /// How long a restart may retry binding the port the old instance held.
 const REBIND: Duration = Duration::from_secs(5);
 
@@ -52,10 +55,10 @@ pub(crate) struct ServerSlot {
 }
 
 impl ServerSlot {
-    /// Starts the server on a free loopback port.
-    pub(crate) fn start() -> Result<Self, String> {
+    /// Starts the server on `addr` (port 0: a free one).
+    pub(crate) fn start(addr: SocketAddr) -> Result<Self, String> {
         let push_log = Arc::new(PushLog::new());
-        let config = ServerConfig::builder().push_log(Arc::clone(&push_log)).build();
+        let config = ServerConfig::builder().addr(addr).push_log(Arc::clone(&push_log)).build();
         let handle = Server::start(config).map_err(|e| format!("cannot start the server: {e}"))?;
         let addr = handle.local_addr();
         let totals = ServerTotals { instances: 1, ..ServerTotals::default() };
@@ -144,7 +147,7 @@ pub(crate) struct FaultCounts {
 pub(crate) fn run_schedule(
     config: &Config,
     server: &mut ServerSlot,
-    proxy: &ProxyHandle,
+    proxy: Option<&ProxyHandle>,
     side: &mut dyn ClientSide,
 ) -> Result<FaultCounts, String> {
     let ms = Duration::from_millis;
@@ -182,12 +185,12 @@ pub(crate) fn run_schedule(
         log::info!("fault at {:?}: {}", planned.at, planned.kind.name());
         match planned.kind {
             FaultKind::Reset => {
-                proxy.reset_all().map_err(|e| e.to_string())?;
+                proxy.ok_or(NO_PROXY)?.reset_all().map_err(|e| e.to_string())?;
                 counts.resets += 1;
                 side.fault(FaultKind::Reset)?;
             }
             FaultKind::Stall => {
-                proxy.stall_for(stall).map_err(|e| e.to_string())?;
+                proxy.ok_or(NO_PROXY)?.stall_for(stall).map_err(|e| e.to_string())?;
                 counts.stalls += 1;
                 stall_ends.push(clock::now() + stall);
             }

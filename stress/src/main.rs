@@ -14,7 +14,10 @@
 //! ```
 //!
 //! * One process by default: server thread, proxy thread, one engine with
-//!   every socket. With `--loss N` the clients must sit in a namespace whose
+//!   every socket. When the open-files limit cannot hold every socket in
+//!   one process, the client half moves to a child process, and the proxy
+//!   is left out when no fault needs it ([`layout`]). With `--loss N` the
+//!   clients must sit in a namespace whose
 //!   input hook drops packets (the receiving side, see `rig::netsim::netns`),
 //!   and a namespace is entered per process, so the host re-executes itself
 //!   as `ip netns exec NS rig-stress --role clients ...` and talks to it in
@@ -38,6 +41,7 @@ mod clock;
 mod flags;
 mod hist;
 mod host;
+mod layout;
 mod progress;
 mod pushes;
 mod report;
@@ -50,10 +54,14 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use std::process::Command;
+
+use rig::netsim::ProxyHandle;
 use rig::netsim::netns::{LossyLink, NetnsError};
 
 use crate::clients::Clients;
 use crate::flags::{Config, Flags};
+use crate::layout::Placement;
 use crate::report::{HostParts, Report};
 use crate::side::{ClientSide, Local, Remote};
 
@@ -105,10 +113,36 @@ fn print_stdout(text: &str) {
 /// `--role clients`: the client half, driven by the host over stdin/stdout.
 fn run_clients(config: &Config, url: Option<&str>) -> Result<ExitCode, Environment> {
     let url = url.ok_or_else(|| Environment("--role clients needs --url".into()))?;
-    sys::raise_nofile(u64::from(config.clients));
+    sys::raise_nofile(u64::from(config.clients) + 1024);
     let clients = Clients::start(config, url).map_err(Environment)?;
     side::serve(clients).map_err(Environment)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Starts the client half where the layout puts it.
+fn start_clients(
+    config: &Config,
+    placement: Placement,
+    link: Option<&LossyLink>,
+    url: &str,
+) -> Result<Box<dyn ClientSide>, Environment> {
+    let exe = || {
+        std::env::current_exe()
+            .map(|exe| exe.to_string_lossy().into_owned())
+            .map_err(|e| Environment(format!("cannot find this program: {e}")))
+    };
+    let mut command = match (placement, link) {
+        (Placement::InProcess, _) => {
+            return Ok(Box::new(Local(Clients::start(config, url).map_err(Environment)?)));
+        }
+        (Placement::Namespace, Some(link)) => link.command(&exe()?),
+        (Placement::Namespace, None) => {
+            return Err(Environment("namespace placement without a lossy link".into()));
+        }
+        (Placement::ChildProcess, _) => Command::new(exe()?),
+    };
+    command.args(config.client_args(url));
+    Ok(Box::new(Remote::spawn(command).map_err(Environment)?))
 }
 
 /// The host: server, proxy, schedule, and the client half.
@@ -117,8 +151,17 @@ fn run(config: &Config, flags: &Flags) -> Result<ExitCode, Environment> {
         "rig-stress: seed={} clients={} topics={} rate={} duration={}s",
         config.seed, config.clients, config.topics, config.rate, config.duration_s
     );
-    let nofile = sys::raise_nofile(u64::from(config.clients));
-    log::info!("open files limit {nofile}");
+    let clients = u64::from(config.clients);
+    let mut limit = sys::raise_nofile(clients.saturating_mul(4).saturating_add(1024));
+    if let Some(cap) = flags.fd_limit {
+        limit = limit.min(cap);
+    }
+    let wants_proxy = config.latency_ms > 0
+        || config.jitter_ms > 0
+        || config.reset_every_ms > 0
+        || config.stall_every_ms > 0;
+    let layout =
+        layout::plan(clients, wants_proxy, config.loss_pct > 0, limit).map_err(Environment)?;
     let link = if config.loss_pct > 0 {
         match LossyLink::create(config.loss_pct) {
             Ok(link) => Some(link),
@@ -132,27 +175,27 @@ fn run(config: &Config, flags: &Flags) -> Result<ExitCode, Environment> {
     };
     let started = clock::now();
     let cpu_at_start = sys::cpu_time();
-    let mut server = host::ServerSlot::start().map_err(Environment)?;
-    let listen_ip = link.as_ref().map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |l| l.host_addr().into());
-    let proxy = host::start_proxy(config, SocketAddr::new(listen_ip, 0), server.addr())
-        .map_err(Environment)?;
-    let url = format!("ws://{}/socket", proxy.local_addr());
-    let mut side: Box<dyn ClientSide> = match &link {
-        Some(link) => {
-            let exe = std::env::current_exe()
-                .map_err(|e| Environment(format!("cannot find this program: {e}")))?;
-            let mut command = link.command(&exe.to_string_lossy());
-            command.args(config.client_args(&url));
-            Box::new(Remote::spawn(command).map_err(Environment)?)
-        }
-        None => Box::new(Local(Clients::start(config, &url).map_err(Environment)?)),
+    let host_ip = link.as_ref().map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |l| l.host_addr().into());
+    // Behind a proxy the server stays on loopback; without one the
+    // clients reach it directly (from the namespace: on the link).
+    let server_ip = if layout.proxy { IpAddr::V4(Ipv4Addr::LOCALHOST) } else { host_ip };
+    let mut server = host::ServerSlot::start(SocketAddr::new(server_ip, 0)).map_err(Environment)?;
+    let proxy = if layout.proxy {
+        let listen = SocketAddr::new(host_ip, 0);
+        Some(host::start_proxy(config, listen, server.addr()).map_err(Environment)?)
+    } else {
+        None
     };
+    let target = proxy.as_ref().map_or_else(|| server.addr(), ProxyHandle::local_addr);
+    let url = format!("ws://{target}/socket");
+    log::info!("open files limit {limit}, layout {layout:?}, url {url}");
+    let mut side = start_clients(config, layout.clients, link.as_ref(), &url)?;
     let never_joined = side.ready(Duration::from_secs(config.ramp_s)).map_err(Environment)?;
     if never_joined > 0 {
         eprintln!("rig-stress: {never_joined} channels had no event after {}s", config.ramp_s);
     }
-    let faults =
-        host::run_schedule(config, &mut server, &proxy, side.as_mut()).map_err(Environment)?;
+    let faults = host::run_schedule(config, &mut server, proxy.as_ref(), side.as_mut())
+        .map_err(Environment)?;
     let unrecovered = side.settle(Duration::from_secs(config.settle_s)).map_err(Environment)?;
     if unrecovered > 0 {
         eprintln!("rig-stress: {unrecovered} channels not recovered after {}s", config.settle_s);
@@ -164,12 +207,12 @@ fn run(config: &Config, flags: &Flags) -> Result<ExitCode, Environment> {
         duplicates: push_log.duplicates(),
         unrecorded: pushes::unrecorded(&push_log, &clients.acked),
     };
-    let proxy_totals = proxy.stats().into();
+    let proxy_totals = proxy.as_ref().map(|p| p.stats().into()).unwrap_or_default();
     let netns_dropped_packets = link.as_ref().and_then(|l| l.dropped_packets().ok());
     let wall = clock::now().saturating_duration_since(started);
     let cpu = sys::cpu_time();
     let host = HostParts {
-        namespace: link.is_some(),
+        layout,
         wall_s: (wall.as_secs_f64() * 10.0).round() / 10.0,
         faults,
         server: server_totals,
@@ -179,7 +222,9 @@ fn run(config: &Config, flags: &Flags) -> Result<ExitCode, Environment> {
         peak_rss_kb: sys::peak_rss_kb(),
         cpu_pct: sys::percent(cpu.process.saturating_sub(cpu_at_start.process), wall),
     };
-    proxy.shutdown();
+    if let Some(proxy) = proxy {
+        proxy.shutdown();
+    }
     let report = Report::build(config.clone(), host, &clients);
     eprintln!("{}", report.summary());
     for violation in &report.violations {

@@ -24,6 +24,7 @@ use crate::clients::ClientsReport;
 use crate::flags::Config;
 use crate::hist::Percentiles;
 use crate::host::{FaultCounts, ProxyTotals, ServerTotals};
+use crate::layout::{Layout, Placement};
 use crate::pushes::PushReport;
 
 /// The `events` object.
@@ -68,8 +69,13 @@ pub(crate) struct Resources {
 pub(crate) struct Report {
     pub(crate) config: Config,
     pub(crate) seed: u64,
-    /// `in-process`, or `namespace` when the clients ran behind real loss.
-    pub(crate) mode: &'static str,
+    /// Where the clients ran: `in-process`, `child-process` (too many
+    /// sockets for one process's open-files limit) or `namespace` (behind
+    /// real loss).
+    pub(crate) mode: Placement,
+    /// Whether the connections went through the fault proxy (only when a
+    /// proxy fault was asked for).
+    pub(crate) proxy_used: bool,
     pub(crate) wall_s: f64,
     pub(crate) faults: FaultCounts,
     pub(crate) pushes: PushReport,
@@ -100,7 +106,7 @@ pub(crate) struct PushLogTotals {
 /// Everything the host measured besides the clients' report.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct HostParts {
-    pub(crate) namespace: bool,
+    pub(crate) layout: Layout,
     pub(crate) wall_s: f64,
     pub(crate) faults: FaultCounts,
     pub(crate) server: ServerTotals,
@@ -129,7 +135,8 @@ impl Report {
         let mut report = Self {
             seed: config.seed,
             config,
-            mode: if host.namespace { "namespace" } else { "in-process" },
+            mode: host.layout.clients,
+            proxy_used: host.layout.proxy,
             wall_s: host.wall_s,
             faults: host.faults,
             pushes: PushReport {
@@ -246,7 +253,7 @@ mod tests {
 
     fn host(stream_events: u64) -> HostParts {
         HostParts {
-            namespace: false,
+            layout: Layout { clients: Placement::InProcess, proxy: true },
             wall_s: 1.0,
             faults: FaultCounts::default(),
             server: ServerTotals { stream_events, ..ServerTotals::default() },

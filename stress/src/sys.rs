@@ -75,12 +75,10 @@ pub(crate) fn percent(used: Duration, wall: Duration) -> f64 {
     (pct * 10.0).round() / 10.0
 }
 
-/// Raises the open-files limit for `sockets` sockets (each costs this
-/// process up to 4 descriptors: client, two proxy ends, server), first the
-/// soft limit up to the hard one, then (as root) the hard one too.
+/// Raises the open-files limit towards `want`: the soft limit up to the
+/// hard one, and the hard one too when allowed (`CAP_SYS_RESOURCE`).
 /// Returns the soft limit in force.
-pub(crate) fn raise_nofile(sockets: u64) -> u64 {
-    let want = sockets.saturating_mul(4).saturating_add(1024);
+pub(crate) fn raise_nofile(want: u64) -> u64 {
     let (soft, hard) = rlimit::Resource::NOFILE.get().unwrap_or((1024, 1024));
     if soft >= want {
         return soft;

@@ -274,3 +274,45 @@ fn pushes_through_sqlite_outboxes_survive_resets_and_a_restart() {
     assert_eq!(outboxes, 8, "one SQLite outbox per client in {:?}", runs[0]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn too_many_sockets_for_one_process_move_the_clients_to_a_child() {
+    let json = report_path("child");
+    // 20 clients with a planning limit of 290 files: the server's 20 and
+    // the engine's 20 (plus slack) do not fit in one process; no proxy
+    // fault is asked for, so there is no proxy.
+    let args = [
+        "--clients",
+        "20",
+        "--topics",
+        "1",
+        "--rate",
+        "20",
+        "--duration",
+        "4",
+        "--restart-server-every",
+        "2000",
+        "--seed",
+        "4",
+        "--fd-limit",
+        "290",
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    let out = stress(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let r = read_report(&json);
+    assert_eq!(
+        (&r["mode"], &r["proxy_used"]),
+        (&serde_json::json!("child-process"), &serde_json::json!(false)),
+        "{r:#}"
+    );
+    assert_eq!(r["faults"]["restarts"], 1, "{r:#}");
+    assert!(r["resources"]["clients_peak_rss_kb"].as_u64().unwrap() > 0, "{r:#}");
+    // And a limit too small for the proxy's sockets is refused up front.
+    let refused = stress(&["--clients", "20", "--reset-every", "1000", "--fd-limit", "300"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("at most 14 clients with proxy faults"), "{stderr}");
+}
