@@ -5,8 +5,13 @@
 //! rig serve --addr 127.0.0.1:4000 &
 //! cargo run --release --example idle -- ws://127.0.0.1:4000/socket 40 &
 //! # once it prints `ready`: utime+stime (fields 14, 15) of /proc/PID/stat,
-//! # 30 s apart, and VmRSS / VmHWM of /proc/PID/status
+//! # 30 s apart; it prints its own VmRSS / VmHWM (/proc/self/status) when
+//! # ready and again at the end
 //! ```
+//!
+//! Measured on the 2-vCPU VM (one dispatcher worker), release build, after
+//! the join: 11.7 MB VmRSS with the old 65 536-slot command queue, 4.5 MB
+//! with the 4 096-slot default.
 
 #![allow(
     clippy::unwrap_used,
@@ -32,8 +37,21 @@ fn main() {
     let room = socket.channel("room:idle", Payload::empty()).unwrap();
     assert!(room.join().wait().unwrap().is_ok());
     println!("ready {}", std::process::id());
+    println!("{}", memory());
     // Wait without sleeping the thread API: nothing ever arrives on `never`.
     let _ = crossbeam_channel::never::<()>().recv_timeout(Duration::from_secs(seconds));
     println!("heartbeat rtt: {:?}", socket.health());
+    println!("{}", memory());
     engine.shutdown();
+}
+
+/// `VmRSS` and `VmHWM` of this process, from /proc/self/status (Linux).
+fn memory() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let fields: Vec<String> = status
+        .lines()
+        .filter(|l| l.starts_with("VmRSS:") || l.starts_with("VmHWM:"))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    fields.join(", ")
 }

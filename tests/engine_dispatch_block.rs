@@ -1,6 +1,7 @@
 //! `Overflow::Block` through the real engine and the embedded server: a
 //! full consumer pauses its socket (nothing dropped, order kept), the other
-//! sockets keep flowing, the heartbeat does not time out while paused, and
+//! sockets keep flowing, rig-io neither reads nor spins on a paused socket
+//! while it still writes, the heartbeat does not time out while paused, and
 //! memory stays bounded.
 
 use std::time::Duration;
@@ -236,4 +237,73 @@ fn block_pause_child() {
     let health = socket.health();
     assert_eq!((health.dropped, health.heartbeat_timeouts, health.reconnects), (0, 0, 0));
     assert!(health.pauses >= 1);
+}
+
+/// CPU time (utime + stime, in clock ticks) of this process's thread named
+/// `name` (at most 15 bytes: the kernel's `comm`).
+fn thread_ticks(name: &str) -> u64 {
+    for task in std::fs::read_dir("/proc/self/task").unwrap() {
+        let path = task.unwrap().path();
+        let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        if comm.trim_end() != name {
+            continue;
+        }
+        let stat = std::fs::read_to_string(path.join("stat")).unwrap();
+        // Fields after the parenthesised command; utime and stime are the
+        // 14th and 15th fields of the whole line.
+        let rest = &stat[stat.rfind(')').unwrap() + 2..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        return fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    }
+    panic!("no thread named {name}");
+}
+
+/// While a Block consumer holds a socket paused, rig-io does not read it and
+/// is not woken by it: over a second of pause its thread uses a small
+/// fraction of the CPU (a busy loop would use ~100 ticks per second; the
+/// bound is a CPU budget, not a wall-clock threshold), it wakes about as
+/// often as the 10 ms retry timer, the paused socket still writes (a
+/// `shout` pushed while paused reaches another socket), the heartbeat does
+/// not time out, and every event then arrives once, in order.
+#[test]
+fn engine_block_pause_stops_reading_without_spinning() {
+    const EVENTS: u64 = 100_000;
+    const IO_THREAD: &str = "rig-io-paused";
+    let server = server();
+    let config = EngineConfig::builder()
+        .thread_name(IO_THREAD)
+        .overflow(Overflow::Block)
+        .subscription_capacity(CAPACITY)
+        .build();
+    let engine = Engine::start(config).unwrap();
+    let heartbeat = Duration::from_millis(100);
+    let paused = connected(&engine, server.url(), Some(heartbeat));
+    let listener = connected(&engine, server.url(), None);
+    let room = paused.channel("room:paused", Payload::empty()).unwrap();
+    room.join().wait_timeout(GUARD).unwrap().unwrap();
+    let heard_room = listener.channel("room:paused", Payload::empty()).unwrap();
+    let shouts = heard_room.subscribe("shout").unwrap();
+    heard_room.join().wait_timeout(GUARD).unwrap().unwrap();
+
+    let sub = burst(&paused, "stream:paused", EVENTS);
+    until_paused(&paused);
+    let frames_out = paused.health().frames_out;
+    let (ticks, wakeups) = (thread_ticks(IO_THREAD), engine.health().wakeups);
+    stall(Duration::from_secs(1));
+    let (ticks, wakeups) = (thread_ticks(IO_THREAD) - ticks, engine.health().wakeups - wakeups);
+    assert!(ticks < 50, "rig-io used {ticks} ticks in a second of pause");
+    // The retry timer wakes it ~100 times a second; reading would be
+    // thousands of wake-ups.
+    assert!(wakeups < 1_000, "rig-io woke {wakeups} times in a second of pause");
+    assert_eq!(sub.receiver().len(), CAPACITY, "the consumer's queue stayed full: still paused");
+
+    // Writes go on while paused.
+    let _shout = room.push("shout", Payload::json(r#"{"text":"paused"}"#));
+    let shout = shouts.recv_timeout(GUARD).unwrap();
+    assert_eq!(shout.payload.as_json(), Some(r#"{"text":"paused"}"#));
+    assert!(paused.health().frames_out > frames_out);
+
+    read_all(&sub, EVENTS, |_| {});
+    let health = paused.health();
+    assert_eq!((health.dropped, health.heartbeat_timeouts, health.reconnects), (0, 0, 0));
 }

@@ -265,3 +265,25 @@ fn entries_left_by_an_earlier_engine_are_replayed_when_their_topic_is_joined() {
     assert_eq!(ids_of(&log, "inbox:b"), [ids[1], ids[3], ids[5]]);
     eventually(WAIT, "all acked", || socket.health().outbox_depth == 0);
 }
+
+#[test]
+fn a_durable_push_callback_runs_with_the_reply() {
+    let log = Arc::new(PushLog::new());
+    let server = server_with_log(&log);
+    let engine = engine();
+    let store = Arc::new(MemoryOutbox::new(Limits::default()));
+    let (socket, _status) = socket_with(&engine, server.url(), |o| o.outbox_with(store.clone()));
+    let inbox = socket.channel("inbox:then", Payload::empty()).unwrap();
+    let (tx, outcomes) = crossbeam_channel::bounded(1);
+    // Filed while offline: the callback waits for the join and the reply.
+    let push = inbox.push_durable("note", Payload::json(r#"{"n":1}"#)).unwrap();
+    let id = push.outbox_id().unwrap();
+    push.then(move |outcome| {
+        let _ = tx.send(outcome.map(|reply| reply.response.as_json().map(str::to_owned)));
+    });
+    socket.connect().unwrap();
+    inbox.join().wait().unwrap();
+    let outcome = outcomes.recv_timeout(WAIT).unwrap();
+    assert_eq!(outcome, Ok(Some(r#"{"dup":false}"#.to_owned())));
+    assert!(log.contains(id));
+}

@@ -44,12 +44,16 @@ mod engine_dispatch_block;
 mod engine_fake;
 #[cfg(feature = "server")]
 mod engine_faults;
+#[cfg(feature = "server")]
+mod engine_memory;
 #[cfg(all(feature = "server", feature = "outbox"))]
 mod engine_outbox;
 #[cfg(all(feature = "server", feature = "outbox"))]
 mod engine_outbox_crash;
 #[cfg(feature = "server")]
 mod engine_presence;
+#[cfg(feature = "server")]
+mod engine_presence_view;
 #[cfg(feature = "server")]
 mod engine_reconnect;
 #[cfg(feature = "server")]

@@ -394,60 +394,14 @@ impl Channel {
         link.send(Command::RemoveChannel { socket: link.socket, channel: self.key })
     }
 
-    /// Pushes `event` with `payload` through the socket's outbox: returns
-    /// once the push is stored (on disk for a SQLite outbox, waiting on this
-    /// thread, never on rig-io), then sends it whenever the channel is
-    /// joined until the server answers. A JSON object payload carries the
-    /// entry's id as `_rig_id` for the server's dedup. The handle resolves
-    /// with the server's reply (`ok` or `error`); a timeout or a lost
-    /// connection sends the push again instead, so wait with
-    /// [`Push::wait_timeout`]. The rules, and why this is not
-    /// [`push`](Self::push): [durable pushes](super#durable-pushes).
-    ///
-    /// # Errors
-    ///
-    /// [`EngineError::NoOutbox`] if the socket has none;
-    /// [`EngineError::Outbox`] when the outbox refuses the push (full: the
-    /// payload is handed back; a binary reply or a `_rig_id` key; a write
-    /// error), in which case nothing was stored; [`EngineError::Stopped`]
-    /// if the engine stopped after the push was stored (it is sent by the
-    /// next engine on this outbox).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use rig::engine::{Engine, SocketOptions};
-    /// use rig::outbox::{Limits, MemoryOutbox};
-    /// use rig::protocol::Payload;
-    /// use rig::server::{Server, ServerConfig};
-    ///
-    /// let server = Server::start(ServerConfig::builder().build())?;
-    /// let engine = Engine::start(Default::default())?;
-    /// let store = Arc::new(MemoryOutbox::new(Limits::default()));
-    /// let socket = engine.socket(SocketOptions::builder(server.url()).outbox_with(store).build()?)?;
-    /// let inbox = socket.channel("inbox:1", Payload::empty())?;
-    /// // Offline: stored now, sent once the channel is joined.
-    /// let mut push = inbox.push_durable("note", Payload::json(r#"{"text":"hi"}"#))?;
-    /// socket.connect()?;
-    /// inbox.join().wait()?;
-    /// let reply = push.wait_timeout(std::time::Duration::from_secs(10)).expect("in time")?;
-    /// assert_eq!(reply.response.as_json(), Some(r#"{"dup":false}"#));
-    /// assert_eq!(server.push_log().recorded(), 1);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn push_durable(
-        &self,
-        event: impl Into<ByteString>,
-        payload: Payload,
-    ) -> Result<Push, EngineError> {
-        super::outbox_push::push_durable(
-            &self.socket,
-            self.key,
-            self.topic(),
-            event.into(),
-            payload,
-        )
+    /// What rig-io publishes about this channel (state, join attempts).
+    pub(crate) fn shared(&self) -> &Arc<ChannelShared> {
+        &self.shared
+    }
+
+    /// The channel's key in its socket's table on rig-io.
+    pub(crate) fn key(&self) -> ChannelKey {
+        self.key
     }
 }
 

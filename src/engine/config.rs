@@ -47,6 +47,27 @@ pub enum Overflow {
     Block,
 }
 
+/// Default capacity of the command queue (user threads to rig-io): 4 096
+/// commands, 480 KiB allocated up front (see [`EngineConfig::builder`]).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(rig::engine::DEFAULT_COMMAND_CAPACITY, 4096);
+/// ```
+pub const DEFAULT_COMMAND_CAPACITY: usize = 4096;
+
+/// Default capacity, in messages, of each dispatcher worker's queue: 4 096
+/// messages, about 896 KiB plus payloads when full, nothing when empty (see
+/// [`EngineConfig::builder`]).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(rig::engine::DEFAULT_DISPATCH_CAPACITY, 4096);
+/// ```
+pub const DEFAULT_DISPATCH_CAPACITY: usize = 4096;
+
 /// Settings of an [`Engine`](super::Engine): its threads and queues.
 ///
 /// # Examples
@@ -70,25 +91,48 @@ pub struct EngineConfig {
 }
 
 impl EngineConfig {
-    /// A builder with the defaults: thread `rig-io`, command queue 65 536,
-    /// callback queues 65 536 messages per dispatcher worker, one worker
-    /// per core but one (at least one), subscriptions 1 024 messages each (slots are
-    /// allocated up front), status
-    /// streams 1 024 entries each, [`Overflow::DropNewest`], shutdown
-    /// within 2 s, bundled Mozilla roots for `wss://`.
+    /// A builder with the defaults: thread `rig-io`, command queue
+    /// [`DEFAULT_COMMAND_CAPACITY`] (4 096 commands), callback queues
+    /// [`DEFAULT_DISPATCH_CAPACITY`] (4 096 messages) per dispatcher worker,
+    /// one worker per core but one (at least one), subscriptions 1 024
+    /// messages each, status streams 1 024 entries each,
+    /// [`Overflow::DropNewest`], shutdown within 2 s, bundled Mozilla
+    /// roots for `wss://`.
+    ///
+    /// What the queues cost (64-bit, figures checked by a unit test):
+    ///
+    /// | queue | slots | bytes per slot | memory | allocated |
+    /// |---|---|---|---|---|
+    /// | command | 4 096 | 120 | 480 KiB | up front (and touched) |
+    /// | dispatch, per worker | 4 096 | 224 + payload | 896 KiB + payloads | per message, freed when handled |
+    /// | subscription, each | 1 024 | 224 | 224 KiB | up front |
+    /// | status stream, each | 1 024 | 152 | 152 KiB | up front |
+    ///
+    /// A crossbeam bounded queue allocates and writes all its slots when it
+    /// is created, so its capacity is resident memory even when idle: the
+    /// command queue used to hold 65 536 slots (7.5 MiB of an idle engine's
+    /// resident set). The dispatcher queues are crossbeam `unbounded` lists
+    /// bounded by a counter, so they cost memory only for what is queued;
+    /// they are still kept near 1 MiB, since a slow handler fills them.
+    /// Small queues lose nothing under [`Overflow::Block`] (the socket
+    /// pauses instead); under the drop policies a burst larger than the
+    /// queue is dropped and counted: raise the capacities for bursty
+    /// topics read by slow handlers.
     ///
     /// # Examples
     ///
     /// ```
     /// let config = rig::engine::EngineConfig::builder().build();
     /// assert_eq!(config.thread_name(), "rig-io");
+    /// assert_eq!(config.command_capacity(), rig::engine::DEFAULT_COMMAND_CAPACITY);
+    /// assert_eq!(config.dispatch_capacity(), rig::engine::DEFAULT_DISPATCH_CAPACITY);
     /// ```
     pub fn builder() -> EngineConfigBuilder {
         EngineConfigBuilder {
             config: Self {
                 thread_name: "rig-io".to_owned(),
-                command_capacity: 1 << 16,
-                dispatch_capacity: 1 << 16,
+                command_capacity: DEFAULT_COMMAND_CAPACITY,
+                dispatch_capacity: DEFAULT_DISPATCH_CAPACITY,
                 dispatch_workers: default_dispatch_workers(),
                 subscription_capacity: 1024,
                 status_capacity: 1024,
@@ -131,6 +175,33 @@ impl EngineConfig {
     #[must_use]
     pub fn overflow(&self) -> Overflow {
         self.overflow
+    }
+
+    /// Capacity of the command queue (see [`EngineConfigBuilder::command_capacity`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = rig::engine::EngineConfig::builder().command_capacity(64).build();
+    /// assert_eq!(config.command_capacity(), 64);
+    /// ```
+    #[must_use]
+    pub fn command_capacity(&self) -> usize {
+        self.command_capacity
+    }
+
+    /// Capacity, in messages, of each dispatcher worker's queue (see
+    /// [`EngineConfigBuilder::dispatch_capacity`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = rig::engine::EngineConfig::builder().dispatch_capacity(64).build();
+    /// assert_eq!(config.dispatch_capacity(), 64);
+    /// ```
+    #[must_use]
+    pub fn dispatch_capacity(&self) -> usize {
+        self.dispatch_capacity
     }
 
     /// How many messages each subscription queue holds.
@@ -291,5 +362,42 @@ impl EngineConfigBuilder {
     #[must_use]
     pub fn build(self) -> EngineConfig {
         self.config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::command::Command;
+    use super::super::ids::SubKey;
+    use super::super::status::Status;
+    use super::*;
+    use crate::protocol::Message;
+
+    const KIB: usize = 1024;
+
+    /// The figures in `EngineConfig::builder`'s docs: a crossbeam array
+    /// slot is the value plus an `AtomicUsize` stamp; a dispatcher batch
+    /// entry is `(SubKey, Message)`.
+    #[test]
+    fn default_queues_stay_under_a_mebibyte_each() {
+        let config = EngineConfig::default();
+        let stamp = size_of::<usize>();
+        let command = config.command_capacity * (size_of::<Command>() + stamp);
+        let dispatch = config.dispatch_capacity * size_of::<(SubKey, Message)>();
+        let subscription = config.subscription_capacity * (size_of::<Message>() + stamp);
+        let status = config.status_capacity * (size_of::<Status>() + stamp);
+        for (name, bytes) in [
+            ("command", command),
+            ("dispatch", dispatch),
+            ("subscription", subscription),
+            ("status", status),
+        ] {
+            assert!(bytes <= 1024 * KIB, "{name} queue: {} KiB", bytes / KIB);
+        }
+        assert_eq!(
+            [command, dispatch, subscription, status].map(|b| b / KIB),
+            [480, 896, 224, 152],
+            "update the table in EngineConfig::builder"
+        );
     }
 }

@@ -10,8 +10,10 @@
 //!   in server order. The stash is bounded by what one read turn decoded
 //!   (the transport's read budget), since no more is read until it empties.
 //! - At the end of the turn the socket is *paused*: rig-io no longer reads
-//!   it (readiness for reading is ignored and it is not re-read on its
-//!   budget), but it keeps writing, so pushes and commands go out. The
+//!   it. The connection is told ([`Connection::pause_reading`](crate::transport::Connection::pause_reading)):
+//!   its mio interest drops READABLE, so data arriving on a paused socket
+//!   does not wake rig-io at all, and it is not re-read on its budget. It
+//!   keeps writing, so pushes and commands go out. The
 //!   kernel's receive buffer fills and TCP flow control slows the server:
 //!   the backpressure reaches the peer for this socket only; the other
 //!   sockets of the engine are served as before.
@@ -121,6 +123,21 @@ impl SocketSlot {
             self.backpressure.retry_timer =
                 Some(ctx.wheel.insert(at, EngineTimer::Unpause(self.key)));
         }
+        self.sync_read_pause(ctx);
+    }
+
+    /// Tells the connection whether to read: a paused one stops asking
+    /// for READABLE, so rig-io is not woken for data it will not read.
+    /// Runs at the end of every turn (after the flush), so a connection
+    /// made while the socket is paused is paused as well.
+    fn sync_read_pause(&mut self, ctx: &mut Ctx<'_>) {
+        let paused = self.backpressure.paused;
+        let Some(conn) = self.link.conn_mut() else { return };
+        conn.pause_reading(paused);
+        let during = conn.state();
+        if let Err(e) = conn.reregister(ctx.registry) {
+            self.link_failed(ctx, e, during);
+        }
     }
 
     /// The retry timer fired.
@@ -140,6 +157,10 @@ impl SocketSlot {
         }
         self.backpressure.paused = false;
         self.backpressure.catching_up = true;
+        // finish_turn's flush re-registers with READABLE again.
+        if let Some(conn) = self.link.conn_mut() {
+            conn.pause_reading(false);
+        }
         if let Some(key) = self.backpressure.retry_timer.take() {
             ctx.wheel.cancel(key);
         }

@@ -275,12 +275,37 @@ impl SocketSlot {
 
     /// The socket leaves the engine: waiting handles resolve with
     /// `EngineStopped`; the entries stay on disk.
-    pub(crate) fn outbox_release(&mut self, ctx: &mut Ctx<'_>) {
-        let Some(durable) = self.durable.as_mut() else { return };
+    pub(crate) fn outbox_release(&mut self, ctx: &mut Ctx<'_>) -> Option<ReleasedOutbox> {
+        let mut durable = self.durable.take()?;
         durable.requeue(|_| true);
         for (_, (_, entry)) in durable.waiters.drain() {
             resolve_target(ctx, entry.target, Err(PushError::EngineStopped));
         }
-        durable.by_key.clear();
+        Some(ReleasedOutbox(durable.shared))
+    }
+}
+
+/// A removed socket's outbox, on its way to being closed.
+///
+/// When rig-io holds the last reference, dropping it closes the store,
+/// which for SQLite waits for the writer thread's last commit: a disk wait.
+/// While the engine runs, rig-io hands that drop to a short-lived thread
+/// ([`close_off_thread`](Self::close_off_thread); sockets are removed
+/// rarely); while it stops, it drops it in place, so that the file is
+/// closed when `Engine::shutdown` returns and can be opened again at once.
+#[must_use = "dropping closes the outbox in place, which may wait for the disk"]
+pub(crate) struct ReleasedOutbox(Arc<OutboxShared>);
+
+impl ReleasedOutbox {
+    pub(crate) fn close_off_thread(self) {
+        let shared = self.0;
+        if Arc::strong_count(&shared) > 1 {
+            return; // A user handle still holds it; its drop closes the store.
+        }
+        let spawned =
+            std::thread::Builder::new().name("rig-outbox-close".into()).spawn(move || drop(shared));
+        if let Err(error) = spawned {
+            log::warn!("could not start a thread to close an outbox ({error}); closed on rig-io");
+        }
     }
 }

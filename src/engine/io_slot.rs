@@ -260,10 +260,11 @@ impl SocketSlot {
     }
 
     /// The slot leaves the engine: drop the connection, resolve every
-    /// waiting push, close every subscription, unregister handlers.
-    pub(crate) fn release(mut self, ctx: &mut Ctx<'_>) {
+    /// waiting push, close every subscription, unregister handlers. The
+    /// outbox, if any, comes back for the caller to close.
+    pub(crate) fn release(mut self, ctx: &mut Ctx<'_>) -> Option<super::io_outbox::ReleasedOutbox> {
         self.replace_link(ctx, Link::Idle);
-        self.outbox_release(ctx);
+        let outbox = self.outbox_release(ctx);
         if let Some((_, key)) = self.session_timer.take() {
             ctx.wheel.cancel(key);
         }
@@ -275,6 +276,7 @@ impl SocketSlot {
             release_subs(ctx, channel.subs);
         }
         self.set_state(ConnectionState::Idle);
+        outbox
     }
 }
 

@@ -295,13 +295,18 @@ impl IoThread {
         now: Instant,
         f: impl FnOnce(&mut SocketSlot, &mut Ctx<'_>),
     ) {
+        let stopping = self.shutdown_at.is_some();
         let Some(slot) = self.sockets.get_mut(&key) else { return };
         let mut ctx = ctx!(self, now);
         f(slot, &mut ctx);
         slot.finish_turn(&mut ctx);
         if slot.is_reapable() {
             if let Some(slot) = self.sockets.remove(&key) {
-                slot.release(&mut ctx);
+                let outbox = slot.release(&mut ctx);
+                // Stopping: close the file before `shutdown` returns.
+                if let Some(outbox) = outbox.filter(|_| !stopping) {
+                    outbox.close_off_thread();
+                }
             }
             self.counters.sockets.store(self.sockets.len() as u64, Relaxed);
         }
@@ -340,7 +345,8 @@ impl IoThread {
         for key in keys {
             if let Some(slot) = self.sockets.remove(&key) {
                 let mut ctx = ctx!(self, now);
-                slot.release(&mut ctx);
+                // Stopping: the outbox closes here, before `shutdown` returns.
+                drop(slot.release(&mut ctx));
             }
         }
         self.counters.sockets.store(0, Relaxed);

@@ -16,6 +16,9 @@ use crate::protocol::{ChannelState, Message};
 #[derive(Debug)]
 pub(crate) struct ChannelShared {
     state: AtomicU8,
+    /// How many times the channel started joining (first join and every
+    /// rejoin): a presence view waits for a new state after each.
+    joins: AtomicU64,
 }
 
 const STATES: [ChannelState; 5] = [
@@ -28,10 +31,18 @@ const STATES: [ChannelState; 5] = [
 
 impl ChannelShared {
     pub(crate) fn new() -> Self {
-        Self { state: AtomicU8::new(0) }
+        Self { state: AtomicU8::new(0), joins: AtomicU64::new(0) }
+    }
+
+    /// Join attempts so far (see `joins`).
+    pub(crate) fn joins(&self) -> u64 {
+        self.joins.load(SeqCst)
     }
 
     pub(crate) fn set_state(&self, state: ChannelState) {
+        if state == ChannelState::Joining && self.state() != ChannelState::Joining {
+            self.joins.fetch_add(1, SeqCst);
+        }
         let n = STATES.iter().position(|s| *s == state).and_then(|i| u8::try_from(i).ok());
         self.state.store(n.unwrap_or(0), Relaxed);
     }

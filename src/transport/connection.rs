@@ -39,6 +39,8 @@ pub struct Connection {
     pub(super) read_budget: usize,
     /// The last read stopped on the budget, not on an empty socket.
     pub(super) input_pending: bool,
+    /// The driver asked not to read for now (see `pause_reading`).
+    pub(super) read_paused: bool,
 }
 
 /// The state with the objects each state owns.
@@ -114,6 +116,7 @@ impl Connection {
             deferred: None,
             read_budget: request.read_budget_value(),
             input_pending: false,
+            read_paused: false,
         })
     }
 
@@ -211,9 +214,13 @@ impl Connection {
         Ok(())
     }
 
-    /// The readiness this connection waits for: always readable; writable
-    /// while connecting, while TLS has bytes to send, and while queued output
-    /// waits for the socket.
+    /// The readiness this connection waits for: readable (unless reading is
+    /// [paused](Self::pause_reading) on an open connection); writable while
+    /// connecting, while TLS has bytes to send, and while queued output
+    /// waits for the socket. A paused open connection with nothing to send
+    /// waits for writable only: mio needs a non-empty interest, and an
+    /// edge-triggered writable socket signals once, not again until a
+    /// write fills it.
     ///
     /// # Examples
     ///
@@ -239,6 +246,9 @@ impl Connection {
                 }
                 Phase::Closed => false,
             };
+        if self.is_reading_paused() {
+            return Interest::WRITABLE;
+        }
         if wants_write { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE }
     }
 
@@ -284,7 +294,9 @@ impl Connection {
     /// ```
     #[must_use]
     pub fn wants_read(&self) -> bool {
-        self.input_pending && matches!(self.phase, Phase::Open(_) | Phase::Closing { .. })
+        self.input_pending
+            && !self.read_paused
+            && matches!(self.phase, Phase::Open(_) | Phase::Closing { .. })
     }
 
     /// Whether frames can be sent.

@@ -25,8 +25,9 @@
 //! [`Connection::handle_ready`] for each event on its token (and again while
 //! [`Connection::wants_read`] says the read budget left input behind), and
 //! [`Connection::reregister`] afterwards (it only touches the registry when
-//! the [`Connection::interest`] changed: readable always, writable while
-//! connecting or while output waits for the socket).
+//! the [`Connection::interest`] changed: readable unless the driver
+//! [paused reading](Connection::pause_reading) (its backpressure), writable
+//! while connecting or while output waits for the socket).
 //!
 //! # Examples
 //!
@@ -84,6 +85,7 @@ mod dns;
 mod error;
 mod open;
 mod output;
+mod read_pause;
 mod ready;
 mod request;
 mod rustls_stream;

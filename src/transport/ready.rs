@@ -120,7 +120,9 @@ impl Connection {
                     self.phase = phase;
                     // A writable-only event needs no read; an event with
                     // neither flag (a driver unsure why it woke) reads too.
-                    return self.read_and_flush(readable || !writable, out);
+                    // Paused by the driver: write only.
+                    let read = (readable || !writable) && !self.read_paused;
+                    return self.read_and_flush(read, out);
                 }
                 Phase::Closed => return Err(Error::Closed),
             }

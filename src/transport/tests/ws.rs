@@ -2,6 +2,7 @@
 //! the output cap and the close handshake.
 
 use std::sync::mpsc;
+use std::time::Duration;
 
 use tungstenite::handshake::server::{Request, Response};
 use tungstenite::http::HeaderValue;
@@ -238,4 +239,52 @@ fn a_message_over_the_size_limit_is_a_typed_error() {
         "{err:?}"
     );
     assert!(d.frames.is_empty());
+}
+
+#[test]
+fn a_paused_connection_reads_nothing_and_asks_for_writable_only() {
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let (sent_tx, wait_sent) = report();
+    let (got_tx, wait_got) = report();
+    let addr = serve_ws(move |mut ws| {
+        if go_rx.recv_timeout(super::DEADLINE).is_ok() {
+            for i in 0..5 {
+                ws.send(Message::text(format!("m{i}"))).unwrap();
+            }
+            sent_tx.send(()).unwrap();
+            // A frame written while the client is paused still arrives.
+            if let Ok(Message::Text(text)) = ws.read() {
+                got_tx.send(text.to_string()).unwrap();
+            }
+            echo(ws);
+        }
+    });
+    let mut d = Driver::connect(addr, &format!("ws://{addr}/"), None);
+    d.open().unwrap();
+    d.conn.pause_reading(true);
+    assert!(d.conn.is_reading_paused());
+    assert_eq!(d.conn.interest(), mio::Interest::WRITABLE);
+    d.after_call();
+    go_tx.send(()).unwrap();
+    wait_sent();
+    // Readable or not, nothing is read; the loop is not woken for the data.
+    d.ready(true, false).unwrap();
+    assert!(d.frames.is_empty());
+    assert!(!d.conn.wants_read());
+    let wakeups = d.wakeups;
+    d.run_turns(3, Duration::from_millis(20)).unwrap();
+    assert!(d.wakeups <= wakeups + 1, "woken {} times while paused", d.wakeups - wakeups);
+    assert!(d.frames.is_empty());
+    // Writes go on.
+    d.conn.send_text("while paused").unwrap();
+    d.conn.flush().unwrap();
+    d.after_call();
+    assert_eq!(wait_got(), "while paused");
+    // Resumed: everything, in order.
+    d.conn.pause_reading(false);
+    assert!(d.conn.interest().is_readable());
+    d.after_call();
+    d.ready(true, false).unwrap();
+    d.run_until(|d| d.frames.len() == 5).unwrap();
+    assert_eq!(d.texts(), ["m0", "m1", "m2", "m3", "m4"]);
 }
