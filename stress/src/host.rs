@@ -22,6 +22,7 @@ use crate::clock;
 use crate::flags::Config;
 use crate::schedule::{self, FaultKind};
 use crate::side::ClientSide;
+use crate::stop::Stop;
 
 /// Resets and stalls are planned only when the layout has a proxy.
 const NO_PROXY: &str = "a reset or stall was planned without a proxy";
@@ -143,12 +144,14 @@ pub(crate) struct FaultCounts {
 }
 
 /// Runs the faulty phase: `config.duration()` of scheduled faults, each
-/// told to `side` when it happens (a stall when it ends).
+/// told to `side` when it happens (a stall when it ends); a signal ends it
+/// early.
 pub(crate) fn run_schedule(
     config: &Config,
     server: &mut ServerSlot,
     proxy: Option<&ProxyHandle>,
     side: &mut dyn ClientSide,
+    stop: &Stop,
 ) -> Result<FaultCounts, String> {
     let ms = Duration::from_millis;
     let plan = schedule::plan(
@@ -174,7 +177,10 @@ pub(crate) fn run_schedule(
             (Some(t), None) | (None, Some(t)) => t,
             (None, None) => break,
         };
-        clock::sleep(next.saturating_duration_since(clock::now()));
+        stop.sleep(next.saturating_duration_since(clock::now()));
+        if stop.is_set() {
+            return Ok(counts);
+        }
         let now = clock::now();
         if next_end.is_some_and(|e| e <= now) {
             stall_ends.retain(|e| *e > now);
@@ -201,7 +207,7 @@ pub(crate) fn run_schedule(
             }
         }
     }
-    clock::sleep((start + config.duration()).saturating_duration_since(clock::now()));
+    stop.sleep((start + config.duration()).saturating_duration_since(clock::now()));
     Ok(counts)
 }
 

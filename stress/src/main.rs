@@ -47,6 +47,7 @@ mod pushes;
 mod report;
 mod schedule;
 mod side;
+mod stop;
 mod sys;
 mod track;
 
@@ -114,6 +115,7 @@ fn print_stdout(text: &str) {
 fn run_clients(config: &Config, url: Option<&str>) -> Result<ExitCode, Environment> {
     let url = url.ok_or_else(|| Environment("--role clients needs --url".into()))?;
     sys::raise_nofile(u64::from(config.clients) + 1024);
+    stop::Stop::ignore_interrupt();
     let clients = Clients::start(config, url).map_err(Environment)?;
     side::serve(clients).map_err(Environment)?;
     Ok(ExitCode::SUCCESS)
@@ -147,6 +149,8 @@ fn start_clients(
 
 /// The host: server, proxy, schedule, and the client half.
 fn run(config: &Config, flags: &Flags) -> Result<ExitCode, Environment> {
+    // Before the first line: a test (or a user) may signal once it sees it.
+    let stop = stop::Stop::install();
     eprintln!(
         "rig-stress: seed={} clients={} topics={} rate={} duration={}s",
         config.seed, config.clients, config.topics, config.rate, config.duration_s
@@ -194,8 +198,11 @@ fn run(config: &Config, flags: &Flags) -> Result<ExitCode, Environment> {
     if never_joined > 0 {
         eprintln!("rig-stress: {never_joined} channels had no event after {}s", config.ramp_s);
     }
-    let faults = host::run_schedule(config, &mut server, proxy.as_ref(), side.as_mut())
+    let faults = host::run_schedule(config, &mut server, proxy.as_ref(), side.as_mut(), &stop)
         .map_err(Environment)?;
+    if stop.is_set() {
+        eprintln!("rig-stress: interrupted; settling and reporting (again to quit at once)");
+    }
     let unrecovered = side.settle(Duration::from_secs(config.settle_s)).map_err(Environment)?;
     if unrecovered > 0 {
         eprintln!("rig-stress: {unrecovered} channels not recovered after {}s", config.settle_s);
@@ -213,6 +220,7 @@ fn run(config: &Config, flags: &Flags) -> Result<ExitCode, Environment> {
     let cpu = sys::cpu_time();
     let host = HostParts {
         layout,
+        interrupted: stop.is_set(),
         wall_s: (wall.as_secs_f64() * 10.0).round() / 10.0,
         faults,
         server: server_totals,

@@ -76,6 +76,8 @@ pub(crate) struct Report {
     /// Whether the connections went through the fault proxy (only when a
     /// proxy fault was asked for).
     pub(crate) proxy_used: bool,
+    /// A signal ended the faulty phase early.
+    pub(crate) interrupted: bool,
     pub(crate) wall_s: f64,
     pub(crate) faults: FaultCounts,
     pub(crate) pushes: PushReport,
@@ -107,6 +109,7 @@ pub(crate) struct PushLogTotals {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct HostParts {
     pub(crate) layout: Layout,
+    pub(crate) interrupted: bool,
     pub(crate) wall_s: f64,
     pub(crate) faults: FaultCounts,
     pub(crate) server: ServerTotals,
@@ -137,6 +140,7 @@ impl Report {
             config,
             mode: host.layout.clients,
             proxy_used: host.layout.proxy,
+            interrupted: host.interrupted,
             wall_s: host.wall_s,
             faults: host.faults,
             pushes: PushReport {
@@ -254,6 +258,7 @@ mod tests {
     fn host(stream_events: u64) -> HostParts {
         HostParts {
             layout: Layout { clients: Placement::InProcess, proxy: true },
+            interrupted: false,
             wall_s: 1.0,
             faults: FaultCounts::default(),
             server: ServerTotals { stream_events, ..ServerTotals::default() },

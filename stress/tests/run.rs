@@ -316,3 +316,38 @@ fn too_many_sockets_for_one_process_move_the_clients_to_a_child() {
     assert_eq!(refused.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("at most 14 clients with proxy faults"), "{stderr}");
 }
+
+#[test]
+fn sigint_ends_the_run_early_with_a_report() {
+    use std::io::BufRead as _;
+
+    let json = report_path("sigint");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rig-stress"))
+        .args(["--clients", "5", "--topics", "1", "--duration", "3600", "--seed", "8"])
+        .args(["--json", json.to_str().unwrap()])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    assert!(first.starts_with("rig-stress: seed=8"), "{first}");
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    // Bounded: kill -9 after LIMIT if the run does not end.
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if done_rx.recv_timeout(LIMIT).is_err() {
+            let _ = Command::new("kill").args(["-9", &pid]).status();
+        }
+    });
+    let rest = std::io::read_to_string(stderr).unwrap();
+    let status = child.wait().unwrap();
+    let _ = done_tx.send(());
+    watchdog.join().unwrap();
+    assert_eq!(status.code(), Some(0), "{rest}");
+    assert!(rest.contains("interrupted"), "{rest}");
+    let r = read_report(&json);
+    assert_eq!(r["interrupted"], true, "{r:#}");
+    assert!(r["wall_s"].as_f64().unwrap() < 3600.0, "{r:#}");
+}
