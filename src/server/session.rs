@@ -201,6 +201,9 @@ impl Session {
             stream.produce(now, unix_us, max.saturating_sub(total), &mut batch);
             total += batch.len();
             for (event, payload) in batch.drain(..) {
+                if event == "event" {
+                    bump(&self.stats.stream_events);
+                }
                 let msg =
                     Message::new(channel.join_ref.clone(), None, topic.clone(), event, payload);
                 self.effects.push(Effect::Send(msg));

@@ -104,6 +104,9 @@ pub struct ServerStats {
     pub broadcast_messages: u64,
     /// Heartbeats answered.
     pub heartbeats: u64,
+    /// `stream:*` `event` messages handed to connections (`done` excluded):
+    /// what a stream subscriber could have received, had no connection died.
+    pub stream_events: u64,
 }
 
 impl ServerStats {
@@ -176,6 +179,7 @@ pub(crate) struct Counters {
     pub(crate) broadcasts: AtomicU64,
     pub(crate) broadcast_messages: AtomicU64,
     pub(crate) heartbeats: AtomicU64,
+    pub(crate) stream_events: AtomicU64,
 }
 
 /// Adds `n` to a counter. Only the server thread writes, so a relaxed load
@@ -264,6 +268,7 @@ impl Counters {
             broadcasts: get(&self.broadcasts),
             broadcast_messages: get(&self.broadcast_messages),
             heartbeats: get(&self.heartbeats),
+            stream_events: get(&self.stream_events),
         }
     }
 }

@@ -243,3 +243,12 @@ fn a_client_that_does_not_read_is_counted_as_dropped_slow() {
     assert_eq!((stats.connections_lost, stats.connections_open), (0, 0), "{stats:#?}");
     drop(sleeper);
 }
+
+#[test]
+fn stream_events_count_every_event_but_not_done() {
+    let server = server();
+    let mut client = connect(&server, "vsn=2.0.0");
+    client.send(r#"["1","1","stream:s","phx_join",{"mode":"burst","count":3}]"#);
+    wait_for(&server, "three stream events", |s| s.stream_events == 3 && s.frames_out == 5);
+    assert_eq!(server.shutdown_with_stats().stream_events, 3);
+}
