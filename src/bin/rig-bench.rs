@@ -8,7 +8,9 @@
 //!
 //! It joins the topic with `{"rate":R,"count":N}` or
 //! `{"mode":"burst","count":N}`, consumes every `event` in an `on_all`
-//! handler (on the engine's dispatcher thread) until `done`, and prints
+//! handler (on the engine's dispatcher thread, [`Overflow::Block`]: a
+//! handler that falls behind pauses reading instead of dropping) until
+//! `done`, and prints
 //! `mode`, `events`, `elapsed_s` (join to `done`), `events_per_s`,
 //! `latency_us` {p50,p90,p99,p999,max} (the payload's `t`, the server's wall
 //! clock in µs, to the handler's receipt, wall clock), `cpu_pct` (getrusage
@@ -23,7 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use argh::FromArgs;
 use crossbeam_channel::Receiver;
 use hdrhistogram::Histogram;
-use rig::engine::{Engine, EngineConfig, Socket, SocketOptions, Status};
+use rig::engine::{Engine, EngineConfig, Overflow, Socket, SocketOptions, Status};
 use rig::protocol::{Message, Payload};
 use rig::time::{Clock, Instant};
 use serde::Deserialize;
@@ -220,7 +222,10 @@ struct Report {
 }
 
 fn run(args: &Args, load: Load) -> Result<Report, Failure> {
-    let mut config = EngineConfig::builder();
+    // Block: a handler that falls behind pauses reading of the socket
+    // (TCP backpressure to the server) instead of dropping, so a burst
+    // measures what the engine delivers, not what a full queue let through.
+    let mut config = EngineConfig::builder().overflow(Overflow::Block);
     if let Some(queue) = args.queue {
         config = config.dispatch_capacity(queue);
     }

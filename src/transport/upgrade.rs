@@ -161,7 +161,14 @@ fn read_response(
         let has_end = head.get(from..).is_some_and(|new| new.windows(4).any(|w| w == b"\r\n\r\n"));
         if has_end {
             if let Some((size, response)) = Response::try_parse(&head)? {
-                let tail = head.split_off(size.min(head.len()));
+                // The tail becomes tungstenite's read buffer, which keeps
+                // the capacity it starts with as the size of every later
+                // buffer: an exactly sized tail would make each read take
+                // about one frame (one recv per message). So it starts with
+                // the configured read buffer's capacity.
+                let rest = head.get(size..).unwrap_or_default();
+                let mut tail = Vec::with_capacity(limits.read_buffer_size.max(rest.len()));
+                tail.extend_from_slice(rest);
                 return finish(stream, response, tail, &check, limits);
             }
         }
