@@ -161,14 +161,7 @@ fn read_response(
         let has_end = head.get(from..).is_some_and(|new| new.windows(4).any(|w| w == b"\r\n\r\n"));
         if has_end {
             if let Some((size, response)) = Response::try_parse(&head)? {
-                // The tail becomes tungstenite's read buffer, which keeps
-                // the capacity it starts with as the size of every later
-                // buffer: an exactly sized tail would make each read take
-                // about one frame (one recv per message). So it starts with
-                // the configured read buffer's capacity.
-                let rest = head.get(size..).unwrap_or_default();
-                let mut tail = Vec::with_capacity(limits.read_buffer_size.max(rest.len()));
-                tail.extend_from_slice(rest);
+                let tail = read_buffer_start(head.get(size..).unwrap_or_default(), &limits);
                 return finish(stream, response, tail, &check, limits);
             }
         }
@@ -179,6 +172,17 @@ fn read_response(
             }));
         }
     }
+}
+
+/// The bytes after the response head, in the buffer tungstenite will read
+/// into: it keeps the capacity its first buffer had as the size of every
+/// later one, so an exactly sized tail would make each read take about one
+/// frame (one `recv` per message). It starts at the configured read
+/// buffer's capacity instead.
+fn read_buffer_start(rest: &[u8], limits: &WebSocketConfig) -> Vec<u8> {
+    let mut tail = Vec::with_capacity(limits.read_buffer_size.max(rest.len()));
+    tail.extend_from_slice(rest);
+    tail
 }
 
 /// Checks the parsed response; the WebSocket, or the refusal with its body.
@@ -288,6 +292,51 @@ mod tests {
             Err(tungstenite::Error::Protocol(ProtocolError::SecWebSocketSubProtocolError(e))) => e,
             other => panic!("expected a subprotocol error, got {other:?}"),
         }
+    }
+
+    /// Reads from a byte string at most a segment per call, counting the
+    /// calls; writes go nowhere.
+    struct CountedReads {
+        input: std::io::Cursor<Vec<u8>>,
+        reads: usize,
+    }
+
+    impl std::io::Read for CountedReads {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.reads += 1;
+            let segment = buf.len().min(4096);
+            self.input.read(buf.get_mut(..segment).unwrap_or_default())
+        }
+    }
+
+    impl std::io::Write for CountedReads {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn frames_after_the_upgrade_are_read_many_per_call() {
+        // 40,000 small server frames (280 KB, more than one read buffer)
+        // after a response head that ended at a frame boundary (an empty
+        // tail). The frames are kept, as the engine's zero-copy messages
+        // are, so tungstenite cannot reuse its buffer and must allocate new
+        // ones, sized after the first.
+        const FRAMES: usize = 40_000;
+        let input = b"\x81\x05hello".repeat(FRAMES);
+        let limits = WebSocketConfig::default();
+        let stream = CountedReads { input: std::io::Cursor::new(input), reads: 0 };
+        let tail = read_buffer_start(&[], &limits);
+        let mut ws = WebSocket::from_partially_read(stream, tail, Role::Client, Some(limits));
+        let kept: Vec<_> = (0..FRAMES).map(|_| ws.read().unwrap()).collect();
+        assert!(kept.iter().all(|m| m.to_text().unwrap() == "hello"));
+        // About one read per 4 KiB segment (~70); an exactly sized tail
+        // took one read per frame once the first buffer was used up.
+        let reads = ws.get_ref().reads;
+        assert!(reads < 200, "{reads} reads for {FRAMES} frames");
     }
 
     #[test]
