@@ -39,12 +39,12 @@ impl Drop for TempDb {
     }
 }
 
-fn server_with_log(log: &Arc<PushLog>) -> ServerHandle {
+pub(crate) fn server_with_log(log: &Arc<PushLog>) -> ServerHandle {
     Server::start(ServerConfig::builder().push_log(Arc::clone(log)).build()).unwrap()
 }
 
 /// Waits for a durable push's reply (bounded).
-fn reply_of(push: &mut Push, within: Duration) -> rig::engine::PushResult {
+pub(crate) fn reply_of(push: &mut Push, within: Duration) -> rig::engine::PushResult {
     push.wait_timeout(within).expect("the durable push resolves in time")
 }
 

@@ -63,6 +63,7 @@ mod engine_netsim_loss;
 mod engine_outbox;
 #[cfg(all(feature = "server", feature = "outbox"))]
 mod engine_outbox_crash;
+mod engine_outbox_edges;
 #[cfg(feature = "server")]
 mod engine_presence;
 #[cfg(feature = "server")]

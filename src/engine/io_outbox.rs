@@ -54,6 +54,9 @@ pub(crate) struct Durable {
     by_key: HashMap<PushKey, OutboxId>,
     /// Outcomes that came before their waiter (see `registering`).
     early: HashMap<OutboxId, PushResult>,
+    /// The store's `dropped` count when the waiters were last checked for
+    /// entries `DropOldest` deleted.
+    seen_dropped: u64,
 }
 
 impl Durable {
@@ -64,6 +67,7 @@ impl Durable {
             waiters: HashMap::new(),
             by_key: HashMap::new(),
             early: HashMap::new(),
+            seen_dropped: 0,
         }
     }
 
@@ -75,6 +79,23 @@ impl Durable {
             resolve_target(ctx, entry.target, result);
         } else if self.shared.registering.load(Ordering::SeqCst) > 0 {
             self.early.insert(id, result);
+        }
+    }
+
+    /// Resolves the waiters whose entries the store dropped to make room
+    /// (`FullPolicy::DropOldest`): they will never be sent. Cheap when
+    /// nothing was dropped since the last check.
+    fn settle_dropped(&mut self, ctx: &Ctx<'_>) {
+        let dropped = self.shared.store.stats().dropped;
+        if dropped == self.seen_dropped {
+            return;
+        }
+        self.seen_dropped = dropped;
+        let store = &self.shared.store;
+        let gone: Vec<OutboxId> =
+            self.waiters.keys().filter(|id| !store.contains(**id)).copied().collect();
+        for id in gone {
+            self.settle(ctx, id, Err(PushError::Dropped));
         }
     }
 
@@ -116,6 +137,9 @@ impl SocketSlot {
         }
         if let Some(result) = early {
             let _ = sink.tx.try_send(result);
+        } else if !durable.shared.store.contains(id) {
+            // Dropped to make room before it was filed (DropOldest).
+            let _ = sink.tx.try_send(Err(PushError::Dropped));
         } else if known {
             durable.by_key.insert(sink.key, id);
             let entry = PushEntry { key: sink.key, target: PushTarget::Handle(sink.tx) };
@@ -124,14 +148,39 @@ impl SocketSlot {
             // The channel was removed; the entry stays in the outbox for a
             // channel of the same topic joined later.
             let _ = sink.tx.try_send(Err(PushError::ChannelGone));
+            // Another channel of the topic may be joined: rare, so all.
+            let keys: Vec<ChannelKey> = self.channels.keys().copied().collect();
+            for key in keys {
+                self.outbox_send(ctx, key);
+            }
         }
         self.outbox_send(ctx, channel);
+    }
+
+    /// Sends the pending entries of `channel`'s topic through every other
+    /// joined channel of that topic: entries put back when `channel`
+    /// closed or abandoned them go out at once if the topic is joined
+    /// elsewhere (a channel replaced by a new one of the same topic).
+    fn outbox_send_topic_of(&mut self, ctx: &mut Ctx<'_>, channel: ChannelKey) {
+        let Some(topic) = self.channels.get(&channel).map(|e| e.reference.topic.clone()) else {
+            return;
+        };
+        let keys: Vec<ChannelKey> = self
+            .channels
+            .iter()
+            .filter(|(key, entry)| **key != channel && entry.reference.topic == topic)
+            .map(|(key, _)| *key)
+            .collect();
+        for key in keys {
+            self.outbox_send(ctx, key);
+        }
     }
 
     /// Sends the pending entries of `channel`'s topic, in order, if the
     /// channel is joined and the socket open.
     pub(crate) fn outbox_send(&mut self, ctx: &mut Ctx<'_>, channel: ChannelKey) {
         let Some(durable) = self.durable.as_mut() else { return };
+        durable.settle_dropped(ctx);
         let Some(entry) = self.channels.get(&channel) else { return };
         if !self.session.can_push(entry.id) {
             return;
@@ -200,18 +249,23 @@ impl SocketSlot {
         reason: &AbandonReason,
     ) -> bool {
         let Some(durable) = self.durable.as_mut() else { return false };
-        let Some((id, _)) = durable.in_flight.remove(&push) else { return false };
+        let Some((id, channel)) = durable.in_flight.remove(&push) else { return false };
         if let AbandonReason::Encode(_) = reason {
             durable.shared.store.ack(id);
             durable.settle(ctx, id, Err(PushError::Abandoned(reason.clone())));
         } else {
             durable.shared.store.nack(id);
+            self.outbox_send_topic_of(ctx, channel);
         }
         true
     }
 
     /// A channel changed state: joined sends its entries (replay after every
-    /// join and rejoin); leaving `Joined` requeues the ones in flight.
+    /// join and rejoin); `Joined` to `Errored` requeues the ones in flight
+    /// (no reply will come; a late `error` reply for the unjoined topic must
+    /// not be taken for the answer). `Leaving` keeps them in flight: the
+    /// server answers pushes before the leave, and whatever is still in
+    /// flight when the channel closes is put back then.
     pub(crate) fn outbox_on_channel_state(
         &mut self,
         ctx: &mut Ctx<'_>,
@@ -221,7 +275,9 @@ impl SocketSlot {
     ) {
         let Some(&key) = self.by_id.get(&channel) else { return };
         let Some(durable) = self.durable.as_mut() else { return };
-        if from == ChannelState::Joined && to != ChannelState::Joined {
+        if from == ChannelState::Joined
+            && matches!(to, ChannelState::Errored | ChannelState::Closed)
+        {
             durable.requeue(|k| k == key);
         }
         if to == ChannelState::Joined {
@@ -235,7 +291,7 @@ impl SocketSlot {
     pub(crate) fn outbox_on_channel_closed(&mut self, ctx: &mut Ctx<'_>, channel: ChannelId) {
         let Some(&key) = self.by_id.get(&channel) else { return };
         let Some(durable) = self.durable.as_mut() else { return };
-        durable.requeue(|k| k == key);
+        let requeued = durable.requeue(|k| k == key);
         let gone: Vec<OutboxId> =
             durable.waiters.iter().filter(|(_, (k, _))| *k == key).map(|(id, _)| *id).collect();
         for id in gone {
@@ -243,6 +299,9 @@ impl SocketSlot {
                 durable.by_key.remove(&entry.key);
                 resolve_target(ctx, entry.target, Err(PushError::ChannelGone));
             }
+        }
+        if requeued > 0 {
+            self.outbox_send_topic_of(ctx, key);
         }
     }
 
@@ -298,10 +357,9 @@ pub(crate) struct ReleasedOutbox(Arc<OutboxShared>);
 
 impl ReleasedOutbox {
     pub(crate) fn close_off_thread(self) {
-        let shared = self.0;
-        if Arc::strong_count(&shared) > 1 {
-            return; // A user handle still holds it; its drop closes the store.
-        }
+        // `into_inner` is atomic: `None` means another holder (a user's
+        // handle) drops last and closes the store there.
+        let Some(shared) = Arc::into_inner(self.0) else { return };
         let spawned =
             std::thread::Builder::new().name("rig-outbox-close".into()).spawn(move || drop(shared));
         if let Err(error) = spawned {

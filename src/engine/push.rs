@@ -39,6 +39,11 @@ pub enum PushError {
     /// The engine stopped before the push resolved.
     #[error("the engine has stopped")]
     EngineStopped,
+    /// A durable push the socket's outbox dropped to make room for newer
+    /// ones ([`FullPolicy::DropOldest`](crate::outbox::FullPolicy::DropOldest))
+    /// before the server answered it.
+    #[error("dropped from the outbox to make room")]
+    Dropped,
 }
 
 /// A push, join or leave in flight. It resolves exactly once; wait for it,

@@ -82,4 +82,8 @@ impl Outbox for MemoryOutbox {
     fn stats(&self) -> Stats {
         self.queue.lock().stats()
     }
+
+    fn contains(&self, id: OutboxId) -> bool {
+        self.queue.lock().contains(id)
+    }
 }

@@ -290,4 +290,28 @@ pub trait Outbox: Send + Sync + std::fmt::Debug {
     /// assert_eq!(MemoryOutbox::new(Limits::default()).stats().enqueued, 0);
     /// ```
     fn stats(&self) -> Stats;
+
+    /// Whether the outbox still holds the entry `id` (pending or in
+    /// flight): false once it is acked or dropped to make room
+    /// ([`FullPolicy::DropOldest`]). The engine uses it to resolve the
+    /// handle of a dropped push instead of leaving it waiting. The default
+    /// answers `true` (a store that cannot tell never drops).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rig::outbox::{FullPolicy, Limits, MemoryOutbox, Outbox};
+    /// use rig::protocol::Payload;
+    /// let limits = Limits::default().max_entries(1).policy(FullPolicy::DropOldest);
+    /// let outbox = MemoryOutbox::new(limits);
+    /// let first = outbox.enqueue("t", "e", Payload::json("{}"))?;
+    /// let second = outbox.enqueue("t", "e", Payload::json("{}"))?; // drops `first`
+    /// assert!(!outbox.contains(first));
+    /// assert!(outbox.contains(second));
+    /// # Ok::<(), rig::outbox::Error>(())
+    /// ```
+    fn contains(&self, id: OutboxId) -> bool {
+        let _ = id;
+        true
+    }
 }

@@ -111,7 +111,7 @@ impl Queue {
             if self.limits.get_policy() != FullPolicy::DropOldest {
                 return Err(self.full(needed, prepared.into_original()));
             }
-            let Some((&oldest, _)) = self.order.first_key_value() else {
+            let Some(oldest) = self.oldest_evictable() else {
                 return Err(self.full(needed, prepared.into_original()));
             };
             self.forget(oldest);
@@ -216,6 +216,26 @@ impl Queue {
         slot.state = State::Sent;
         self.in_flight += 1;
         true
+    }
+
+    /// The oldest entry `DropOldest` may delete: not one still being
+    /// written, whose `enqueue` has not returned yet and must not return
+    /// `Ok` for an entry already gone (the new push is refused instead).
+    fn oldest_evictable(&self) -> Option<u64> {
+        self.order
+            .iter()
+            .find(|(seq, topic)| {
+                let slot = self.topics.get(*topic).and_then(|slots| slots.get(*seq));
+                slot.is_some_and(|slot| slot.state != State::Writing)
+            })
+            .map(|(seq, _)| *seq)
+    }
+
+    /// Whether the entry `id` is still held (any state).
+    pub(crate) fn contains(&self, id: OutboxId) -> bool {
+        let seq = id.seq();
+        let slot = self.order.get(&seq).and_then(|topic| self.topics.get(topic)?.get(&seq));
+        slot.is_some_and(|slot| slot.entry.id == id)
     }
 
     pub(crate) fn nack(&mut self, id: OutboxId) -> bool {

@@ -228,4 +228,8 @@ impl Outbox for SqliteOutbox {
     fn stats(&self) -> Stats {
         self.queue.lock().stats()
     }
+
+    fn contains(&self, id: OutboxId) -> bool {
+        self.queue.lock().contains(id)
+    }
 }

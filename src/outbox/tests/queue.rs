@@ -63,3 +63,20 @@ fn restored_entries_over_the_limits_are_kept_and_new_ones_wait() {
     assert_eq!(admitted.evicted, [1, 2], "evicts down to the bound");
     assert_eq!(admitted.entry.id.seq(), 4, "after the restored entries");
 }
+
+#[test]
+fn drop_oldest_never_deletes_an_entry_still_being_written() {
+    let limits = Limits::default().max_entries(1).policy(FullPolicy::DropOldest);
+    let mut queue = Queue::new(limits, 4);
+    // Another caller's entry is on its way to disk: its `enqueue` has not
+    // returned, and must not return Ok for a deleted entry.
+    let writing = queue.admit("t", "e", prep(), true).unwrap().entry.id;
+    assert!(queue.admit("t", "e", prep(), true).unwrap_err().is_full());
+    assert!(queue.contains(writing));
+    // Once written it may make room like any other.
+    queue.written(writing.seq());
+    let admitted = queue.admit("t", "e", prep(), true).unwrap();
+    assert_eq!(admitted.evicted, [writing.seq()]);
+    assert!(!queue.contains(writing));
+    assert!(queue.contains(admitted.entry.id));
+}
