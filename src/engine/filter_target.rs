@@ -219,14 +219,12 @@ impl FilterTarget {
 
     fn delivered(&self, counts: Counts<'_>) {
         self.shared.delivered.fetch_add(1, Relaxed);
-        add(&counts.socket.delivered, 1);
         add(&counts.socket.filter_delivered, 1);
     }
 
     /// Counts `n` messages this subscription lost.
     pub(crate) fn dropped(&self, counts: Counts<'_>, n: u64) {
         self.shared.dropped.fetch_add(n, Relaxed);
-        add(&counts.socket.dropped, n);
         add(&counts.socket.filter_dropped, n);
         counts.engine.filter_dropped.fetch_add(n, Relaxed);
     }

@@ -361,3 +361,64 @@ fn nothing_arrives_after_remove_returns() {
     assert_eq!((rx.len(), shared.delivered.load(Relaxed)), at_remove);
     pool.finish();
 }
+
+mod edges {
+    use super::*;
+
+    /// The socket's health counts a filter delivery or drop once: in
+    /// `filter_*`, which `delivered` / `dropped` include.
+    #[test]
+    fn health_counts_filter_deliveries_and_drops_once() {
+        let mut pool = pool(1, 1024);
+        let sub = pool.subscribe(Filter::topic("room:*").unwrap(), Overflow::DropNewest, 1);
+        for seq in 0..3 {
+            pool.route(message("room:1", "a", seq, 0));
+        }
+        pool.outgoing.flush();
+        let clock = crate::time::Clock::real();
+        let deadline = clock.now() + GUARD;
+        while sub.dropped() + sub.delivered() < 3 {
+            assert!(clock.now() < deadline);
+            std::thread::yield_now();
+        }
+        let health = pool.socket.snapshot();
+        assert_eq!(health.filter_dropped, 2);
+        assert_eq!(health.dropped, 2, "filter drops counted twice in SocketHealth::dropped");
+        assert_eq!(
+            health.delivered, 1,
+            "filter deliveries counted twice in SocketHealth::delivered"
+        );
+        drop(sub);
+        pool.finish();
+    }
+
+    /// Removing a binding whose callback owns another subscription of the
+    /// same socket: dropping the closure removes that subscription, which
+    /// takes the registry's writer lock, so retired tables are dropped
+    /// only after the lock is released.
+    #[test]
+    fn removing_a_callback_that_owns_another_subscription_returns() {
+        let pool = pool(1, 1024);
+        let inner = pool.subscribe(Filter::topic("room:*").unwrap(), Overflow::DropNewest, 4);
+        let shared = Arc::new(TargetShared::default());
+        let sink = TargetSink::Callback(Mutex::new(Box::new(move |_m: &Message| {
+            let _ = &inner;
+        })));
+        let target = FilterTarget {
+            shared: Arc::clone(&shared),
+            sink,
+            overflow: Overflow::DropNewest,
+            pattern: "x:*".into(),
+        };
+        let id = pool.filters.add(Filter::topic("x:*").unwrap(), target);
+        let filters = Arc::clone(&pool.filters);
+        let (done_tx, done_rx) = crossbeam_channel::bounded(1);
+        std::thread::spawn(move || {
+            let result = filters.remove(id, &shared, Overflow::DropNewest);
+            let _ = done_tx.send(result);
+        });
+        let outcome = done_rx.recv_timeout(Duration::from_secs(5));
+        assert!(outcome.is_ok(), "remove() never returned: a deadlock on the registry writer lock");
+        pool.finish();
+    }
+}

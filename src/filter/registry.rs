@@ -180,7 +180,9 @@ impl<T> Registry<T> {
         let id = SubscriptionId::new(writer.next_id);
         writer.next_id += 1;
         writer.entries.push(Arc::new(Entry { id, filter, value }));
-        self.publish(&mut writer);
+        let dead = self.publish(&mut writer);
+        drop(writer);
+        drop(dead);
         id
     }
 
@@ -209,21 +211,23 @@ impl<T> Registry<T> {
         }
         let mut writer = self.writer.lock();
         let removed = Self::take(&mut writer, id);
-        if removed {
-            self.publish(&mut writer);
-        }
+        let dead = if removed { self.publish(&mut writer) } else { Vec::new() };
         // Every table that may report `id` was replaced by now (even when
         // `id` was already gone, by a remove_nowait): wait for those, not
         // for tables replaced later, and without the writer lock, so that a
         // reader may add or remove (without waiting) while we wait.
         let mine = writer.generation;
         drop(writer);
+        drop(dead);
         let mut spins = 0_u32;
         loop {
             {
                 let mut writer = self.writer.lock();
-                writer.retired.retain(|(_, table)| Arc::strong_count(table) > 1);
-                if !writer.retired.iter().any(|(generation, _)| *generation <= mine) {
+                let dead = Self::prune(&mut writer);
+                let done = !writer.retired.iter().any(|(generation, _)| *generation <= mine);
+                drop(writer);
+                drop(dead);
+                if done {
                     return Ok(removed);
                 }
             }
@@ -257,9 +261,9 @@ impl<T> Registry<T> {
     pub fn remove_nowait(&self, id: SubscriptionId) -> bool {
         let mut writer = self.writer.lock();
         let removed = Self::take(&mut writer, id);
-        if removed {
-            self.publish(&mut writer);
-        }
+        let dead = if removed { self.publish(&mut writer) } else { Vec::new() };
+        drop(writer);
+        drop(dead);
         removed
     }
 
@@ -303,15 +307,26 @@ impl<T> Registry<T> {
         }
     }
 
-    fn publish(&self, writer: &mut Writer<T>) {
+    /// Takes the retired tables nobody reads, to be dropped by the caller
+    /// after the writer lock is released (dropping one may run user code).
+    fn prune(writer: &mut Writer<T>) -> Vec<(u64, Arc<Table<T>>)> {
+        let (keep, dead) = std::mem::take(&mut writer.retired)
+            .into_iter()
+            .partition(|(_, table)| Arc::strong_count(table) > 1);
+        writer.retired = keep;
+        dead
+    }
+
+    #[must_use]
+    fn publish(&self, writer: &mut Writer<T>) -> Vec<(u64, Arc<Table<T>>)> {
         let table = Arc::new(Table::from_entries(writer.entries.clone()));
         let old = self.current.swap(table);
         writer.generation += 1;
         let generation = writer.generation;
         writer.retired.push((generation, old));
-        // After the swap the count is exact: a table nobody reads goes now
-        // (its values with it: a subscription's queue disconnects).
-        writer.retired.retain(|(_, table)| Arc::strong_count(table) > 1);
+        // After the swap the count is exact: a table nobody reads goes
+        // (once the caller released the lock).
+        Self::prune(writer)
     }
 }
 
