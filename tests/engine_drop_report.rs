@@ -1,10 +1,12 @@
-//! Drops are reported in the status stream even when the socket goes
-//! quiet: the coalescing window (one report per consumer per second) must
-//! not leave the last counts waiting for the next heartbeat.
+//! Drops are reported in the status stream to the last one: when the
+//! socket goes quiet, the coalescing window (one report per consumer per
+//! second) must not leave counts waiting for the next heartbeat, and a
+//! subscription removed between two reports still has its drops reported.
 
 use std::time::Duration;
 
 use rig::engine::{Engine, EngineConfig, Overflow, Status};
+use rig::filter::Filter;
 use rig::protocol::Payload;
 
 use crate::engine_util::{server, socket_with, until_status};
@@ -49,4 +51,42 @@ fn drops_left_in_the_coalescing_window_are_reported_without_more_traffic() {
     assert_eq!(reported + 4, 2000, "every event not kept was dropped and reported");
     assert!(entries < reported, "coalesced: {entries} entries for {reported} drops");
     assert_eq!(events.try_recv().map(|m| m.event.to_string()).ok().as_deref(), Some("event"));
+}
+
+/// A filter subscription removed before the next report still has its
+/// last drops reported: the status entries add up to its `dropped()`.
+#[test]
+fn a_removed_filter_subscription_has_its_last_drops_reported() {
+    let server = server();
+    let engine = Engine::start(EngineConfig::default()).unwrap();
+    let (socket, status) = socket_with(&engine, server.url(), |o| o);
+    socket.connect().unwrap();
+    until_status(&status, GUARD, |s| *s == Status::Open);
+    let filter = Filter::topic("stream:gone").unwrap().events(["event"]);
+    let sub = socket.subscribe_filter_with(filter, Overflow::DropNewest, Some(4)).unwrap();
+    let id = sub.id();
+    let done = socket.subscribe_filter(Filter::topic("stream:gone").unwrap().events(["done"]));
+    let done = done.unwrap();
+    let channel =
+        socket.channel("stream:gone", Payload::json(r#"{"mode":"burst","count":1000}"#)).unwrap();
+    assert!(channel.join().wait().unwrap().is_ok());
+    done.recv_timeout(GUARD).unwrap();
+    let dropped = sub.dropped();
+    assert_eq!(dropped, 996, "4 kept of 1000");
+    sub.remove().unwrap();
+
+    let clock = rig::time::Clock::real();
+    let deadline = clock.now() + GUARD;
+    let mut reported = 0;
+    while reported < dropped {
+        assert!(clock.now() < deadline, "reported {reported} of {dropped}");
+        let _ = socket.ping().unwrap(); // a turn of the socket
+        while let Ok(entry) = status.recv_timeout(Duration::from_millis(100)) {
+            if let Status::Dropped { subscription: Some(of), count, .. } = entry {
+                assert_eq!(of, id);
+                reported += count;
+            }
+        }
+    }
+    assert_eq!(reported, dropped);
 }

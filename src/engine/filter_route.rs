@@ -22,18 +22,16 @@
 //! the latest its next heartbeat). The counts of all entries add up to the
 //! drops counted in the health, which is always current.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
-use super::filter_set::SocketFilters;
+use super::filter_set::{Ledger, SocketFilters};
 use super::health::add;
 use super::ids::SubKey;
 use super::io_slot::SocketSlot;
 use super::io_thread::{Ctx, EngineTimer};
 use super::status::Status;
-use crate::filter::SubscriptionId;
 use crate::protocol::{ChannelId, Message};
 use crate::time::Instant;
 use crate::timer::TimerKey;
@@ -49,8 +47,9 @@ pub(crate) const REPORT_EVERY: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 pub(crate) struct FilterRoute {
     pub(crate) filters: Arc<SocketFilters>,
-    /// Drops already reported, per filter subscription.
-    reported: HashMap<SubscriptionId, u64>,
+    /// Every filter subscription of the socket until its last drop is
+    /// reported (including ones removed between two reports).
+    ledger: Vec<Ledger>,
     /// Channel-consumer drops already reported.
     channel_reported: u64,
     /// The socket's drop total at the last report.
@@ -65,7 +64,7 @@ impl FilterRoute {
     pub(crate) fn new(filters: Arc<SocketFilters>) -> Self {
         Self {
             filters,
-            reported: HashMap::new(),
+            ledger: Vec::new(),
             channel_reported: 0,
             seen: 0,
             next_report: None,
@@ -125,6 +124,16 @@ impl SocketSlot {
         let filter_total = self.counters.filter_dropped.load(Relaxed);
         let total = channel_total.wrapping_add(filter_total);
         let route = &mut self.filter_route;
+        let joined = route.filters.take_joined();
+        if !joined.is_empty() {
+            // Churn adds as it removes: dropping here the removed entries
+            // with nothing left to report keeps the ledger to the live
+            // subscriptions and those with a report due.
+            route.ledger.retain(|sub| {
+                !sub.shared.is_removed() || sub.shared.dropped.load(Relaxed) > sub.reported
+            });
+            route.ledger.extend(joined);
+        }
         if total == route.seen {
             return;
         }
@@ -138,22 +147,21 @@ impl SocketSlot {
         route.seen = total;
         route.next_report = now.checked_add(REPORT_EVERY);
         let mut entries = Vec::new();
-        let mut present = Vec::new();
-        let reported = &mut route.reported;
-        route.filters.for_each_target(|id, target| {
-            present.push(id);
-            let dropped = target.shared.dropped.load(Relaxed);
-            let before = reported.entry(id).or_insert(0);
-            if dropped > *before {
+        route.ledger.retain_mut(|sub| {
+            // Read `removed` first: drops counted before the removal are in
+            // the count read after it, so the last entry has them all.
+            let removed = sub.shared.is_removed();
+            let dropped = sub.shared.dropped.load(Relaxed);
+            if dropped > sub.reported {
                 entries.push(Status::Dropped {
-                    subscription: Some(id),
-                    topic: target.pattern.to_string(),
-                    count: dropped - *before,
+                    subscription: Some(sub.id),
+                    topic: sub.pattern.to_string(),
+                    count: dropped - sub.reported,
                 });
-                *before = dropped;
+                sub.reported = dropped;
             }
+            !removed
         });
-        reported.retain(|id, _| present.contains(id));
         if channel_total > route.channel_reported {
             entries.push(Status::Dropped {
                 subscription: None,

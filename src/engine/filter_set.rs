@@ -44,6 +44,22 @@ pub(crate) struct SocketFilters {
     blocking: AtomicUsize,
     counters: Arc<SocketCounters>,
     engine: Arc<EngineCounters>,
+    /// Subscriptions added since rig-io last took them: its drop reports
+    /// follow each one until its last drop is reported, even one removed
+    /// before rig-io saw it in a table.
+    joined: parking_lot::Mutex<Vec<Ledger>>,
+    /// Whether `joined` may hold anything (read by rig-io every turn).
+    any_joined: AtomicBool,
+}
+
+/// What the drop reports need of one subscription (rig-io's ledger).
+#[derive(Debug)]
+pub(crate) struct Ledger {
+    pub(crate) id: SubscriptionId,
+    pub(crate) pattern: Box<str>,
+    pub(crate) shared: Arc<TargetShared>,
+    /// Drops already reported.
+    pub(crate) reported: u64,
 }
 
 impl fmt::Debug for SocketFilters {
@@ -63,7 +79,18 @@ impl SocketFilters {
             blocking: AtomicUsize::new(0),
             counters,
             engine,
+            joined: parking_lot::Mutex::new(Vec::new()),
+            any_joined: AtomicBool::new(false),
         }
+    }
+
+    /// The subscriptions added since the last call (for rig-io's ledger);
+    /// empty without taking the lock when there are none.
+    pub(crate) fn take_joined(&self) -> Vec<Ledger> {
+        if !self.any_joined.swap(false, SeqCst) {
+            return Vec::new();
+        }
+        std::mem::take(&mut *self.joined.lock())
     }
 
     fn counts(&self) -> Counts<'_> {
@@ -87,7 +114,11 @@ impl SocketFilters {
             // Before it can match: rig-io must not drop what it wants.
             self.blocking.fetch_add(1, SeqCst);
         }
+        let pattern = target.pattern.clone();
+        let shared = Arc::clone(&target.shared);
         let id = self.registry.add(filter, Arc::new(target));
+        self.joined.lock().push(Ledger { id, pattern, shared, reported: 0 });
+        self.any_joined.store(true, SeqCst);
         self.active.fetch_add(1, SeqCst);
         id
     }
