@@ -90,3 +90,32 @@ fn a_removed_filter_subscription_has_its_last_drops_reported() {
     }
     assert_eq!(reported, dropped);
 }
+
+/// Messages a paused socket holds for a full Block consumer when the
+/// engine stops are counted as that consumer's drops, not lost silently.
+#[test]
+fn messages_held_for_a_block_consumer_at_shutdown_count_as_drops() {
+    let server = server();
+    let engine = Engine::start(EngineConfig::builder().subscription_capacity(4).build()).unwrap();
+    let (socket, status) = socket_with(&engine, server.url(), |o| o);
+    socket.connect().unwrap();
+    until_status(&status, GUARD, |s| *s == Status::Open);
+    let channel =
+        socket.channel("stream:held", Payload::json(r#"{"mode":"burst","count":5000}"#)).unwrap();
+    let events = channel.subscribe_with("event", Overflow::Block).unwrap();
+    assert!(channel.join().wait().unwrap().is_ok());
+    let clock = rig::time::Clock::real();
+    let deadline = clock.now() + GUARD;
+    while socket.health().pauses == 0 {
+        assert!(clock.now() < deadline, "the socket never paused: {:?}", socket.health());
+        std::thread::yield_now();
+    }
+    assert_eq!(events.dropped(), 0, "Block drops nothing while the engine runs");
+    let health = socket.health();
+    engine.shutdown();
+    let held = events.dropped();
+    assert!(held > 0, "the stash held messages when the engine stopped");
+    assert_eq!(health.dropped, 0);
+    assert_eq!(socket.health().dropped, held, "counted for the socket too");
+    assert_eq!(events.receiver().len(), 4, "the queue keeps what it had");
+}

@@ -77,6 +77,11 @@ impl Backpressure {
         self.stash.push_back((channel, sub, message));
     }
 
+    /// Empties the stash (the socket leaves the engine).
+    pub(crate) fn take_stash(&mut self) -> VecDeque<(ChannelId, SubKey, Message)> {
+        std::mem::take(&mut self.stash)
+    }
+
     /// Whether the session's timers are held.
     pub(crate) fn holds_timers(&self) -> bool {
         self.paused || self.catching_up
@@ -167,6 +172,24 @@ impl SocketSlot {
         log::debug!("socket {} resumed", self.key.0);
         // Readiness came while paused and was ignored: read now.
         ctx.read_again.push(self.key);
+    }
+
+    /// The socket leaves the engine with messages still waiting for full
+    /// Block consumers: they will never be delivered, so each counts as a
+    /// drop of the consumer that wanted it (nothing is lost silently).
+    pub(crate) fn count_stash_as_dropped(&mut self) {
+        for (channel, sub, message) in self.backpressure.take_stash() {
+            if sub == super::filter_route::FILTERS {
+                self.filter_route.filters.count_unrouted(&message);
+                continue;
+            }
+            add(&self.counters.dropped, 1);
+            let entry = self.by_id.get(&channel).and_then(|key| self.channels.get(key));
+            let target = entry.and_then(|e| e.subs.iter().find(|s| s.key == sub));
+            if let Some(SubSink::Queue { dropped, .. }) = target.map(|t| &t.sink) {
+                add(dropped, 1);
+            }
+        }
     }
 
     /// Delivers stashed messages in order; `true` when the stash is empty.

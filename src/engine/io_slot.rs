@@ -268,6 +268,7 @@ impl SocketSlot {
     /// outbox, if any, comes back for the caller to close.
     pub(crate) fn release(mut self, ctx: &mut Ctx<'_>) -> Option<super::io_outbox::ReleasedOutbox> {
         self.replace_link(ctx, Link::Idle);
+        self.count_stash_as_dropped();
         let outbox = self.outbox_release(ctx);
         if let Some((_, key)) = self.session_timer.take() {
             ctx.wheel.cancel(key);
