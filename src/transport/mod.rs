@@ -106,7 +106,8 @@ pub use connection::Connection;
 pub use dns::resolve;
 pub use error::{CertificateError, Error, SendError};
 pub use request::{
-    ConnectRequest, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_READ_BUDGET, HandshakeResponse,
+    ConnectRequest, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_READ_BUDGET, DEFAULT_READ_BUFFER_SIZE,
+    HandshakeResponse,
 };
 pub use state::{Data, Progress, State};
 pub use tls::{TlsConfig, TlsConnector};

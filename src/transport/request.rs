@@ -21,6 +21,15 @@ const RESERVED_HEADERS: [HeaderName; 6] = [
 /// The default for [`ConnectRequest::read_budget`].
 pub const DEFAULT_READ_BUDGET: usize = 1024;
 
+/// The default size of a connection's read buffer: how many bytes one
+/// `recv` may take, and the buffer's starting capacity. tungstenite's own
+/// default (128 KiB) is zero-filled on the first read, so every socket,
+/// even an idle one, keeps 128 KiB resident; 8 KiB holds ~130 typical
+/// Phoenix events (one `recv` for all of them in a burst) and keeps an idle
+/// socket small. A frame larger than the buffer grows it to the frame's
+/// size (up to the frame limit) while that frame is read.
+pub const DEFAULT_READ_BUFFER_SIZE: usize = 8 * 1024;
+
 /// The default cap on queued outgoing bytes (see [`ConnectRequest::websocket_config`]).
 pub const DEFAULT_MAX_QUEUED_BYTES: usize = 16 << 20;
 
@@ -29,7 +38,8 @@ pub const DEFAULT_MAX_QUEUED_BYTES: usize = 16 << 20;
 ///
 /// Defaults: no extra headers, no subprotocols, and tungstenite's
 /// [`WebSocketConfig`] defaults (16 MiB frames, 64 MiB messages) except the
-/// output queue, capped at [`DEFAULT_MAX_QUEUED_BYTES`] instead of unbounded.
+/// output queue, capped at [`DEFAULT_MAX_QUEUED_BYTES`] instead of unbounded,
+/// and the read buffer, [`DEFAULT_READ_BUFFER_SIZE`] instead of 128 KiB.
 ///
 /// # Examples
 ///
@@ -64,7 +74,9 @@ impl ConnectRequest {
     /// ```
     #[must_use]
     pub fn new(url: WsUrl) -> Self {
-        let websocket = WebSocketConfig::default().max_write_buffer_size(DEFAULT_MAX_QUEUED_BYTES);
+        let websocket = WebSocketConfig::default()
+            .max_write_buffer_size(DEFAULT_MAX_QUEUED_BYTES)
+            .read_buffer_size(DEFAULT_READ_BUFFER_SIZE);
         Self {
             url,
             headers: Vec::new(),
