@@ -133,7 +133,9 @@ mod queries;
 mod timers;
 mod transport;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
+
+use foldhash::HashMap;
 
 use bytestring::ByteString;
 
@@ -278,7 +280,7 @@ impl Session {
             heartbeat: Heartbeat::default(),
             send_buffer: VecDeque::new(),
             channels: BTreeMap::new(),
-            topics: HashMap::new(),
+            topics: HashMap::default(),
             next_channel: 0,
             pushes: Pushes::default(),
             timers: TimerWheel::new(now),
