@@ -14,20 +14,30 @@
 //! outbox's storage.
 //!
 //! ```text
-//!   user threads                 rig-io (mio Poll)                     consumers
+//!   user threads (api/)          rig-io (io/, mio Poll)                consumers
 //!  ──────────────                ──────────────────                    ─────────
 //!  Socket / Channel ─commands─▶  waker ─▶ Session per socket ─frames─▶ Connection (TCP/TLS/WS)
 //!  Push::wait ◀──── one-slot ───  outcomes                     ◀─────── readiness, timers
 //!  Subscription ◀── bounded ───  messages (never blocks: drop + count, or Block:
 //!                                stop reading that socket until there is room)
 //!  rig-dispatch-N ◀─ bounded ──  messages for `on` callbacks, a batch per turn per
-//!                                worker, routed by topic hash (user code runs here)
+//!  (dispatch/)                   worker, routed by topic hash (user code runs here)
 //!  FilterSubscription ◀ bounded  the workers also run each socket's filter table
 //!  (Socket::subscribe_filter)    (patterns, events, payload predicates) and deliver
 //!  status() ◀────── bounded ───  Status: connecting, open, closed, waiting, auth failed, channels
 //!  health() ◀────── atomics ───  counters and gauges
-//!  rig-dns ◀─────── lookups ───  host names (never resolved on rig-io)
+//!  rig-dns ◀─────── lookups ───  host names (never resolved on rig-io; io/resolver)
 //! ```
+//!
+//! The source follows the threads: `api/` holds the handles (user
+//! threads; `Engine` starts the others), `io/` is rig-io and rig-dns,
+//! `dispatch/` the worker pool, and `shared/` what crosses between them
+//! (the command queue, the state rig-io and the workers publish for the
+//! handles, config, status, health counters, ids). Imports go `api →
+//! shared`, `io → dispatch → shared`, `io → shared`; `api` reaches `io` and
+//! `dispatch` only to start them (and for the presence feed a presence
+//! view runs on its worker), and nothing imports `api`
+//! (`.ci/layering` checks it).
 //!
 //! Rules rig-io keeps: it never blocks (no DNS, no waiting on a consumer,
 //! no user code except connect/join params closures, which run inside
@@ -95,59 +105,24 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod channel;
-mod channel_overflow;
-mod client;
-mod command;
-mod config;
+mod api;
 mod dispatch;
-#[cfg(test)]
-mod dispatch_test;
-mod dispatch_worker;
-mod error;
-mod failure;
-mod filter_route;
-mod filter_set;
-mod filter_socket;
-mod filter_subscription;
-mod filter_target;
-#[cfg(test)]
-mod filter_test;
-mod guard;
-mod health;
-mod ids;
-mod io_backpressure;
-mod io_commands;
-mod io_events;
-mod io_failure;
-mod io_frames;
-mod io_link;
-mod io_outbox;
-mod io_slot;
-mod io_thread;
-mod options;
-mod options_builder;
-mod outbox_push;
-mod presence;
-mod presence_feed;
-mod push;
-mod resolver;
-mod socket;
-mod status;
-mod subscription;
+mod io;
+mod shared;
 
-pub use channel::Channel;
-pub use client::Engine;
-pub use config::{DEFAULT_COMMAND_CAPACITY, DEFAULT_DISPATCH_CAPACITY};
-pub use config::{EngineConfig, EngineConfigBuilder, Overflow};
-pub use error::EngineError;
-pub use failure::{ConnectionError, ErrorKind};
-pub use filter_subscription::{FilterBinding, FilterSubscription};
-pub use health::{EngineHealth, SocketHealth};
-pub use options::SocketOptions;
-pub use options_builder::SocketOptionsBuilder;
-pub use presence::ChannelPresence;
-pub use push::{Push, PushError, PushResult};
-pub use socket::Socket;
-pub use status::{ChannelChange, ChannelRef, ConnectionState, Status};
-pub use subscription::{Binding, Subscription};
+pub use api::channel::Channel;
+pub use api::client::Engine;
+pub use api::filter_subscription::{FilterBinding, FilterSubscription};
+pub use api::presence::ChannelPresence;
+pub use api::push::Push;
+pub use api::socket::Socket;
+pub use api::subscription::{Binding, Subscription};
+pub use shared::config::{DEFAULT_COMMAND_CAPACITY, DEFAULT_DISPATCH_CAPACITY};
+pub use shared::config::{EngineConfig, EngineConfigBuilder, Overflow};
+pub use shared::error::EngineError;
+pub use shared::failure::{ConnectionError, ErrorKind};
+pub use shared::health::{EngineHealth, SocketHealth};
+pub use shared::options::SocketOptions;
+pub use shared::options_builder::SocketOptionsBuilder;
+pub use shared::push_result::{PushError, PushResult};
+pub use shared::status::{ChannelChange, ChannelRef, ConnectionState, Status};

@@ -1,0 +1,22 @@
+//! The handles users hold, on user threads: [`Engine`](crate::engine::Engine)
+//! (which starts rig-io, rig-dns and the dispatcher pool), `Socket`,
+//! `Channel`, `Push`, `Subscription` / `Binding`, `FilterSubscription` /
+//! `FilterBinding` and `ChannelPresence`.
+//!
+//! In scope: turning calls into commands for rig-io, reading the state
+//! rig-io and the workers publish (`shared`), waiting on a push's outcome,
+//! writing durable pushes to the outbox on the caller's thread. Out of
+//! scope: anything that runs on rig-io or a worker; nothing outside this
+//! folder imports it (the public types reach users through
+//! `crate::engine`'s re-exports).
+
+pub(crate) mod channel;
+pub(crate) mod channel_overflow;
+pub(crate) mod client;
+pub(crate) mod filter_socket;
+pub(crate) mod filter_subscription;
+pub(crate) mod outbox_push;
+pub(crate) mod presence;
+pub(crate) mod push;
+pub(crate) mod socket;
+pub(crate) mod subscription;

@@ -1,0 +1,217 @@
+//! Session events on rig-io: the status stream, channel states, message
+//! delivery to subscriptions and callbacks, push outcomes.
+
+use crossbeam_channel::TrySendError;
+
+use super::backpressure::send_blocking;
+use super::slot::{SocketSlot, SubSink, release_subs, resolve_target};
+use super::thread::Ctx;
+use crate::engine::shared::config::Overflow;
+use crate::engine::shared::failure::{ConnectionError, ErrorKind};
+use crate::engine::shared::health::add;
+use crate::engine::shared::push_result::{PushError, PushResult};
+use crate::engine::shared::status::{ChannelChange, ConnectionState, Status};
+use crate::protocol::{ChannelId, Event, Message, PushId, RttKind, TransportError};
+
+impl SocketSlot {
+    pub(crate) fn on_event(&mut self, ctx: &mut Ctx<'_>, event: Event) {
+        match event {
+            Event::Connecting { attempt } => {
+                self.sticky = None;
+                if self.not_before.is_some_and(|at| at > ctx.now) {
+                    // Held by the server's Retry-After: the attempt is
+                    // reported when it really starts.
+                    self.deferred_attempt = Some(attempt);
+                    return;
+                }
+                self.set_state(ConnectionState::Connecting);
+                self.status(Status::Connecting { attempt });
+            }
+            Event::Open => {
+                add(&self.counters.connections, 1);
+                if self.ever_open {
+                    add(&self.counters.reconnects, 1);
+                }
+                self.ever_open = true;
+                self.set_state(ConnectionState::Open);
+                self.status(Status::Open);
+            }
+            Event::CloseTransport { code, reason } => {
+                self.set_state(ConnectionState::Closing);
+                self.close_transport(ctx, code, &reason);
+            }
+            Event::Closed { code, reason } => {
+                // The session forgot its pings: so do we (callers see the
+                // sender drop).
+                self.pings.clear();
+                self.outbox_on_closed();
+                self.set_state(self.sticky.unwrap_or(ConnectionState::Idle));
+                self.status(Status::Closed { code, reason: reason.to_string() });
+            }
+            Event::ReconnectScheduled { at, attempt } => {
+                let until = self.not_before.map_or(at, |nb| nb.max(at));
+                self.set_state(ConnectionState::WaitingToReconnect);
+                self.status(Status::WaitingToReconnect { until, attempt });
+            }
+            Event::ReconnectGaveUp { attempts } => {
+                self.sticky = Some(ConnectionState::GaveUp);
+                self.set_state(ConnectionState::GaveUp);
+                self.status(Status::GaveUp { attempts });
+            }
+            Event::TransportError { error, .. } => match error {
+                TransportError::Refused { status } => {
+                    self.sticky = Some(ConnectionState::AuthFailed);
+                    self.status(Status::AuthFailed { status });
+                }
+                other => {
+                    let error = self.pending_error.take().unwrap_or_else(|| {
+                        ConnectionError::new(ErrorKind::Other, other.to_string())
+                    });
+                    self.status(Status::Failed { error });
+                }
+            },
+            Event::Rtt { rtt, kind } => {
+                self.counters.set_rtt(rtt);
+                if kind == RttKind::Ping {
+                    if let Some(reply) = self.pings.pop_front() {
+                        let _ = reply.try_send(rtt);
+                    }
+                }
+            }
+            Event::ChannelState { channel, from, to } => {
+                if let Some(entry) = self.channel_entry(channel) {
+                    entry.shared.set_state(to);
+                }
+                self.channel_status(channel, ChannelChange::State { from, to });
+                self.outbox_on_channel_state(ctx, channel, from, to);
+            }
+            Event::ChannelError { channel, cause } => {
+                self.channel_status(channel, ChannelChange::Error(cause));
+            }
+            Event::ChannelClosed { channel, reason } => {
+                self.channel_status(channel, ChannelChange::Closed(reason));
+                self.outbox_on_channel_closed(ctx, channel);
+                if let Some(key) = self.by_id.remove(&channel) {
+                    if let Some(entry) = self.channels.remove(&key) {
+                        entry.shared.set_state(crate::protocol::ChannelState::Closed);
+                        release_subs(ctx, entry.subs);
+                    }
+                }
+            }
+            Event::Message { channel, message } => self.deliver(ctx, channel, message),
+            Event::Reply { push, reply, .. } => {
+                if let Some(reply) = self.outbox_on_reply(ctx, push, reply) {
+                    self.resolve(ctx, push, Ok(reply));
+                }
+            }
+            Event::PushTimeout { push, .. } => {
+                if !self.outbox_on_timeout(ctx, push) {
+                    self.resolve(ctx, push, Err(PushError::Timeout));
+                }
+            }
+            Event::PushAbandoned { push, reason, .. } => {
+                if !self.outbox_on_abandoned(ctx, push, &reason) {
+                    self.resolve(ctx, push, Err(PushError::Abandoned(reason)));
+                }
+            }
+            // Counted in the session's stats (mirrored into the health).
+            Event::DecodeError(_) => {}
+        }
+    }
+
+    fn channel_entry(&mut self, channel: ChannelId) -> Option<&mut super::slot::ChannelEntry> {
+        let key = self.by_id.get(&channel)?;
+        self.channels.get_mut(key)
+    }
+
+    fn channel_status(&mut self, channel: ChannelId, change: ChannelChange) {
+        let Some(entry) = self.channel_entry(channel) else { return };
+        let reference = entry.reference.clone();
+        self.status(Status::Channel { channel: reference, change });
+    }
+
+    /// Resolves a push for its handle or callback.
+    fn resolve(&mut self, ctx: &mut Ctx<'_>, push: PushId, result: PushResult) {
+        let Some(entry) = self.pushes.remove(&push) else { return };
+        self.push_ids.remove(&entry.key);
+        resolve_target(ctx, entry.target, result);
+    }
+
+    /// Hands a message to every matching subscription of its channel. The
+    /// I/O thread never waits: a full consumer loses the message (or its
+    /// oldest one), and the loss is counted.
+    fn deliver(&mut self, ctx: &mut Ctx<'_>, channel: ChannelId, message: Message) {
+        self.route_filters(ctx, channel, &message);
+        let counters = std::sync::Arc::clone(&self.counters);
+        let Some(entry) = self.by_id.get(&channel).and_then(|key| self.channels.get_mut(key))
+        else {
+            return;
+        };
+        let backpressure = &mut self.backpressure;
+        let mut gone = Vec::new();
+        for sub in &entry.subs {
+            if !sub.filter.matches(&message) {
+                continue;
+            }
+            if sub.overflow == Overflow::Block {
+                // Nothing is dropped: what does not fit waits in the stash
+                // (and so does everything after it), the socket pauses.
+                let sent = if backpressure.is_stalled() {
+                    Err(message.clone())
+                } else {
+                    match &sub.sink {
+                        SubSink::Queue { tx, stalled, .. } => {
+                            send_blocking(tx, stalled, message.clone())
+                        }
+                        SubSink::Handler { worker } => ctx
+                            .outgoing
+                            .try_message(*worker, sub.key, message.clone())
+                            .map(|()| true),
+                    }
+                };
+                match sent {
+                    Ok(true) => add(&counters.delivered, 1),
+                    Ok(false) => gone.push(sub.key),
+                    Err(message) => backpressure.stash(channel, sub.key, message),
+                }
+                continue;
+            }
+            let delivered = match &sub.sink {
+                SubSink::Queue { tx, rx, dropped, .. } => match tx.try_send(message.clone()) {
+                    Ok(()) => true,
+                    Err(TrySendError::Full(message)) => {
+                        add(dropped, 1);
+                        add(&counters.dropped, 1);
+                        // DropOldest: rig-io holds a receiver of its own to
+                        // make room; the oldest message is the one lost.
+                        match (sub.overflow, rx) {
+                            (Overflow::DropOldest, Some(rx)) => {
+                                let _ = rx.try_recv();
+                                tx.try_send(message).is_ok()
+                            }
+                            _ => false,
+                        }
+                    }
+                    Err(TrySendError::Disconnected(_)) => {
+                        gone.push(sub.key);
+                        false
+                    }
+                },
+                SubSink::Handler { worker } => {
+                    let queued = ctx.outgoing.message(*worker, sub.key, message.clone());
+                    if !queued {
+                        add(&counters.dropped, 1);
+                        add(&counters.dispatch_dropped, 1);
+                    }
+                    queued
+                }
+            };
+            if delivered {
+                add(&counters.delivered, 1);
+            }
+        }
+        if !gone.is_empty() {
+            entry.subs.retain(|s| !gone.contains(&s.key));
+        }
+    }
+}

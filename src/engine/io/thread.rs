@@ -1,0 +1,361 @@
+//! rig-io: the one thread that owns the `Poll`, every socket and every
+//! session of an engine.
+//!
+//! One turn: wait in `poll` until a socket is ready, a command arrives (the
+//! waker) or the earliest timer is due (the sessions' `poll_timeout`s and
+//! the engine's connect/close deadlines, all in one wheel: an idle engine
+//! sleeps); then drain the commands, serve the ready sockets (and those
+//! that stopped on their read budget), fire the due timers, and hand the
+//! turn's messages for callbacks to the dispatcher workers (one batch each).
+
+use std::collections::HashMap;
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use crossbeam_channel::Sender;
+use mio::{Events, Poll, Registry, Token};
+
+use super::resolver::Lookup;
+use super::slot::SocketSlot;
+use crate::engine::dispatch::pool::{Dispatcher, Outgoing};
+use crate::engine::shared::command::{Command, CommandInbox};
+use crate::engine::shared::config::EngineConfig;
+use crate::engine::shared::health::EngineCounters;
+use crate::engine::shared::ids::SocketKey;
+use crate::time::{Clock, Instant};
+use crate::timer::TimerWheel;
+
+/// The waker's token; sockets use their key (from 1).
+pub(crate) const WAKER: Token = Token(usize::MAX);
+/// Most commands executed per turn, so sockets are served in between.
+const COMMAND_BUDGET: usize = 4096;
+
+/// A deadline in the engine's wheel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EngineTimer {
+    /// The session's `poll_timeout`.
+    Session(SocketKey),
+    /// Retry a socket paused by a full Block consumer.
+    Unpause(SocketKey),
+    /// Drops counted since the last report may be reported now
+    /// (`filter_route`'s coalescing).
+    DropReport(SocketKey),
+    /// A deadline of the socket's current link (`epoch` guards reuse).
+    Link(SocketKey, u64, LinkTimer),
+}
+
+/// The link deadlines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LinkTimer {
+    /// The connect attempt (DNS to upgrade) took too long.
+    Connect,
+    /// The close handshake took too long.
+    Close,
+    /// The server's `Retry-After` is over.
+    RetryAfter,
+}
+
+/// What a socket needs from the thread while it is served.
+pub(crate) struct Ctx<'a> {
+    pub(crate) now: Instant,
+    pub(crate) registry: &'a Registry,
+    pub(crate) wheel: &'a mut TimerWheel<EngineTimer>,
+    pub(crate) lookups: &'a Sender<Lookup>,
+    pub(crate) dispatcher: &'a Dispatcher,
+    /// This turn's messages for the dispatcher workers.
+    pub(crate) outgoing: &'a mut Outgoing,
+    /// Sockets that stopped on their read budget.
+    pub(crate) read_again: &'a mut Vec<SocketKey>,
+}
+
+/// The context for a socket, borrowed field by field from the thread (so
+/// that `self.sockets` stays free to borrow).
+macro_rules! ctx {
+    ($io:ident, $now:expr) => {
+        Ctx {
+            now: $now,
+            registry: $io.poll.registry(),
+            wheel: &mut $io.wheel,
+            lookups: &$io.lookups,
+            dispatcher: &$io.dispatcher,
+            outgoing: &mut $io.outgoing,
+            read_again: &mut $io.read_again,
+        }
+    };
+}
+
+pub(crate) struct IoThread {
+    poll: Poll,
+    inbox: CommandInbox,
+    dispatcher: Dispatcher,
+    outgoing: Outgoing,
+    lookups: Sender<Lookup>,
+    counters: Arc<EngineCounters>,
+    config: EngineConfig,
+    clock: Clock,
+    wheel: TimerWheel<EngineTimer>,
+    sockets: HashMap<SocketKey, SocketSlot>,
+    read_again: Vec<SocketKey>,
+    /// Sockets that executed commands this turn.
+    touched: Vec<SocketKey>,
+    /// Set by `Shutdown`: exit once every link is idle, or at this instant.
+    shutdown_at: Option<Instant>,
+    /// Set (with a wake-up) by a dispatcher worker that made room.
+    resume_flag: Arc<AtomicBool>,
+}
+
+impl IoThread {
+    pub(crate) fn new(
+        poll: Poll,
+        inbox: CommandInbox,
+        dispatcher: Dispatcher,
+        lookups: Sender<Lookup>,
+        counters: Arc<EngineCounters>,
+        config: EngineConfig,
+        resume_flag: Arc<AtomicBool>,
+    ) -> Self {
+        let clock = Clock::real();
+        let wheel = TimerWheel::new(clock.now());
+        Self {
+            poll,
+            inbox,
+            outgoing: Outgoing::new(dispatcher.clone()),
+            dispatcher,
+            lookups,
+            counters,
+            config,
+            clock,
+            wheel,
+            sockets: HashMap::new(),
+            read_again: Vec::new(),
+            touched: Vec::new(),
+            shutdown_at: None,
+            resume_flag,
+        }
+    }
+
+    pub(crate) fn run(mut self) {
+        let mut events = Events::with_capacity(1024);
+        let mut ready: Vec<(SocketKey, bool, bool)> = Vec::new();
+        let mut more_commands = false;
+        loop {
+            let timeout = self.poll_timeout(more_commands);
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    log::error!("poll failed, stopping the engine: {e}");
+                    break;
+                }
+            }
+            self.counters.wakeups.fetch_add(1, Relaxed);
+            let now = self.clock.now();
+            ready.clear();
+            for event in &events {
+                if event.token() == WAKER {
+                    self.inbox.rearm();
+                    continue;
+                }
+                let readable = event.is_readable() || event.is_read_closed() || event.is_error();
+                let writable = event.is_writable() || event.is_write_closed() || event.is_error();
+                let key = SocketKey(u64::try_from(event.token().0).unwrap_or(u64::MAX));
+                ready.push((key, readable, writable));
+            }
+            if self.resume_flag.load(Relaxed) && self.resume_flag.swap(false, Relaxed) {
+                self.resume_paused(now);
+            }
+            match self.drain_commands(now) {
+                Ok(more) => more_commands = more,
+                Err(()) => break,
+            }
+            for (key, readable, writable) in ready.drain(..) {
+                self.with_socket(key, now, |slot, ctx| slot.on_ready(ctx, readable, writable));
+            }
+            for key in std::mem::take(&mut self.read_again) {
+                self.with_socket(key, now, |slot, ctx| slot.on_ready(ctx, true, false));
+            }
+            let now = self.clock.now();
+            while let Some(timer) = self.wheel.poll(now) {
+                let key = match timer {
+                    EngineTimer::Session(key)
+                    | EngineTimer::Unpause(key)
+                    | EngineTimer::DropReport(key)
+                    | EngineTimer::Link(key, ..) => key,
+                };
+                self.with_socket(key, now, |slot, ctx| slot.on_timer(ctx, timer));
+            }
+            // One hand-over per worker per turn.
+            self.outgoing.flush();
+            if let Some(at) = self.shutdown_at {
+                if now >= at || self.sockets.values().all(SocketSlot::is_idle) {
+                    break;
+                }
+            }
+        }
+        self.stop();
+    }
+
+    /// How long `poll` may sleep: until the next timer, or not at all when
+    /// work is left over.
+    fn poll_timeout(&self, more_commands: bool) -> Option<Duration> {
+        if more_commands || !self.read_again.is_empty() {
+            return Some(Duration::ZERO);
+        }
+        let next = [self.wheel.next_deadline(), self.shutdown_at].into_iter().flatten().min()?;
+        // mio rounds a sub-millisecond timeout up, so this never spins.
+        Some(next.saturating_duration_since(self.clock.now()))
+    }
+
+    /// Executes queued commands; `Ok(true)` when the budget ran out with
+    /// commands left, `Err` when every sender is gone.
+    /// Sockets touched by commands finish their turn once, after the
+    /// batch: a burst of pushes costs one flush, not one per push.
+    fn drain_commands(&mut self, now: Instant) -> Result<bool, ()> {
+        let mut more = true;
+        for _ in 0..COMMAND_BUDGET {
+            match self.inbox.next() {
+                Ok(Some(command)) => {
+                    self.counters.commands.fetch_add(1, Relaxed);
+                    self.execute(command, now);
+                }
+                Ok(None) => {
+                    more = false;
+                    break;
+                }
+                Err(()) => return Err(()),
+            }
+        }
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.sort_unstable();
+        touched.dedup();
+        for key in touched.drain(..) {
+            self.with_socket(key, now, |_, _| {});
+        }
+        self.touched = touched;
+        Ok(more)
+    }
+
+    fn execute(&mut self, command: Command, now: Instant) {
+        if self.shutdown_at.is_some()
+            && matches!(command, Command::Connect(_) | Command::ReconnectNow(_))
+        {
+            // Shutting down: no new connections.
+            return;
+        }
+        let key = match command {
+            Command::AddSocket(new) => {
+                let key = new.key;
+                if self.sockets.contains_key(&key) {
+                    return;
+                }
+                let slot = SocketSlot::new(*new, now);
+                self.sockets.insert(key, slot);
+                self.counters.sockets.store(self.sockets.len() as u64, Relaxed);
+                return;
+            }
+            Command::Shutdown => {
+                self.begin_shutdown(now);
+                return;
+            }
+            Command::Resume => {
+                self.resume_paused(now);
+                return;
+            }
+            Command::RemoveSocket(key)
+            | Command::Connect(key)
+            | Command::Disconnect { socket: key, .. }
+            | Command::ReconnectNow(key)
+            | Command::WatchStatus { socket: key, .. }
+            | Command::Ping { socket: key, .. }
+            | Command::Join { socket: key, .. }
+            | Command::Leave { socket: key, .. }
+            | Command::RemoveChannel { socket: key, .. }
+            | Command::Subscribe { socket: key, .. }
+            | Command::Unsubscribe { socket: key, .. }
+            | Command::Then { socket: key, .. }
+            | Command::Resolved { socket: key, .. }
+            | Command::DurablePush { socket: key, .. } => key,
+            Command::AddChannel(ref new) => new.socket,
+            Command::Push(ref new) => new.socket,
+        };
+        if !self.sockets.contains_key(&key) {
+            // The socket was removed: resolve what waits on an answer.
+            super::commands::orphan(command, &self.dispatcher);
+            return;
+        }
+        if let Some(slot) = self.sockets.get_mut(&key) {
+            let mut ctx = ctx!(self, now);
+            slot.execute(&mut ctx, command);
+            self.touched.push(key);
+        }
+    }
+
+    /// Runs `f` on a socket with the context, then finishes its turn:
+    /// drives the session, re-arms timers, reaps a removed socket.
+    fn with_socket(
+        &mut self,
+        key: SocketKey,
+        now: Instant,
+        f: impl FnOnce(&mut SocketSlot, &mut Ctx<'_>),
+    ) {
+        let stopping = self.shutdown_at.is_some();
+        let Some(slot) = self.sockets.get_mut(&key) else { return };
+        let mut ctx = ctx!(self, now);
+        f(slot, &mut ctx);
+        slot.finish_turn(&mut ctx);
+        if slot.is_reapable() {
+            if let Some(slot) = self.sockets.remove(&key) {
+                let outbox = slot.release(&mut ctx);
+                // Stopping: close the file before `shutdown` returns.
+                if let Some(outbox) = outbox.filter(|_| !stopping) {
+                    outbox.close_off_thread();
+                }
+            }
+            self.counters.sockets.store(self.sockets.len() as u64, Relaxed);
+        }
+    }
+
+    /// A Block consumer made room: retry every paused socket (few).
+    fn resume_paused(&mut self, now: Instant) {
+        let paused: Vec<SocketKey> = self
+            .sockets
+            .iter()
+            .filter(|(_, slot)| slot.backpressure.paused)
+            .map(|(key, _)| *key)
+            .collect();
+        for key in paused {
+            self.with_socket(key, now, |slot, ctx| slot.resume(ctx));
+        }
+    }
+
+    fn begin_shutdown(&mut self, now: Instant) {
+        if self.shutdown_at.is_some() {
+            return;
+        }
+        log::info!("engine shutting down ({} sockets)", self.sockets.len());
+        // Leave the caller's join some slack after the close handshakes.
+        let grace = self.config.shutdown_timeout / 2;
+        self.shutdown_at = Some(now.checked_add(grace).unwrap_or(now));
+        let keys: Vec<SocketKey> = self.sockets.keys().copied().collect();
+        for key in keys {
+            self.with_socket(key, now, |slot, ctx| slot.shutdown(ctx));
+        }
+    }
+
+    fn stop(&mut self) {
+        let now = self.clock.now();
+        let keys: Vec<SocketKey> = self.sockets.keys().copied().collect();
+        for key in keys {
+            if let Some(slot) = self.sockets.remove(&key) {
+                let mut ctx = ctx!(self, now);
+                // Stopping: the outbox closes here, before `shutdown` returns.
+                drop(slot.release(&mut ctx));
+            }
+        }
+        self.counters.sockets.store(0, Relaxed);
+        self.outgoing.flush();
+        self.dispatcher.stop();
+        log::info!("engine stopped");
+    }
+}
