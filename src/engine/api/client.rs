@@ -12,8 +12,9 @@ use mio::{Poll, Waker};
 use parking_lot::Mutex;
 
 use super::socket::{Socket, SocketInner};
-use crate::engine::dispatch::pool::Dispatcher;
+use crate::engine::dispatch::pool::{Dispatcher, WorkerPace};
 use crate::engine::io::thread::{IoThread, WAKER};
+use crate::engine::shared::callback::Resume;
 use crate::engine::shared::command::{self, Command, CommandQueue, NewSocket};
 use crate::engine::shared::config::EngineConfig;
 use crate::engine::shared::error::EngineError;
@@ -86,9 +87,12 @@ impl SocketLink {
 /// ```
 #[derive(Debug)]
 pub struct Engine {
-    shared: Arc<EngineShared>,
-    threads: Vec<JoinHandle<()>>,
-    alive: Receiver<()>,
+    pub(crate) shared: Arc<EngineShared>,
+    pub(crate) threads: Vec<JoinHandle<()>>,
+    pub(crate) alive: Receiver<()>,
+    /// The I/O loop runs on an [`Invoker`](crate::engine::Invoker), not on
+    /// a thread of the engine.
+    pub(crate) invoker: bool,
 }
 
 impl Engine {
@@ -103,6 +107,30 @@ impl Engine {
     ///
     /// See [`Engine`].
     pub fn start(config: EngineConfig) -> Result<Self, EngineError> {
+        let (mut engine, io, alive_tx) = Self::assemble(config)?;
+        let counters = Arc::clone(&engine.shared.counters);
+        let io_counters = Arc::clone(&counters);
+        let name = engine.shared.config.thread_name.clone();
+        let spawned = std::thread::Builder::new().name(name).spawn(move || {
+            let _alive = alive_tx;
+            // Nothing the network sends may kill rig-io; should a bug do it
+            // anyway, say so instead of dying silently.
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| io.run())).is_err() {
+                log::error!("the I/O thread panicked; the engine has stopped");
+            }
+            io_counters.io_alive.store(false, Relaxed);
+        });
+        let thread = spawned.inspect_err(|_| counters.io_alive.store(false, Relaxed))?;
+        engine.threads.push(thread);
+        Ok(engine)
+    }
+
+    /// Everything but the I/O loop's thread: the engine handle, the loop
+    /// (for a thread of its own or an [`Invoker`](crate::engine::Invoker)) and
+    /// the `alive` sender the loop's owner holds.
+    pub(crate) fn assemble(
+        config: EngineConfig,
+    ) -> Result<(Self, IoThread, crossbeam_channel::Sender<()>), EngineError> {
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let (commands, inbox) = command::queue(config.command_capacity, Arc::clone(&waker));
@@ -114,21 +142,22 @@ impl Engine {
         // that every handle is gone.
         let resume_flag = Arc::new(AtomicBool::new(false));
         let (flag, resume_waker) = (Arc::clone(&resume_flag), Arc::clone(&waker));
-        let resume: crate::engine::shared::callback::Resume = Arc::new(move || {
+        let resume: Resume = Arc::new(move || {
             flag.store(true, Relaxed);
             if let Err(e) = resume_waker.wake() {
                 log::warn!("cannot wake the I/O thread: {e}");
             }
         });
-        let (dispatcher, mut threads) = Dispatcher::spawn(
+        let pace = WorkerPace { idle: config.idle, slow: config.slow_handler };
+        let (dispatcher, mut threads) = Dispatcher::spawn_with(
             config.dispatch_workers,
             config.dispatch_capacity,
             Arc::clone(&counters),
             &alive_tx,
             &resume,
+            pace,
         )?;
-        let (lookups, thread) =
-            crate::engine::io::resolver::spawn(commands.clone(), alive_tx.clone())?;
+        let (lookups, thread) = crate::engine::io::resolver::spawn(commands.clone(), alive_tx.clone())?;
         threads.push(thread);
         let io = IoThread::new(
             poll,
@@ -139,21 +168,8 @@ impl Engine {
             config.clone(),
             resume_flag,
         );
-        // Alive from now on: commands queue up until the thread takes them.
+        // Alive from now on: commands queue up until the loop takes them.
         counters.io_alive.store(true, Relaxed);
-        let io_counters = Arc::clone(&counters);
-        let spawned =
-            std::thread::Builder::new().name(config.thread_name.clone()).spawn(move || {
-                let _alive = alive_tx;
-                // Nothing the network sends may kill rig-io; should a bug do it
-                // anyway, say so instead of dying silently.
-                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| io.run())).is_err() {
-                    log::error!("the I/O thread panicked; the engine has stopped");
-                }
-                io_counters.io_alive.store(false, Relaxed);
-            });
-        let thread = spawned.inspect_err(|_| counters.io_alive.store(false, Relaxed))?;
-        threads.push(thread);
         let shared = Arc::new(EngineShared {
             commands,
             keys: KeySource::default(),
@@ -162,7 +178,7 @@ impl Engine {
             config,
             default_tls: Mutex::new(None),
         });
-        Ok(Self { shared, threads, alive })
+        Ok((Self { shared, threads, alive, invoker: false }, io, alive_tx))
     }
 
     /// Adds a socket (not connected yet: call [`Socket::connect`]).
@@ -245,6 +261,16 @@ impl Engine {
     }
 
     fn stop(&mut self) {
+        if self.invoker {
+            // The loop runs on the application's thread, maybe this one:
+            // the invoker finishes the shutdown on its next turns (or when
+            // it is dropped) and waits for the pool's threads.
+            self.invoker = false;
+            if self.shared.commands.send(Command::Shutdown).is_err() {
+                log::debug!("the invoker had already stopped");
+            }
+            return;
+        }
         if self.threads.is_empty() {
             return;
         }

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
+use crossbeam_channel::{Receiver, RecvError, RecvTimeoutError, TryRecvError};
 
 use super::client::SocketLink;
 use crate::engine::shared::command::Command;
 use crate::engine::shared::ids::{ChannelKey, SubKey};
+use crate::engine::shared::idle::recv_with;
 use crate::protocol::Message;
 
 /// A bounded queue of a channel's messages (all of them, or one event's).
@@ -64,7 +65,36 @@ impl Subscription {
     ///
     /// See [`Subscription`].
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Message, RecvTimeoutError> {
-        let message = self.rx.recv_timeout(timeout)?;
+        let message = recv_with(&self.rx, self.link.engine.config.idle, Some(timeout))?;
+        self.made_room();
+        Ok(message)
+    }
+
+    /// Waits for the next message, without a deadline. Like
+    /// [`recv_timeout`](Self::recv_timeout), it waits as the engine's
+    /// [`IdleStrategy`](crate::engine::IdleStrategy) says: with a spinning
+    /// strategy the calling thread checks the queue itself before it
+    /// parks, so rig-io hands it a message without a wake-up.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] once the engine stopped or the channel closed for good.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let server = rig::server::Server::start(rig::server::ServerConfig::builder().build())?;
+    /// # let engine = rig::engine::Engine::start(Default::default())?;
+    /// # let socket = engine.socket(rig::engine::SocketOptions::builder(server.url()).build()?)?;
+    /// # socket.connect()?;
+    /// let stream = socket.channel("stream:r", rig::protocol::Payload::json(r#"{"mode":"burst","count":1}"#))?;
+    /// let done = stream.subscribe("done")?;
+    /// stream.join().wait()?;
+    /// assert_eq!(&*done.recv()?.event, "done");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn recv(&self) -> Result<Message, RecvError> {
+        let message = recv_with(&self.rx, self.link.engine.config.idle, None).map_err(|_| RecvError)?;
         self.made_room();
         Ok(message)
     }

@@ -35,12 +35,26 @@ use crossbeam_channel::Sender;
 use crate::engine::shared::callback::{MessageHandler, OutcomeCallback, Resume};
 use crate::engine::shared::filter_set::SocketFilters;
 use crate::engine::shared::health::EngineCounters;
+use crate::engine::shared::idle::{DEFAULT_SLOW_HANDLER, IdleStrategy};
 use crate::engine::shared::ids::SubKey;
 use crate::engine::shared::push_result::PushResult;
 use crate::protocol::Message;
 
 /// Messages handed to one worker at once.
 pub(crate) type Batch = Vec<(Target, Message)>;
+
+/// How a worker waits for work and when a handler is slow.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WorkerPace {
+    pub(crate) idle: IdleStrategy,
+    pub(crate) slow: std::time::Duration,
+}
+
+impl Default for WorkerPace {
+    fn default() -> Self {
+        Self { idle: IdleStrategy::Park, slow: DEFAULT_SLOW_HANDLER }
+    }
+}
 
 /// Who a message in a batch is for.
 #[derive(Debug)]
@@ -89,12 +103,26 @@ impl Dispatcher {
     /// holding up to `capacity` messages. Each thread holds a clone of
     /// `alive` and drops it when it exits. A worker that rig-io stalled on
     /// (Block) calls `resume` after its next batch.
+    #[cfg(test)]
     pub(crate) fn spawn(
         workers: usize,
         capacity: usize,
         counters: Arc<EngineCounters>,
         alive: &Sender<()>,
         resume: &Resume,
+    ) -> std::io::Result<(Self, Vec<JoinHandle<()>>)> {
+        Self::spawn_with(workers, capacity, counters, alive, resume, WorkerPace::default())
+    }
+
+    /// [`spawn`](Self::spawn) with the workers' idle strategy and slow
+    /// handler limit.
+    pub(crate) fn spawn_with(
+        workers: usize,
+        capacity: usize,
+        counters: Arc<EngineCounters>,
+        alive: &Sender<()>,
+        resume: &Resume,
+        pace: WorkerPace,
     ) -> std::io::Result<(Self, Vec<JoinHandle<()>>)> {
         let workers = workers.max(1);
         let mut links = Vec::with_capacity(workers);
@@ -113,6 +141,7 @@ impl Dispatcher {
                 resume: Arc::clone(resume),
                 counters: Arc::clone(&counters),
                 stopping: Arc::clone(&stopping),
+                pace,
             };
             let alive = alive.clone();
             let thread =

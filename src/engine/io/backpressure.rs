@@ -212,6 +212,9 @@ impl SocketSlot {
                 SubSink::Handler { worker } => {
                     ctx.outgoing.try_message(*worker, sub, message).map(|()| true)
                 }
+                // Inline handlers run as messages arrive and are never
+                // stashed; should one be, it is not delivered twice.
+                SubSink::Inline(_) => Ok(false),
             };
             match sent {
                 Ok(true) => add(&self.counters.delivered, 1),

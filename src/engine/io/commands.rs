@@ -84,6 +84,7 @@ impl SocketSlot {
                         ctx.dispatcher.control(worker, Job::Register(sub, handler));
                         SubSink::Handler { worker }
                     }
+                    Sink::Inline(handler) => SubSink::Inline(handler),
                 };
                 entry.subs.push(Sub { key: sub, filter, sink, overflow });
             }

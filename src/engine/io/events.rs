@@ -3,12 +3,12 @@
 
 use crossbeam_channel::TrySendError;
 
-use super::backpressure::send_blocking;
-use super::slot::{SocketSlot, SubSink, release_subs, resolve_target};
+use super::backpressure::{Backpressure, send_blocking};
+use super::slot::{SocketSlot, Sub, SubSink, release_subs, resolve_target};
 use super::thread::Ctx;
 use crate::engine::shared::config::Overflow;
 use crate::engine::shared::failure::{ConnectionError, ErrorKind};
-use crate::engine::shared::health::add;
+use crate::engine::shared::health::{SocketCounters, add};
 use crate::engine::shared::push_result::{PushError, PushResult};
 use crate::engine::shared::status::{ChannelChange, ConnectionState, Status};
 use crate::protocol::{ChannelId, Event, Message, PushId, RttKind, TransportError};
@@ -139,79 +139,120 @@ impl SocketSlot {
 
     /// Hands a message to every matching subscription of its channel. The
     /// I/O thread never waits: a full consumer loses the message (or its
-    /// oldest one), and the loss is counted.
+    /// oldest one), and the loss is counted. Inline handlers run here, on
+    /// the message in place; the last queue or worker that wants it gets
+    /// the message itself, the others a copy (one subscriber: no copy).
     fn deliver(&mut self, ctx: &mut Ctx<'_>, channel: ChannelId, message: Message) {
         self.route_filters(ctx, channel, &message);
-        let counters = std::sync::Arc::clone(&self.counters);
-        let Some(entry) = self.by_id.get(&channel).and_then(|key| self.channels.get_mut(key))
-        else {
+        let Self { counters, by_id, channels, backpressure, .. } = self;
+        let Some(entry) = by_id.get(&channel).and_then(|key| channels.get_mut(key)) else {
             return;
         };
-        let backpressure = &mut self.backpressure;
+        let owner = entry
+            .subs
+            .iter()
+            .rposition(|sub| !matches!(sub.sink, SubSink::Inline(_)) && sub.filter.matches(&message));
+        let mut message = Some(message);
         let mut gone = Vec::new();
-        for sub in &entry.subs {
-            if !sub.filter.matches(&message) {
+        let mut timed = false;
+        for (i, sub) in entry.subs.iter_mut().enumerate() {
+            let Some(current) = message.as_ref() else { break };
+            if !sub.filter.matches(current) {
                 continue;
             }
-            if sub.overflow == Overflow::Block {
-                // Nothing is dropped: what does not fit waits in the stash
-                // (and so does everything after it), the socket pauses.
-                let sent = if backpressure.is_stalled() {
-                    Err(message.clone())
-                } else {
-                    match &sub.sink {
-                        SubSink::Queue { tx, stalled, .. } => {
-                            send_blocking(tx, stalled, message.clone())
-                        }
-                        SubSink::Handler { worker } => ctx
-                            .outgoing
-                            .try_message(*worker, sub.key, message.clone())
-                            .map(|()| true),
-                    }
-                };
-                match sent {
-                    Ok(true) => add(&counters.delivered, 1),
-                    Ok(false) => gone.push(sub.key),
-                    Err(message) => backpressure.stash(channel, sub.key, message),
+            if let SubSink::Inline(handler) = &mut sub.sink {
+                if !timed {
+                    ctx.inline.start();
+                    timed = true;
                 }
-                continue;
-            }
-            let delivered = match &sub.sink {
-                SubSink::Queue { tx, rx, dropped, .. } => match tx.try_send(message.clone()) {
-                    Ok(()) => true,
-                    Err(TrySendError::Full(message)) => {
-                        add(dropped, 1);
-                        add(&counters.dropped, 1);
-                        // DropOldest: rig-io holds a receiver of its own to
-                        // make room; the oldest message is the one lost.
-                        match (sub.overflow, rx) {
-                            (Overflow::DropOldest, Some(rx)) => {
-                                let _ = rx.try_recv();
-                                tx.try_send(message).is_ok()
-                            }
-                            _ => false,
-                        }
-                    }
-                    Err(TrySendError::Disconnected(_)) => {
-                        gone.push(sub.key);
-                        false
-                    }
-                },
-                SubSink::Handler { worker } => {
-                    let queued = ctx.outgoing.message(*worker, sub.key, message.clone());
-                    if !queued {
-                        add(&counters.dropped, 1);
-                        add(&counters.dispatch_dropped, 1);
-                    }
-                    queued
-                }
-            };
-            if delivered {
+                ctx.inline.run(ctx.counters, || handler(current));
                 add(&counters.delivered, 1);
+                continue;
+            }
+            // The last owner takes the message itself.
+            let Some(owned) = (if Some(i) == owner { message.take() } else { message.clone() })
+            else {
+                break;
+            };
+            if deliver_one(ctx, counters, backpressure, channel, sub, owned) == Sent::Gone {
+                gone.push(sub.key);
             }
         }
         if !gone.is_empty() {
             entry.subs.retain(|s| !gone.contains(&s.key));
         }
     }
+}
+
+/// What became of a message for one subscription.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sent {
+    /// Queued (or counted as dropped, or stashed for a Block consumer).
+    Handled,
+    /// The subscription's receiver is gone.
+    Gone,
+}
+
+/// Hands `message` to one queue or worker subscription.
+fn deliver_one(
+    ctx: &mut Ctx<'_>,
+    counters: &SocketCounters,
+    backpressure: &mut Backpressure,
+    channel: ChannelId,
+    sub: &Sub,
+    message: Message,
+) -> Sent {
+    if sub.overflow == Overflow::Block {
+        // Nothing is dropped: what does not fit waits in the stash (and so
+        // does everything after it), the socket pauses.
+        let sent = if backpressure.is_stalled() {
+            Err(message)
+        } else {
+            match &sub.sink {
+                SubSink::Queue { tx, stalled, .. } => send_blocking(tx, stalled, message),
+                SubSink::Handler { worker } => {
+                    ctx.outgoing.try_message(*worker, sub.key, message).map(|()| true)
+                }
+                SubSink::Inline(_) => Ok(true),
+            }
+        };
+        match sent {
+            Ok(true) => add(&counters.delivered, 1),
+            Ok(false) => return Sent::Gone,
+            Err(message) => backpressure.stash(channel, sub.key, message),
+        }
+        return Sent::Handled;
+    }
+    let delivered = match &sub.sink {
+        SubSink::Queue { tx, rx, dropped, .. } => match tx.try_send(message) {
+            Ok(()) => true,
+            Err(TrySendError::Full(message)) => {
+                add(dropped, 1);
+                add(&counters.dropped, 1);
+                // DropOldest: rig-io holds a receiver of its own to make
+                // room; the oldest message is the one lost.
+                match (sub.overflow, rx) {
+                    (Overflow::DropOldest, Some(rx)) => {
+                        let _ = rx.try_recv();
+                        tx.try_send(message).is_ok()
+                    }
+                    _ => false,
+                }
+            }
+            Err(TrySendError::Disconnected(_)) => return Sent::Gone,
+        },
+        SubSink::Handler { worker } => {
+            let queued = ctx.outgoing.message(*worker, sub.key, message);
+            if !queued {
+                add(&counters.dropped, 1);
+                add(&counters.dispatch_dropped, 1);
+            }
+            queued
+        }
+        SubSink::Inline(_) => false,
+    };
+    if delivered {
+        add(&counters.delivered, 1);
+    }
+    Sent::Handled
 }

@@ -1,6 +1,8 @@
 //! Frames in and out of a socket's connection: received data to the
 //! session, the session's frames to the connection, flushing.
 
+use bytestring::ByteString;
+
 use super::link::Link;
 use super::slot::SocketSlot;
 use super::thread::Ctx;
@@ -19,15 +21,17 @@ impl SocketSlot {
         for data in frames.drain(..) {
             add(&self.counters.bytes_in, data.len() as u64);
             let frame = match data {
-                Data::Text(text) => {
-                    // tungstenite checked the UTF-8 already; this re-check
-                    // cannot fail.
-                    match bytestring::ByteString::try_from(transport::Bytes::from(text)) {
-                        Ok(text) => Frame::Text(text),
-                        Err(_) => continue,
-                    }
-                }
-                Data::Binary(bytes) => Frame::Binary(bytes),
+                // Copied out of the read buffer: tungstenite hands out slices
+                // of one shared buffer per read, and the message's fields
+                // would share its reference count with the read buffer and
+                // with every other message of the read, a cache line rig-io
+                // and the consumers' threads would bounce between (their
+                // drops against rig-io's slicing). A frame of its own is one
+                // small allocation and copy; it also frees the read buffer
+                // for reuse at once. tungstenite checked the UTF-8 already:
+                // `String` to `ByteString` does not check it again.
+                Data::Text(text) => Frame::Text(ByteString::from(String::from(text.as_str()))),
+                Data::Binary(bytes) => Frame::Binary(transport::Bytes::copy_from_slice(&bytes)),
             };
             // A frame that does not decode is counted and reported by the
             // session itself; nothing else to do.

@@ -2,16 +2,16 @@
 //! and where it stands), and the handles' sinks (channels, subscriptions,
 //! pending pushes, status streams).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use crossbeam_channel::{Sender, TrySendError};
+use foldhash::HashMap;
 
 use super::link::{Link, LinkOptions};
 use super::thread::{Ctx, EngineTimer};
 use crate::engine::dispatch::pool::Job;
-use crate::engine::shared::callback::OutcomeCallback;
+use crate::engine::shared::callback::{MessageHandler, OutcomeCallback};
 use crate::engine::shared::channel::ChannelShared;
 use crate::engine::shared::command::{EventFilter, NewSocket};
 use crate::engine::shared::health::{SocketCounters, add};
@@ -48,6 +48,8 @@ pub(crate) enum SubSink {
     },
     /// The handler lives on dispatcher worker `worker` under the sub's key.
     Handler { worker: usize },
+    /// The handler runs on rig-io itself, in the read turn (`on_inline`).
+    Inline(MessageHandler),
 }
 
 /// Where a push's outcome goes.
@@ -118,10 +120,10 @@ impl SocketSlot {
             heartbeat_timeouts_seen: 0,
             ever_open: false,
             removing: false,
-            channels: HashMap::new(),
-            by_id: HashMap::new(),
-            pushes: HashMap::new(),
-            push_ids: HashMap::new(),
+            channels: HashMap::default(),
+            by_id: HashMap::default(),
+            pushes: HashMap::default(),
+            push_ids: HashMap::default(),
             watchers: Vec::new(),
             pings: std::collections::VecDeque::new(),
             frames: Vec::new(),
@@ -253,7 +255,7 @@ impl SocketSlot {
             .flat_map(|c| &c.subs)
             .map(|s| match &s.sink {
                 SubSink::Queue { tx, .. } => tx.len(),
-                SubSink::Handler { .. } => 0,
+                SubSink::Handler { .. } | SubSink::Inline(_) => 0,
             })
             .sum();
         self.counters.queued.store(queued as u64, Relaxed);

@@ -8,7 +8,6 @@
 //! that stopped on their read budget), fire the due timers, and hand the
 //! turn's messages for callbacks to the dispatcher workers (one batch each).
 
-use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -16,6 +15,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use crossbeam_channel::Sender;
+use foldhash::HashMap;
 use mio::{Events, Poll, Registry, Token};
 
 use super::resolver::Lookup;
@@ -25,8 +25,28 @@ use crate::engine::shared::command::{Command, CommandInbox};
 use crate::engine::shared::config::EngineConfig;
 use crate::engine::shared::health::EngineCounters;
 use crate::engine::shared::ids::SocketKey;
+use crate::engine::shared::guard::HandlerTimer;
+use crate::engine::shared::idle::Step;
 use crate::time::{Clock, Instant};
 use crate::timer::TimerWheel;
+
+/// The engine has shut down: the loop ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Stopped;
+
+/// What a turn reuses from the last one.
+#[derive(Debug)]
+pub(crate) struct Turn {
+    events: Events,
+    ready: Vec<(SocketKey, bool, bool)>,
+    more_commands: bool,
+}
+
+impl Turn {
+    pub(crate) fn new() -> Self {
+        Self { events: Events::with_capacity(1024), ready: Vec::new(), more_commands: false }
+    }
+}
 
 /// The waker's token; sockets use their key (from 1).
 pub(crate) const WAKER: Token = Token(usize::MAX);
@@ -69,6 +89,10 @@ pub(crate) struct Ctx<'a> {
     pub(crate) outgoing: &'a mut Outgoing,
     /// Sockets that stopped on their read budget.
     pub(crate) read_again: &'a mut Vec<SocketKey>,
+    /// Times the inline handlers (they run on this thread).
+    pub(crate) inline: &'a mut HandlerTimer,
+    /// The engine's counters (panics and slow runs of inline handlers).
+    pub(crate) counters: &'a EngineCounters,
 }
 
 /// The context for a socket, borrowed field by field from the thread (so
@@ -83,6 +107,8 @@ macro_rules! ctx {
             dispatcher: &$io.dispatcher,
             outgoing: &mut $io.outgoing,
             read_again: &mut $io.read_again,
+            inline: &mut $io.inline,
+            counters: &$io.counters,
         }
     };
 }
@@ -105,6 +131,7 @@ pub(crate) struct IoThread {
     shutdown_at: Option<Instant>,
     /// Set (with a wake-up) by a dispatcher worker that made room.
     resume_flag: Arc<AtomicBool>,
+    inline: HandlerTimer,
 }
 
 impl IoThread {
@@ -118,6 +145,7 @@ impl IoThread {
         resume_flag: Arc<AtomicBool>,
     ) -> Self {
         let clock = Clock::real();
+        let inline = HandlerTimer::new(clock.clone(), config.slow_handler);
         let wheel = TimerWheel::new(clock.now());
         Self {
             poll,
@@ -129,71 +157,107 @@ impl IoThread {
             config,
             clock,
             wheel,
-            sockets: HashMap::new(),
+            sockets: HashMap::default(),
             read_again: Vec::new(),
             touched: Vec::new(),
             shutdown_at: None,
             resume_flag,
+            inline,
         }
     }
 
+    /// The thread's loop: turns until shutdown, waiting between them as the
+    /// engine's idle strategy says, then stops.
     pub(crate) fn run(mut self) {
-        let mut events = Events::with_capacity(1024);
-        let mut ready: Vec<(SocketKey, bool, bool)> = Vec::new();
-        let mut more_commands = false;
+        let mut turn = Turn::new();
+        let mut idler = self.config.idle.idler();
+        let mut worked = false;
         loop {
-            let timeout = self.poll_timeout(more_commands);
-            if let Err(e) = self.poll.poll(&mut events, timeout) {
-                if e.kind() != io::ErrorKind::Interrupted {
-                    log::error!("poll failed, stopping the engine: {e}");
-                    break;
+            let cap = if worked {
+                idler.reset();
+                idler.spins().then_some(Duration::ZERO)
+            } else {
+                match idler.idle() {
+                    Step::Spin => Some(Duration::ZERO),
+                    Step::Yield => {
+                        std::thread::yield_now();
+                        Some(Duration::ZERO)
+                    }
+                    Step::Park => None,
                 }
-            }
-            self.counters.wakeups.fetch_add(1, Relaxed);
-            let now = self.clock.now();
-            ready.clear();
-            for event in &events {
-                if event.token() == WAKER {
-                    self.inbox.rearm();
-                    continue;
-                }
-                let readable = event.is_readable() || event.is_read_closed() || event.is_error();
-                let writable = event.is_writable() || event.is_write_closed() || event.is_error();
-                let key = SocketKey(u64::try_from(event.token().0).unwrap_or(u64::MAX));
-                ready.push((key, readable, writable));
-            }
-            if self.resume_flag.load(Relaxed) && self.resume_flag.swap(false, Relaxed) {
-                self.resume_paused(now);
-            }
-            match self.drain_commands(now) {
-                Ok(more) => more_commands = more,
-                Err(()) => break,
-            }
-            for (key, readable, writable) in ready.drain(..) {
-                self.with_socket(key, now, |slot, ctx| slot.on_ready(ctx, readable, writable));
-            }
-            for key in std::mem::take(&mut self.read_again) {
-                self.with_socket(key, now, |slot, ctx| slot.on_ready(ctx, true, false));
-            }
-            let now = self.clock.now();
-            while let Some(timer) = self.wheel.poll(now) {
-                let key = match timer {
-                    EngineTimer::Session(key)
-                    | EngineTimer::Unpause(key)
-                    | EngineTimer::DropReport(key)
-                    | EngineTimer::Link(key, ..) => key,
-                };
-                self.with_socket(key, now, |slot, ctx| slot.on_timer(ctx, timer));
-            }
-            // One hand-over per worker per turn.
-            self.outgoing.flush();
-            if let Some(at) = self.shutdown_at {
-                if now >= at || self.sockets.values().all(SocketSlot::is_idle) {
-                    break;
-                }
+            };
+            match self.turn(&mut turn, cap) {
+                Ok(did) => worked = did,
+                Err(Stopped) => break,
             }
         }
         self.stop();
+    }
+
+    /// One turn: waits in `poll` (at most `cap`, and never past the next
+    /// deadline), then drains the commands, serves the ready sockets, fires
+    /// the due timers and hands the messages to the workers. `Ok(true)`
+    /// when there was work; `Err` once the engine has shut down (call
+    /// [`stop`](Self::stop) then).
+    pub(crate) fn turn(&mut self, turn: &mut Turn, cap: Option<Duration>) -> Result<bool, Stopped> {
+        let timeout = match (self.poll_timeout(turn.more_commands), cap) {
+            (Some(own), Some(cap)) => Some(own.min(cap)),
+            (own, cap) => own.or(cap),
+        };
+        if let Err(e) = self.poll.poll(&mut turn.events, timeout) {
+            if e.kind() != io::ErrorKind::Interrupted {
+                log::error!("poll failed, stopping the engine: {e}");
+                return Err(Stopped);
+            }
+        }
+        if !turn.events.is_empty() || timeout != Some(Duration::ZERO) {
+            self.counters.wakeups.fetch_add(1, Relaxed);
+        }
+        let now = self.clock.now();
+        let mut worked = !turn.events.is_empty() || !self.read_again.is_empty();
+        turn.ready.clear();
+        for event in &turn.events {
+            if event.token() == WAKER {
+                self.inbox.rearm();
+                continue;
+            }
+            let readable = event.is_readable() || event.is_read_closed() || event.is_error();
+            let writable = event.is_writable() || event.is_write_closed() || event.is_error();
+            let key = SocketKey(u64::try_from(event.token().0).unwrap_or(u64::MAX));
+            turn.ready.push((key, readable, writable));
+        }
+        if self.resume_flag.load(Relaxed) && self.resume_flag.swap(false, Relaxed) {
+            self.resume_paused(now);
+            worked = true;
+        }
+        let (more, executed) = self.drain_commands(now).map_err(|()| Stopped)?;
+        turn.more_commands = more;
+        worked |= executed;
+        for (key, readable, writable) in turn.ready.drain(..) {
+            self.with_socket(key, now, |slot, ctx| slot.on_ready(ctx, readable, writable));
+        }
+        for key in std::mem::take(&mut self.read_again) {
+            self.with_socket(key, now, |slot, ctx| slot.on_ready(ctx, true, false));
+        }
+        let now = self.clock.now();
+        while let Some(timer) = self.wheel.poll(now) {
+            worked = true;
+            let key = match timer {
+                EngineTimer::Session(key)
+                | EngineTimer::Unpause(key)
+                | EngineTimer::DropReport(key)
+                | EngineTimer::Link(key, ..) => key,
+            };
+            self.with_socket(key, now, |slot, ctx| slot.on_timer(ctx, timer));
+        }
+        // One hand-over per worker per turn.
+        self.outgoing.flush();
+        if let Some(at) = self.shutdown_at {
+            if now >= at || self.sockets.values().all(SocketSlot::is_idle) {
+                return Err(Stopped);
+            }
+        }
+        Ok(worked)
     }
 
     /// How long `poll` may sleep: until the next timer, or not at all when
@@ -207,15 +271,18 @@ impl IoThread {
         Some(next.saturating_duration_since(self.clock.now()))
     }
 
-    /// Executes queued commands; `Ok(true)` when the budget ran out with
-    /// commands left, `Err` when every sender is gone.
+    /// Executes queued commands; `Ok((more, any))`: `more` when the budget
+    /// ran out with commands left, `any` when one ran; `Err` when every
+    /// sender is gone.
     /// Sockets touched by commands finish their turn once, after the
     /// batch: a burst of pushes costs one flush, not one per push.
-    fn drain_commands(&mut self, now: Instant) -> Result<bool, ()> {
+    fn drain_commands(&mut self, now: Instant) -> Result<(bool, bool), ()> {
         let mut more = true;
+        let mut any = false;
         for _ in 0..COMMAND_BUDGET {
             match self.inbox.next() {
                 Ok(Some(command)) => {
+                    any = true;
                     self.counters.commands.fetch_add(1, Relaxed);
                     self.execute(command, now);
                 }
@@ -233,7 +300,7 @@ impl IoThread {
             self.with_socket(key, now, |_, _| {});
         }
         self.touched = touched;
-        Ok(more)
+        Ok((more, any))
     }
 
     fn execute(&mut self, command: Command, now: Instant) {
@@ -329,7 +396,9 @@ impl IoThread {
         }
     }
 
-    fn begin_shutdown(&mut self, now: Instant) {
+    /// Closes every socket; the loop ends once they are closed or the
+    /// shutdown grace is over.
+    pub(crate) fn begin_shutdown(&mut self, now: Instant) {
         if self.shutdown_at.is_some() {
             return;
         }
@@ -343,7 +412,14 @@ impl IoThread {
         }
     }
 
-    fn stop(&mut self) {
+    /// Starts the shutdown now (an invoker dropped without one).
+    pub(crate) fn shutdown_now(&mut self) {
+        let now = self.clock.now();
+        self.begin_shutdown(now);
+    }
+
+    /// Closes what is left and stops the workers; the end of the loop.
+    pub(crate) fn stop(&mut self) {
         let now = self.clock.now();
         let keys: Vec<SocketKey> = self.sockets.keys().copied().collect();
         for key in keys {

@@ -161,6 +161,8 @@ pub(crate) enum Sink {
     },
     /// A callback run by a dispatcher worker.
     Handler(MessageHandler),
+    /// A callback run by rig-io itself (`Channel::on_inline`).
+    Inline(MessageHandler),
 }
 
 /// The sending side: cloned into every handle and the resolver thread.

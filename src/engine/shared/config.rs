@@ -88,6 +88,10 @@ pub struct EngineConfig {
     pub(crate) overflow: Overflow,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) tls: Option<TlsConnector>,
+    /// How rig-io, the workers and blocking receives wait (see `idle.rs`).
+    pub(crate) idle: super::idle::IdleStrategy,
+    /// A handler running longer than this is counted as slow.
+    pub(crate) slow_handler: Duration,
 }
 
 impl EngineConfig {
@@ -139,6 +143,8 @@ impl EngineConfig {
                 overflow: Overflow::DropNewest,
                 shutdown_timeout: Duration::from_secs(2),
                 tls: None,
+                idle: super::idle::IdleStrategy::Park,
+                slow_handler: super::idle::DEFAULT_SLOW_HANDLER,
             },
         }
     }
@@ -244,7 +250,7 @@ impl Default for EngineConfig {
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct EngineConfigBuilder {
-    config: EngineConfig,
+    pub(crate) config: EngineConfig,
 }
 
 impl EngineConfigBuilder {

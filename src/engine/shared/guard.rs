@@ -5,8 +5,10 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
 
 use super::health::EngineCounters;
+use crate::time::{Clock, Instant};
 
 /// Calls `f`; if it panics, logs and returns `fallback()` instead.
 pub(crate) fn call_or<T>(what: &str, fallback: impl FnOnce() -> T, f: &mut dyn FnMut() -> T) -> T {
@@ -30,6 +32,50 @@ pub(crate) fn guarded(counters: &EngineCounters, f: impl FnOnce()) -> bool {
     true
 }
 
+/// Times handlers run one after another on one thread, with one clock
+/// read per handler: the end of one run is the start of the next.
+#[derive(Debug)]
+pub(crate) struct HandlerTimer {
+    clock: Clock,
+    slow: Duration,
+    last: Instant,
+}
+
+impl HandlerTimer {
+    pub(crate) fn new(clock: Clock, slow: Duration) -> Self {
+        let last = clock.now();
+        Self { clock, slow, last }
+    }
+
+    /// A run of handlers starts now.
+    pub(crate) fn start(&mut self) {
+        self.last = self.clock.now();
+    }
+
+    /// Runs a handler (panics caught and counted); counts it as slow when
+    /// it ran longer than the limit.
+    pub(crate) fn run(&mut self, counters: &EngineCounters, f: impl FnOnce()) -> bool {
+        let ok = guarded(counters, f);
+        let now = self.clock.now();
+        if now.saturating_duration_since(self.last) > self.slow {
+            let n = counters.slow_handlers.fetch_add(1, Relaxed);
+            // The first, then one in a thousand: a handler that is always
+            // slow must not flood the log.
+            if n % 1000 == 0 {
+                log::warn!(
+                    "a handler ran {:?}, over the {:?} limit ({} slow runs so far); \
+                     messages behind it waited",
+                    now.saturating_duration_since(self.last),
+                    self.slow,
+                    n + 1
+                );
+            }
+        }
+        self.last = now;
+        ok
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,5 +91,18 @@ mod tests {
             1
         );
         assert_eq!(call_or("test", || 7, &mut || -> i32 { panic!("boom") }), 7);
+    }
+
+    #[test]
+    fn slow_and_panicking_handlers_are_counted() {
+        let (clock, mock) = Clock::mock();
+        let counters = EngineCounters::default();
+        let mut timer = HandlerTimer::new(clock, Duration::from_millis(1));
+        timer.start();
+        assert!(timer.run(&counters, || mock.increment(Duration::from_micros(900))));
+        assert!(timer.run(&counters, || mock.increment(Duration::from_millis(2))));
+        assert!(!timer.run(&counters, || panic!("boom")));
+        assert_eq!(counters.slow_handlers.load(Relaxed), 1);
+        assert_eq!(counters.handler_panics.load(Relaxed), 1);
     }
 }

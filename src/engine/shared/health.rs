@@ -246,6 +246,7 @@ pub(crate) struct EngineCounters {
     pub(crate) commands: AtomicU64,
     pub(crate) dispatch_dropped: AtomicU64,
     pub(crate) handler_panics: AtomicU64,
+    pub(crate) slow_handlers: AtomicU64,
     pub(crate) filter_dropped: AtomicU64,
 }
 
@@ -286,6 +287,10 @@ pub struct EngineHealth {
     /// Callbacks that panicked (caught; the dispatcher goes on), filter
     /// callbacks included.
     pub handler_panics: u64,
+    /// Handler runs (worker callbacks and inline handlers) longer than
+    /// [`EngineConfig::slow_handler`](crate::engine::EngineConfig::slow_handler):
+    /// each held up every message behind it on its thread.
+    pub slow_handlers: u64,
     /// Messages filter subscriptions lost, all sockets together.
     pub filter_dropped: u64,
 }
@@ -303,6 +308,7 @@ impl EngineCounters {
             dispatch_workers: dispatch_queues.len(),
             dispatch_dropped: self.dispatch_dropped.load(Relaxed),
             handler_panics: self.handler_panics.load(Relaxed),
+            slow_handlers: self.slow_handlers.load(Relaxed),
             filter_dropped: self.filter_dropped.load(Relaxed),
         }
     }

@@ -19,6 +19,7 @@ pub(crate) mod filter_set;
 pub(crate) mod filter_target;
 pub(crate) mod guard;
 pub(crate) mod health;
+pub(crate) mod idle;
 pub(crate) mod ids;
 pub(crate) mod options;
 pub(crate) mod options_builder;
