@@ -50,6 +50,8 @@ mod engine_filter;
 #[cfg(feature = "server")]
 mod engine_filter_churn;
 #[cfg(feature = "server")]
+mod engine_idle;
+#[cfg(feature = "server")]
 mod engine_memory;
 #[cfg(all(feature = "server", feature = "netsim"))]
 mod engine_netsim;

@@ -157,7 +157,8 @@ impl Engine {
             &resume,
             pace,
         )?;
-        let (lookups, thread) = crate::engine::io::resolver::spawn(commands.clone(), alive_tx.clone())?;
+        let (lookups, thread) =
+            crate::engine::io::resolver::spawn(commands.clone(), alive_tx.clone())?;
         threads.push(thread);
         let io = IoThread::new(
             poll,

@@ -245,7 +245,8 @@ impl Drop for Invoker {
         // The loop ends by itself at the shutdown deadline at the latest.
         while let Ok(Ok(_)) =
             catch_unwind(AssertUnwindSafe(|| io.turn(turn, Some(Duration::from_millis(10)))))
-        {}
+        {
+        }
         self.finish();
     }
 }

@@ -10,8 +10,8 @@ use crossbeam_channel::{Receiver, RecvError, RecvTimeoutError, TryRecvError};
 
 use super::client::SocketLink;
 use crate::engine::shared::command::Command;
-use crate::engine::shared::ids::{ChannelKey, SubKey};
 use crate::engine::shared::idle::recv_with;
+use crate::engine::shared::ids::{ChannelKey, SubKey};
 use crate::protocol::Message;
 
 /// A bounded queue of a channel's messages (all of them, or one event's).
@@ -94,7 +94,8 @@ impl Subscription {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn recv(&self) -> Result<Message, RecvError> {
-        let message = recv_with(&self.rx, self.link.engine.config.idle, None).map_err(|_| RecvError)?;
+        let message =
+            recv_with(&self.rx, self.link.engine.config.idle, None).map_err(|_| RecvError)?;
         self.made_room();
         Ok(message)
     }

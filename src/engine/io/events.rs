@@ -148,10 +148,9 @@ impl SocketSlot {
         let Some(entry) = by_id.get(&channel).and_then(|key| channels.get_mut(key)) else {
             return;
         };
-        let owner = entry
-            .subs
-            .iter()
-            .rposition(|sub| !matches!(sub.sink, SubSink::Inline(_)) && sub.filter.matches(&message));
+        let owner = entry.subs.iter().rposition(|sub| {
+            !matches!(sub.sink, SubSink::Inline(_)) && sub.filter.matches(&message)
+        });
         let mut message = Some(message);
         let mut gone = Vec::new();
         let mut timed = false;

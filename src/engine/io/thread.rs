@@ -23,10 +23,10 @@ use super::slot::SocketSlot;
 use crate::engine::dispatch::pool::{Dispatcher, Outgoing};
 use crate::engine::shared::command::{Command, CommandInbox};
 use crate::engine::shared::config::EngineConfig;
-use crate::engine::shared::health::EngineCounters;
-use crate::engine::shared::ids::SocketKey;
 use crate::engine::shared::guard::HandlerTimer;
+use crate::engine::shared::health::EngineCounters;
 use crate::engine::shared::idle::Step;
+use crate::engine::shared::ids::SocketKey;
 use crate::time::{Clock, Instant};
 use crate::timer::TimerWheel;
 
