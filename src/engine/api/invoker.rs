@@ -10,7 +10,8 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::client::Engine;
-use crate::engine::io::thread::{IoThread, Stopped, Turn};
+use crate::engine::io::thread::IoThread;
+use crate::engine::io::turn::{Stopped, Turn};
 use crate::engine::shared::config::EngineConfig;
 use crate::engine::shared::error::EngineError;
 use crate::engine::shared::health::EngineCounters;

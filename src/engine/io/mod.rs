@@ -1,4 +1,6 @@
-//! rig-io, the engine's one I/O thread: the mio loop (`thread`), each
+//! rig-io, the engine's one I/O loop: its state (`thread`), one turn of it
+//! and the loop with its idle strategy (`turn`; run by the `rig-io` thread
+//! or by the application's thread through an `Invoker`), each
 //! socket's slot (`slot`) and connection (`link`), commands in
 //! (`commands`), session events and frames out (`events`, `frames`), flow
 //! control for full consumers (`backpressure`), connection failures
@@ -6,8 +8,10 @@
 //! subscriptions (`filter_route`), and the rig-dns thread (`resolver`).
 //!
 //! In scope: everything that owns the `Poll`, the sockets and the
-//! sessions. Out of scope: user code (it runs on the dispatcher workers,
-//! `dispatch`), the handles (`api`, which this folder never imports).
+//! sessions; inline handlers (`Channel::on_inline`), which run here by
+//! contract. Out of scope: other user code (it runs on the dispatcher
+//! workers, `dispatch`), the handles (`api`, which this folder never
+//! imports).
 
 pub(crate) mod backpressure;
 pub(crate) mod commands;
@@ -20,3 +24,4 @@ pub(crate) mod outbox;
 pub(crate) mod resolver;
 pub(crate) mod slot;
 pub(crate) mod thread;
+pub(crate) mod turn;

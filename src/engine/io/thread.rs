@@ -8,15 +8,13 @@
 //! that stopped on their read budget), fire the due timers, and hand the
 //! turn's messages for callbacks to the dispatcher workers (one batch each).
 
-use std::io;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::Duration;
 
 use crossbeam_channel::Sender;
 use foldhash::HashMap;
-use mio::{Events, Poll, Registry, Token};
+use mio::{Poll, Registry, Token};
 
 use super::resolver::Lookup;
 use super::slot::SocketSlot;
@@ -25,28 +23,9 @@ use crate::engine::shared::command::{Command, CommandInbox};
 use crate::engine::shared::config::EngineConfig;
 use crate::engine::shared::guard::HandlerTimer;
 use crate::engine::shared::health::EngineCounters;
-use crate::engine::shared::idle::Step;
 use crate::engine::shared::ids::SocketKey;
 use crate::time::{Clock, Instant};
 use crate::timer::TimerWheel;
-
-/// The engine has shut down: the loop ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Stopped;
-
-/// What a turn reuses from the last one.
-#[derive(Debug)]
-pub(crate) struct Turn {
-    events: Events,
-    ready: Vec<(SocketKey, bool, bool)>,
-    more_commands: bool,
-}
-
-impl Turn {
-    pub(crate) fn new() -> Self {
-        Self { events: Events::with_capacity(1024), ready: Vec::new(), more_commands: false }
-    }
-}
 
 /// The waker's token; sockets use their key (from 1).
 pub(crate) const WAKER: Token = Token(usize::MAX);
@@ -114,24 +93,24 @@ macro_rules! ctx {
 }
 
 pub(crate) struct IoThread {
-    poll: Poll,
-    inbox: CommandInbox,
-    dispatcher: Dispatcher,
-    outgoing: Outgoing,
-    lookups: Sender<Lookup>,
-    counters: Arc<EngineCounters>,
-    config: EngineConfig,
-    clock: Clock,
-    wheel: TimerWheel<EngineTimer>,
-    sockets: HashMap<SocketKey, SocketSlot>,
-    read_again: Vec<SocketKey>,
+    pub(super) poll: Poll,
+    pub(super) inbox: CommandInbox,
+    pub(super) dispatcher: Dispatcher,
+    pub(super) outgoing: Outgoing,
+    pub(super) lookups: Sender<Lookup>,
+    pub(super) counters: Arc<EngineCounters>,
+    pub(super) config: EngineConfig,
+    pub(super) clock: Clock,
+    pub(super) wheel: TimerWheel<EngineTimer>,
+    pub(super) sockets: HashMap<SocketKey, SocketSlot>,
+    pub(super) read_again: Vec<SocketKey>,
     /// Sockets that executed commands this turn.
-    touched: Vec<SocketKey>,
+    pub(super) touched: Vec<SocketKey>,
     /// Set by `Shutdown`: exit once every link is idle, or at this instant.
-    shutdown_at: Option<Instant>,
+    pub(super) shutdown_at: Option<Instant>,
     /// Set (with a wake-up) by a dispatcher worker that made room.
-    resume_flag: Arc<AtomicBool>,
-    inline: HandlerTimer,
+    pub(super) resume_flag: Arc<AtomicBool>,
+    pub(super) inline: HandlerTimer,
 }
 
 impl IoThread {
@@ -166,117 +145,12 @@ impl IoThread {
         }
     }
 
-    /// The thread's loop: turns until shutdown, waiting between them as the
-    /// engine's idle strategy says, then stops.
-    pub(crate) fn run(mut self) {
-        let mut turn = Turn::new();
-        let mut idler = self.config.idle.idler();
-        let mut worked = false;
-        loop {
-            let cap = if worked {
-                idler.reset();
-                idler.spins().then_some(Duration::ZERO)
-            } else {
-                match idler.idle() {
-                    Step::Spin => Some(Duration::ZERO),
-                    Step::Yield => {
-                        std::thread::yield_now();
-                        Some(Duration::ZERO)
-                    }
-                    Step::Park => None,
-                }
-            };
-            match self.turn(&mut turn, cap) {
-                Ok(did) => worked = did,
-                Err(Stopped) => break,
-            }
-        }
-        self.stop();
-    }
-
-    /// One turn: waits in `poll` (at most `cap`, and never past the next
-    /// deadline), then drains the commands, serves the ready sockets, fires
-    /// the due timers and hands the messages to the workers. `Ok(true)`
-    /// when there was work; `Err` once the engine has shut down (call
-    /// [`stop`](Self::stop) then).
-    pub(crate) fn turn(&mut self, turn: &mut Turn, cap: Option<Duration>) -> Result<bool, Stopped> {
-        let timeout = match (self.poll_timeout(turn.more_commands), cap) {
-            (Some(own), Some(cap)) => Some(own.min(cap)),
-            (own, cap) => own.or(cap),
-        };
-        if let Err(e) = self.poll.poll(&mut turn.events, timeout) {
-            if e.kind() != io::ErrorKind::Interrupted {
-                log::error!("poll failed, stopping the engine: {e}");
-                return Err(Stopped);
-            }
-        }
-        if !turn.events.is_empty() || timeout != Some(Duration::ZERO) {
-            self.counters.wakeups.fetch_add(1, Relaxed);
-        }
-        let now = self.clock.now();
-        let mut worked = !turn.events.is_empty() || !self.read_again.is_empty();
-        turn.ready.clear();
-        for event in &turn.events {
-            if event.token() == WAKER {
-                self.inbox.rearm();
-                continue;
-            }
-            let readable = event.is_readable() || event.is_read_closed() || event.is_error();
-            let writable = event.is_writable() || event.is_write_closed() || event.is_error();
-            let key = SocketKey(u64::try_from(event.token().0).unwrap_or(u64::MAX));
-            turn.ready.push((key, readable, writable));
-        }
-        if self.resume_flag.load(Relaxed) && self.resume_flag.swap(false, Relaxed) {
-            self.resume_paused(now);
-            worked = true;
-        }
-        let (more, executed) = self.drain_commands(now).map_err(|()| Stopped)?;
-        turn.more_commands = more;
-        worked |= executed;
-        for (key, readable, writable) in turn.ready.drain(..) {
-            self.with_socket(key, now, |slot, ctx| slot.on_ready(ctx, readable, writable));
-        }
-        for key in std::mem::take(&mut self.read_again) {
-            self.with_socket(key, now, |slot, ctx| slot.on_ready(ctx, true, false));
-        }
-        let now = self.clock.now();
-        while let Some(timer) = self.wheel.poll(now) {
-            worked = true;
-            let key = match timer {
-                EngineTimer::Session(key)
-                | EngineTimer::Unpause(key)
-                | EngineTimer::DropReport(key)
-                | EngineTimer::Link(key, ..) => key,
-            };
-            self.with_socket(key, now, |slot, ctx| slot.on_timer(ctx, timer));
-        }
-        // One hand-over per worker per turn.
-        self.outgoing.flush();
-        if let Some(at) = self.shutdown_at {
-            if now >= at || self.sockets.values().all(SocketSlot::is_idle) {
-                return Err(Stopped);
-            }
-        }
-        Ok(worked)
-    }
-
-    /// How long `poll` may sleep: until the next timer, or not at all when
-    /// work is left over.
-    fn poll_timeout(&self, more_commands: bool) -> Option<Duration> {
-        if more_commands || !self.read_again.is_empty() {
-            return Some(Duration::ZERO);
-        }
-        let next = [self.wheel.next_deadline(), self.shutdown_at].into_iter().flatten().min()?;
-        // mio rounds a sub-millisecond timeout up, so this never spins.
-        Some(next.saturating_duration_since(self.clock.now()))
-    }
-
     /// Executes queued commands; `Ok((more, any))`: `more` when the budget
     /// ran out with commands left, `any` when one ran; `Err` when every
     /// sender is gone.
     /// Sockets touched by commands finish their turn once, after the
     /// batch: a burst of pushes costs one flush, not one per push.
-    fn drain_commands(&mut self, now: Instant) -> Result<(bool, bool), ()> {
+    pub(super) fn drain_commands(&mut self, now: Instant) -> Result<(bool, bool), ()> {
         let mut more = true;
         let mut any = false;
         for _ in 0..COMMAND_BUDGET {
@@ -360,7 +234,7 @@ impl IoThread {
 
     /// Runs `f` on a socket with the context, then finishes its turn:
     /// drives the session, re-arms timers, reaps a removed socket.
-    fn with_socket(
+    pub(super) fn with_socket(
         &mut self,
         key: SocketKey,
         now: Instant,
@@ -384,7 +258,7 @@ impl IoThread {
     }
 
     /// A Block consumer made room: retry every paused socket (few).
-    fn resume_paused(&mut self, now: Instant) {
+    pub(super) fn resume_paused(&mut self, now: Instant) {
         let paused: Vec<SocketKey> = self
             .sockets
             .iter()
