@@ -13,11 +13,14 @@
 //!
 //! - `rss_per_socket_bytes`: (VmRSS with every socket joined and settled −
 //!   VmRSS of the bare engine) / N;
-//! - `open_join_s`: from the first `connect` to the last join reply;
+//! - `open_join_s`: from the first `connect` to the last join reply (and
+//!   the CPU of the client and of the server child meanwhile, 100 = a core);
 //! - `idle_cpu_pct` and `idle_wakeups`: CPU of the whole process and rig-io
 //!   wake-ups over `--idle-secs` with nothing happening but heartbeats;
 //! - `rejoin_ms` {p50, p99, max}: the server child restarts on the same port;
-//!   per socket, the time from the restart until its channel is joined again.
+//!   per socket, the time from the restart until its channel is joined again
+//!   (`server_restart_ms`: how long the server was away, its shutdown of
+//!   every connection included).
 //!
 //! Exit codes: 0 ok, 1 a socket failed to join or rejoin, 2 usage or
 //! environment (the open-files limit cannot hold N sockets: the numbers are
@@ -146,6 +149,11 @@ impl ServerChild {
             .ok_or_else(|| format!("server child said {line:?}"))
     }
 
+    /// CPU the server child used so far.
+    fn cpu(&self) -> Duration {
+        cpu_of(&self.child.id().to_string())
+    }
+
     fn restart(&mut self) -> Result<(), String> {
         writeln!(self.stdin, "restart").map_err(|e| format!("server child: {e}"))?;
         self.listening().map(drop)
@@ -177,6 +185,7 @@ fn run(args: &Args) -> Result<bool, String> {
     let rss_before = vm_kb("VmRSS");
 
     let started = clock.now();
+    let (cpu_open0, server_cpu_open0) = (cpu_time(), server.cpu());
     let mut sockets: Vec<(Socket, Channel, crossbeam_channel::Receiver<Status>)> =
         Vec::with_capacity(args.sockets as usize);
     let mut joins = Vec::with_capacity(args.sockets as usize);
@@ -198,6 +207,8 @@ fn run(args: &Args) -> Result<bool, String> {
         }
     }
     let open_join = clock.now() - started;
+    let open_cpu = pct(cpu_time().saturating_sub(cpu_open0), open_join);
+    let open_server_cpu = pct(server.cpu().saturating_sub(server_cpu_open0), open_join);
     // What a monitoring tool does with its status receivers: reads them.
     for (_, _, status) in &sockets {
         while status.try_recv().is_ok() {}
@@ -213,18 +224,29 @@ fn run(args: &Args) -> Result<bool, String> {
     let idle_cpu = pct(cpu_time().saturating_sub(cpu0), idle_wall);
     let idle_wakeups = engine.health().wakeups - wakeups0;
 
+    let mut restart_ms = 0.0;
+    let mut rejoin_cpu = [0.0; 2];
     let rejoin = if args.no_restart {
         None
     } else {
         let from = clock.now();
+        let (cpu0, server_cpu0) = (cpu_time(), server.cpu());
         server.restart()?;
-        Some(rejoin_times(&clock, from, &sockets))
+        restart_ms = round3((clock.now() - from).as_secs_f64() * 1000.0);
+        let times = rejoin_times(&clock, from, &sockets);
+        let took = clock.now() - from;
+        rejoin_cpu = [
+            pct(cpu_time().saturating_sub(cpu0), took),
+            pct(server.cpu().saturating_sub(server_cpu0), took),
+        ];
+        Some(times)
     };
     let rejoined = rejoin.as_ref().map_or(0, |r| r.len() as u64);
     let report = serde_json::json!({
         "sockets": n,
         "join_failed": failed,
         "open_join_s": round3(open_join.as_secs_f64()),
+        "open_join_cpu_pct": { "client": open_cpu, "server": open_server_cpu },
         "rss_engine_kb": rss_before,
         "rss_joined_kb": rss_joined,
         "rss_per_socket_bytes": per_socket,
@@ -232,6 +254,8 @@ fn run(args: &Args) -> Result<bool, String> {
         "idle_secs": round3(idle_wall.as_secs_f64()),
         "idle_cpu_pct": idle_cpu,
         "idle_wakeups": idle_wakeups,
+        "server_restart_ms": restart_ms,
+        "rejoin_cpu_pct": { "client": rejoin_cpu[0], "server": rejoin_cpu[1] },
         "rejoined": rejoined,
         "rejoin_ms": rejoin.as_ref().map(|times| percentiles(times)),
     });
@@ -255,11 +279,10 @@ fn rejoin_times(
     let deadline = from + SETTLE;
     let mut pending = sockets.len();
     while pending > 0 && clock.now() < deadline {
-        for (i, (_, channel, status)) in sockets.iter().enumerate() {
+        for (i, (_, channel, _)) in sockets.iter().enumerate() {
             if times[i].is_some() {
                 continue;
             }
-            while status.try_recv().is_ok() {}
             let joined = channel.state() == ChannelState::Joined;
             if !joined {
                 left[i] = true;
@@ -268,7 +291,9 @@ fn rejoin_times(
                 pending -= 1;
             }
         }
-        std::thread::park_timeout(Duration::from_micros(500));
+        // A pass over every channel's state, then a pause: rejoin times are
+        // accurate to a few ms, and the watcher leaves the CPU to the engine.
+        std::thread::park_timeout(Duration::from_millis(2));
     }
     times.into_iter().flatten().collect()
 }
@@ -303,7 +328,12 @@ fn vm_kb(field: &str) -> u64 {
 
 /// User + system CPU of the whole process.
 fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    cpu_of("self")
+}
+
+/// User + system CPU of process `pid` (`self` for this one).
+fn cpu_of(pid: &str) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let fields: Vec<&str> = stat
         .rsplit_once(')')
         .map(|(_, rest)| rest.split_whitespace().collect())
