@@ -101,10 +101,11 @@ fn spawn_reader(
         .spawn(move || {
             let mut events = Events::with_capacity(8);
             loop {
-                if let Err(e) = poll.poll(&mut events, Some(wait)) {
-                    if e.kind() != io::ErrorKind::Interrupted {
+                match poll.poll(&mut events, Some(wait)) {
+                    Err(e) if e.kind() != io::ErrorKind::Interrupted => {
                         return Err(format!("poll: {e}"));
                     }
+                    _ => {}
                 }
                 if events.is_empty() {
                     return Err(format!("nothing read within {wait:?}"));
