@@ -71,15 +71,31 @@ fn burst_and_rate_runs_report_every_event_without_gaps() {
 }
 
 #[test]
+fn every_consumer_path_reports_every_event_and_names_itself() {
+    let server = RigServer::start(&[]);
+    let url = format!("ws://{}/socket", server.addr());
+    for consumer in ["on", "subscription", "filter"] {
+        let topic = format!("stream:{consumer}");
+        let burst = ["--burst", "--count", "5000", "--consumer", consumer, "--topic", &topic];
+        assert_eq!(run_ok(&url, &burst, 5000)["consumer"], consumer);
+        let paced = ["--rate", "2000", "--count", "200", "--pace", "frame", "--consumer", consumer];
+        assert_eq!(run_ok(&url, &paced, 200)["consumer"], consumer);
+    }
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let url = "ws://127.0.0.1:9/socket";
-    let cases: [&[&str]; 6] = [
+    let cases: [&[&str]; 9] = [
         &[],
         &["--url", url, "--count", "10"],
         &["--url", url, "--burst"],
         &["--url", url, "--burst", "--rate", "5", "--count", "10"],
         &["--url", url, "--rate", "0", "--count", "10"],
         &["--url", "not a url", "--burst", "--count", "10"],
+        &["--url", url, "--burst", "--count", "10", "--consumer", "spin"],
+        &["--url", url, "--burst", "--count", "10", "--pace", "slow"],
+        &["--url", url, "--burst", "--count", "10", "--param", "novalue"],
     ];
     for args in cases {
         let (code, stdout, stderr) = rig_bench(args);

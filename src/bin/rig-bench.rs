@@ -3,19 +3,25 @@
 //!
 //! ```text
 //! rig-bench --url ws://HOST:PORT/socket [--topic stream:bench]
-//!           (--rate R --count N | --burst --count N) [--queue Q]
+//!           (--rate R --count N | --burst --count N) [--pace frame] [--queue Q]
+//!           [--param K=V]... [--token-env VAR] [--consumer on|subscription|filter]
 //! ```
 //!
-//! It joins the topic with `{"rate":R,"count":N}` or
-//! `{"mode":"burst","count":N}`, consumes every `event` in an `on_all`
-//! handler (on the engine's dispatcher thread, [`Overflow::Block`]: a
-//! handler that falls behind pauses reading instead of dropping) until
-//! `done`, and prints
+//! It connects with the `--param`s (and `token` from the environment
+//! variable `--token-env` names; never printed), joins the topic with
+//! `{"rate":R,"count":N}` or `{"mode":"burst","count":N}` (plus
+//! `"pace":"frame"` with `--pace frame`), consumes every `event` until
+//! `done` (every consumer with [`Overflow::Block`]: one that falls behind
+//! pauses reading instead of dropping) through the `--consumer` path:
+//! `on` (the default): an `on_all` handler on the engine's dispatcher pool;
+//! `subscription`: a `Channel::subscribe_all_with` receiver drained on the
+//! main thread; `filter`: a `Socket::subscribe_filter_with` receiver (topic
+//! and events `event`, `done`) drained on the main thread. It prints
 //! `mode`, `events`, `elapsed_s` (join to `done`), `events_per_s`,
 //! `latency_us` {p50,p90,p99,p999,max} (the payload's `t`, the server's wall
 //! clock in µs, to the handler's receipt, wall clock), `cpu_pct` (getrusage
 //! of this process, user + sys over the run; 100 = one core), `vmhwm_kb`
-//! (peak RSS) and `gaps` (missing `seq`s).
+//! (peak RSS), `gaps` (missing `seq`s) and `consumer`.
 //!
 //! Exit codes: 0 ok, 1 gaps > 0, 2 usage error, 3 connection or join failure.
 
@@ -23,12 +29,16 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use argh::FromArgs;
-use crossbeam_channel::Receiver;
 use hdrhistogram::Histogram;
 use rig::engine::{Engine, EngineConfig, Overflow, Socket, SocketOptions, Status};
 use rig::protocol::{Message, Payload};
 use rig::time::{Clock, Instant};
 use serde::Deserialize;
+
+#[path = "rig-bench/consumer.rs"]
+mod consumer;
+
+use consumer::Consumer;
 
 /// How long the connection may take to open.
 const CONNECT_WAIT: Duration = Duration::from_secs(10);
@@ -55,9 +65,61 @@ struct Args {
     /// number of events
     #[argh(option)]
     count: Option<u64>,
-    /// capacity of the handler queue (engine dispatch queue; default the engine's)
+    /// capacity of the consumer's queue (dispatch and subscription queues;
+    /// default the engine's)
     #[argh(option)]
     queue: Option<usize>,
+    /// frame: the server writes each event as its own frame, on time
+    #[argh(option)]
+    pace: Option<String>,
+    /// socket connect param K=V (repeatable)
+    #[argh(option)]
+    param: Vec<String>,
+    /// send the value of this environment variable as the `token` param
+    #[argh(option)]
+    token_env: Option<String>,
+    /// how events are consumed: on (handler on the dispatcher pool, the
+    /// default), subscription (channel receiver on the main thread) or
+    /// filter (socket filter receiver on the main thread)
+    #[argh(option, default = "String::from(\"on\")")]
+    consumer: String,
+}
+
+/// How the server groups events into writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pace {
+    /// The server's default: what is due at a wake-up shares a write.
+    Batch,
+    /// `"pace":"frame"`: one frame per write, each on time.
+    Frame,
+}
+
+impl Pace {
+    fn from_args(args: &Args) -> Result<Self, String> {
+        match args.pace.as_deref() {
+            None => Ok(Self::Batch),
+            Some("frame") => Ok(Self::Frame),
+            Some(other) => Err(format!("--pace {other}: want frame")),
+        }
+    }
+}
+
+/// The socket connect params: `--param K=V`s, then `token` from `--token-env`.
+fn connect_params(args: &Args) -> Result<Vec<(String, String)>, String> {
+    let mut params = Vec::new();
+    for kv in &args.param {
+        match kv.split_once('=') {
+            Some((key, value)) if !key.is_empty() => params.push((key.into(), value.into())),
+            _ => return Err(format!("--param {kv}: want K=V")),
+        }
+    }
+    if let Some(var) = &args.token_env {
+        // The message names the variable, never its value.
+        let token = std::env::var(var)
+            .map_err(|_| format!("--token-env {var}: the variable is not set (or not UTF-8)"))?;
+        params.push(("token".into(), token));
+    }
+    Ok(params)
 }
 
 /// What the server is asked to send.
@@ -89,10 +151,11 @@ impl Load {
         }
     }
 
-    fn join_params(self) -> Payload {
+    fn join_params(self, pace: Pace) -> Payload {
+        let pace = if pace == Pace::Frame { r#","pace":"frame""# } else { "" };
         Payload::json(match self {
-            Self::Rate { rate, count } => format!(r#"{{"rate":{rate},"count":{count}}}"#),
-            Self::Burst { count } => format!(r#"{{"mode":"burst","count":{count}}}"#),
+            Self::Rate { rate, count } => format!(r#"{{"rate":{rate},"count":{count}{pace}}}"#),
+            Self::Burst { count } => format!(r#"{{"mode":"burst","count":{count}{pace}}}"#),
         })
     }
 
@@ -191,7 +254,15 @@ fn main() -> ExitCode {
         Ok(load) => load,
         Err(message) => return usage(&message),
     };
-    match run(&args, load) {
+    let setup = Pace::from_args(&args).and_then(|pace| {
+        let consumer = args.consumer.parse::<Consumer>()?;
+        Ok(Setup { pace, consumer, params: connect_params(&args)? })
+    });
+    let setup = match setup {
+        Ok(setup) => setup,
+        Err(message) => return usage(&message),
+    };
+    match run(&args, load, &setup) {
         Ok(report) => {
             #[expect(clippy::print_stdout, reason = "the report is the program's output")]
             {
@@ -210,7 +281,7 @@ fn main() -> ExitCode {
 fn usage(message: &str) -> ExitCode {
     eprintln!("rig-bench: {}", message.trim_end());
     eprintln!(
-        "usage: rig-bench --url ws://HOST:PORT/socket [--topic stream:bench] (--rate R --count N | --burst --count N) [--queue Q]"
+        "usage: rig-bench --url ws://HOST:PORT/socket [--topic stream:bench] (--rate R --count N | --burst --count N) [--pace frame] [--queue Q] [--param K=V]... [--token-env VAR] [--consumer on|subscription|filter]"
     );
     ExitCode::from(2)
 }
@@ -221,55 +292,51 @@ struct Report {
     gaps: u64,
 }
 
-fn run(args: &Args, load: Load) -> Result<Report, Failure> {
-    // Block: a handler that falls behind pauses reading of the socket
+/// The checked flags beside the load.
+#[derive(Debug)]
+struct Setup {
+    pace: Pace,
+    consumer: Consumer,
+    params: Vec<(String, String)>,
+}
+
+fn run(args: &Args, load: Load, setup: &Setup) -> Result<Report, Failure> {
+    // Block: a consumer that falls behind pauses reading of the socket
     // (TCP backpressure to the server) instead of dropping, so a burst
     // measures what the engine delivers, not what a full queue let through.
     let mut config = EngineConfig::builder().overflow(Overflow::Block);
     if let Some(queue) = args.queue {
-        config = config.dispatch_capacity(queue);
+        config = config.dispatch_capacity(queue).subscription_capacity(queue);
     }
     let engine = Engine::start(config.build())
         .map_err(|e| Failure(3, format!("cannot start the engine: {e}")))?;
     let options = SocketOptions::builder(args.url.as_str())
+        .params(setup.params.iter().cloned())
         .build()
         .map_err(|e| Failure(2, format!("--url {}: {e}", args.url)))?;
     let socket =
         engine.socket(options).map_err(|e| Failure(2, format!("--url {}: {e}", args.url)))?;
-    let result = measure(&socket, &args.topic, load);
+    let result = measure(&socket, &args.topic, load, setup);
     engine.shutdown();
     result
 }
 
-fn measure(socket: &Socket, topic: &str, load: Load) -> Result<Report, Failure> {
+fn measure(socket: &Socket, topic: &str, load: Load, setup: &Setup) -> Result<Report, Failure> {
     let clock = Clock::real();
     open(socket, &clock)?;
     let channel = socket
-        .channel(topic, load.join_params())
+        .channel(topic, load.join_params(setup.pace))
         .map_err(|e| Failure(3, format!("cannot create {topic}: {e}")))?;
-    let (done_tx, done_rx) = crossbeam_channel::bounded(1);
-    let mut recorded = Some(Recorded::new());
-    let handler_clock = clock.clone();
-    channel
-        .on_all(move |message| {
-            let Some(rec) = recorded.as_mut() else { return };
-            if message.is_event("event") {
-                rec.on_event(message);
-            } else if message.is_event("done") {
-                rec.finish(load.count(), handler_clock.now());
-                let _ = done_tx.try_send(recorded.take());
-            }
-        })
-        .map_err(|e| Failure(3, format!("cannot bind a handler: {e}")))?;
+    let attached = consumer::attach(setup.consumer, socket, &channel, topic, load, &clock)?;
     let cpu_before = cpu_time();
     let started = clock.now();
     channel.join().wait().map_err(|e| Failure(3, format!("join {topic}: {e}")))?;
-    let mut recorded = wait_done(&done_rx, load, topic)?;
+    let mut recorded = attached.wait(load, topic, &clock)?;
     let cpu = cpu_time().saturating_sub(cpu_before);
     let done_at = recorded.done_at.take().unwrap_or_else(|| clock.now());
     let elapsed = done_at.saturating_duration_since(started);
     let _ = channel.leave().wait_timeout(Duration::from_secs(1));
-    Ok(report(&recorded, elapsed, cpu))
+    Ok(report(&recorded, elapsed, cpu, setup.consumer))
 }
 
 /// Connects and waits for the socket to open.
@@ -294,20 +361,7 @@ fn open(socket: &Socket, clock: &Clock) -> Result<(), Failure> {
     }
 }
 
-fn wait_done(
-    done: &Receiver<Option<Recorded>>,
-    load: Load,
-    topic: &str,
-) -> Result<Recorded, Failure> {
-    match done.recv_timeout(load.done_wait()) {
-        Ok(Some(recorded)) => Ok(recorded),
-        Ok(None) | Err(_) => {
-            Err(Failure(3, format!("no done on {topic} within {:?}", load.done_wait())))
-        }
-    }
-}
-
-fn report(recorded: &Recorded, elapsed: Duration, cpu: Duration) -> Report {
+fn report(recorded: &Recorded, elapsed: Duration, cpu: Duration, consumer: Consumer) -> Report {
     let secs = elapsed.as_secs_f64();
     let per_s = if secs > 0.0 { recorded.events as f64 / secs } else { 0.0 };
     let cpu_pct = if secs > 0.0 { cpu.as_secs_f64() / secs * 100.0 } else { 0.0 };
@@ -327,6 +381,7 @@ fn report(recorded: &Recorded, elapsed: Duration, cpu: Duration) -> Report {
         "cpu_pct": round3(cpu_pct),
         "vmhwm_kb": vmhwm_kb(),
         "gaps": recorded.gaps,
+        "consumer": consumer.name(),
     });
     Report { line: line.to_string(), gaps: recorded.gaps }
 }

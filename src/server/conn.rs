@@ -388,4 +388,6 @@ pub(crate) struct Conn {
     pub(crate) phase_deadline: Option<Instant>,
     /// Queued for a pump at the end of this loop turn.
     pub(crate) dirty: bool,
+    /// The frame-paced stream deadline last handed to the [`Pacer`](super::pacer::Pacer).
+    pub(crate) pace_at: Option<Instant>,
 }

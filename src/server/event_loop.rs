@@ -20,6 +20,7 @@ use super::close::CloseReason;
 use super::config::ServerConfig;
 use super::conn::{Conn, Health, Inbound, Phase, drive_http};
 use super::fanout::PubSub;
+use super::pacer::{PACER, Pacer};
 use super::stats::{Counters, bump, drop_one};
 use super::wall_clock::WallClock;
 use crate::time::{Clock, Instant};
@@ -50,6 +51,8 @@ pub(crate) struct Hub {
     pub(crate) free: Vec<usize>,
     pub(crate) next_id: u64,
     pub(crate) timers: TimerWheel<(usize, u64)>,
+    /// Sub-millisecond wake-ups for frame-paced streams.
+    pub(crate) pacer: Pacer,
     pub(crate) pubsub: PubSub,
     pub(crate) presence: Tracker,
     /// Connections to pump at the end of the turn.
@@ -67,6 +70,7 @@ pub(crate) struct Hub {
 impl Hub {
     pub(crate) fn new(
         poll: Poll,
+        pacer: Pacer,
         listener: TcpListener,
         config: ServerConfig,
         shutdown: Arc<AtomicBool>,
@@ -87,6 +91,7 @@ impl Hub {
             free: Vec::new(),
             next_id: 0,
             timers: TimerWheel::new(now),
+            pacer,
             pubsub: PubSub::default(),
             presence: Tracker::new(salt),
             dirty: Vec::new(),
@@ -111,6 +116,7 @@ impl Hub {
             } else {
                 Some(Duration::ZERO)
             };
+            self.pacer.arm(now);
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     log::error!("poll failed, stopping the server: {e}");
@@ -125,6 +131,7 @@ impl Hub {
                 match event.token() {
                     LISTENER => self.accept(now),
                     WAKER => {}
+                    PACER => self.pacer.on_ready(),
                     Token(t) => self.on_ready(t.saturating_sub(FIRST_CONN), now),
                 }
             }
@@ -138,6 +145,7 @@ impl Hub {
             while let Some((slot, id)) = self.timers.poll(now) {
                 self.on_timer(slot, id, now);
             }
+            self.on_pace(self.clock.now());
             self.end_turn();
         }
         self.close_everything();
@@ -241,7 +249,25 @@ impl Hub {
         self.service(slot);
     }
 
+    /// Services every connection whose frame-paced stream is due.
+    fn on_pace(&mut self, now: Instant) {
+        while let Some((at, slot, id)) = self.pacer.pop_due(now) {
+            let Some(conn) = self.conn_mut(slot) else { continue };
+            if conn.id != id {
+                continue;
+            }
+            if conn.pace_at == Some(at) {
+                conn.pace_at = None;
+            }
+            if matches!(conn.phase, Phase::Open(_)) {
+                self.service(slot);
+            }
+        }
+    }
+
     /// Pulls due stream events while the queue is short, flushes, re-arms.
+    /// A frame-paced stream yields one event per round, so each goes out
+    /// in a write (and a flush) of its own.
     pub(crate) fn service(&mut self, slot: usize) {
         let mut now;
         loop {
@@ -305,6 +331,12 @@ impl Hub {
             let idle_at = conn.last_recv.checked_add(idle);
             let session_at = ws.session.next_deadline(!ws.is_blocked());
             wanted = [wanted, idle_at, session_at].into_iter().flatten().min();
+            // A blocked connection resumes on writability instead.
+            let pace_at = if ws.is_blocked() { None } else { ws.session.next_pace_deadline() };
+            if let Some(at) = pace_at.filter(|at| conn.pace_at != Some(*at)) {
+                conn.pace_at = Some(at);
+                self.pacer.schedule(at, slot, conn.id);
+            }
         }
         if conn.deadline.map(|(at, _)| at) == wanted {
             return;

@@ -10,6 +10,7 @@ use mio::{Interest, Poll, Waker};
 use super::config::ServerConfig;
 use super::error::Error;
 use super::event_loop::{Hub, LISTENER, WAKER};
+use super::pacer::Pacer;
 use super::push_log::PushLog;
 use super::stats::{Counters, ServerStats};
 
@@ -55,6 +56,7 @@ impl Server {
         let poll = Poll::new()?;
         poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let pacer = Pacer::new(poll.registry())?;
         let shutdown = Arc::new(AtomicBool::new(false));
         let scheme = if config.tls().is_some() { "wss" } else { "ws" };
         let host = match local_addr {
@@ -65,7 +67,8 @@ impl Server {
         let url = format!("{scheme}://{host}/socket");
         let stats = Arc::new(Counters::default());
         let push_log = Arc::clone(config.push_log());
-        let hub = Hub::new(poll, listener, config, Arc::clone(&shutdown), Arc::clone(&stats));
+        let hub =
+            Hub::new(poll, pacer, listener, config, Arc::clone(&shutdown), Arc::clone(&stats));
         let thread =
             std::thread::Builder::new().name("rig-server".into()).spawn(move || hub.run())?;
         log::info!("listening on {url}");

@@ -51,6 +51,7 @@ impl Hub {
                 deadline: None,
                 phase_deadline: now.checked_add(HANDSHAKE_TIMEOUT.min(self.config.idle_timeout())),
                 dirty: false,
+                pace_at: None,
             };
             let registered = conn.phase.transport().map(|t| {
                 self.poll.registry().register(

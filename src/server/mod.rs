@@ -57,6 +57,7 @@ mod handle;
 mod http;
 mod json;
 mod listener;
+mod pacer;
 mod push_log;
 mod session;
 mod stats;

@@ -24,6 +24,7 @@ use std::sync::Arc;
 use bytestring::ByteString;
 use serde_json::{Map, Value};
 
+use super::channels::stream::Pace;
 use super::channels::{self, Ctx, Kind, Outcome, lifecycle, reason};
 use super::close::CloseReason;
 use super::json;
@@ -174,13 +175,28 @@ impl Session {
     }
 
     /// The earliest time `handle_timeout` has work to do, or (with
-    /// `streams`) a stream has an event due.
+    /// `streams`) a batch-paced stream has an event due. Frame-paced streams
+    /// are in [`Self::next_pace_deadline`].
     pub(crate) fn next_deadline(&self, streams: bool) -> Option<Instant> {
         self.channels
             .values()
             .filter_map(|ch| match (&ch.busy, &ch.kind) {
                 (Some((until, _)), _) => Some(*until),
-                (None, Kind::Stream(stream)) if streams => stream.next_deadline(),
+                (None, Kind::Stream(stream)) if streams && stream.pace() == Pace::Batch => {
+                    stream.next_deadline()
+                }
+                _ => None,
+            })
+            .min()
+    }
+
+    /// When a frame-paced stream (`"pace":"frame"`) has its next event due:
+    /// the event loop wakes for it on a precise timer, not the 1 ms wheel.
+    pub(crate) fn next_pace_deadline(&self) -> Option<Instant> {
+        self.channels
+            .values()
+            .filter_map(|ch| match &ch.kind {
+                Kind::Stream(stream) if stream.pace() == Pace::Frame => stream.next_deadline(),
                 _ => None,
             })
             .min()
@@ -191,25 +207,32 @@ impl Session {
         self.channels.values().any(|ch| matches!(&ch.kind, Kind::Stream(s) if s.is_due(now)))
     }
 
-    /// Queues up to `max` due stream messages as `Send` effects; returns how many.
+    /// Queues up to `max` due stream messages as `Send` effects; returns how
+    /// many. A due frame-paced stream goes first and its one message is
+    /// queued alone, so it goes out in a write of its own.
     pub(crate) fn produce_streams(&mut self, now: Instant, unix_us: u64, max: usize) -> usize {
         let mut batch = Vec::new();
         let mut total = 0;
-        for (topic, channel) in &mut self.channels {
-            let Kind::Stream(stream) = &mut channel.kind else { continue };
-            batch.clear();
-            stream.produce(now, unix_us, max.saturating_sub(total), &mut batch);
-            total += batch.len();
-            for (event, payload) in batch.drain(..) {
-                if event == "event" {
-                    bump(&self.stats.stream_events);
+        for framed_pass in [true, false] {
+            for (topic, channel) in &mut self.channels {
+                let Kind::Stream(stream) = &mut channel.kind else { continue };
+                if (stream.pace() == Pace::Frame) != framed_pass {
+                    continue;
                 }
-                let msg =
-                    Message::new(channel.join_ref.clone(), None, topic.clone(), event, payload);
-                self.effects.push(Effect::Send(msg));
-            }
-            if total >= max {
-                break;
+                batch.clear();
+                stream.produce(now, unix_us, max.saturating_sub(total), &mut batch);
+                total += batch.len();
+                for (event, payload) in batch.drain(..) {
+                    if event == "event" {
+                        bump(&self.stats.stream_events);
+                    }
+                    let msg =
+                        Message::new(channel.join_ref.clone(), None, topic.clone(), event, payload);
+                    self.effects.push(Effect::Send(msg));
+                }
+                if total >= max || (framed_pass && total > 0) {
+                    return total;
+                }
             }
         }
         total

@@ -30,6 +30,10 @@ fn load_flags_are_checked() {
         burst,
         count,
         queue: None,
+        pace: None,
+        param: Vec::new(),
+        token_env: None,
+        consumer: "on".into(),
     };
     assert!(matches!(
         Load::from_args(&args(Some(5), false, Some(10))),
@@ -46,13 +50,43 @@ fn load_flags_are_checked() {
         assert!(Load::from_args(&bad).is_err(), "{bad:?}");
     }
     assert_eq!(
-        Load::Burst { count: 7 }.join_params().as_json(),
+        Load::Burst { count: 7 }.join_params(Pace::Batch).as_json(),
         Some(r#"{"mode":"burst","count":7}"#)
     );
     assert_eq!(
-        Load::Rate { rate: 2, count: 7 }.join_params().as_json(),
+        Load::Rate { rate: 2, count: 7 }.join_params(Pace::Batch).as_json(),
         Some(r#"{"rate":2,"count":7}"#)
     );
+    assert_eq!(
+        Load::Rate { rate: 2, count: 7 }.join_params(Pace::Frame).as_json(),
+        Some(r#"{"rate":2,"count":7,"pace":"frame"}"#)
+    );
+}
+
+#[test]
+fn consumer_pace_and_param_flags_are_checked() {
+    for name in ["on", "subscription", "filter"] {
+        assert_eq!(name.parse::<Consumer>().map(Consumer::name), Ok(name));
+    }
+    assert!("inline-ish".parse::<Consumer>().is_err());
+    let mut args = Args::from_args(&["rig-bench"], &["--url", "ws://h/socket"]).unwrap();
+    assert_eq!(args.consumer, "on");
+    assert_eq!(Pace::from_args(&args), Ok(Pace::Batch));
+    args.pace = Some("frame".into());
+    assert_eq!(Pace::from_args(&args), Ok(Pace::Frame));
+    args.pace = Some("slow".into());
+    assert!(Pace::from_args(&args).is_err());
+    args.param = vec!["a=1".into(), "b=x=y".into()];
+    assert_eq!(
+        connect_params(&args).unwrap(),
+        [("a".to_owned(), "1".to_owned()), ("b".to_owned(), "x=y".to_owned())]
+    );
+    args.param = vec!["=1".into()];
+    assert!(connect_params(&args).is_err());
+    args.param = Vec::new();
+    args.token_env = Some("RIG_BENCH_TEST_SURELY_UNSET_VARIABLE".into());
+    let message = connect_params(&args).unwrap_err();
+    assert!(message.contains("RIG_BENCH_TEST_SURELY_UNSET_VARIABLE"), "{message}");
 }
 
 #[test]

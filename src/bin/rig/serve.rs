@@ -24,7 +24,8 @@ use self::status::StatusLine;
 /// How often the status line is sampled.
 const STATUS_EVERY: Duration = Duration::from_secs(1);
 
-/// Run the embedded Phoenix-compatible server (channels room:*, stream:*, presence:*).
+/// Run the embedded Phoenix-compatible server (channels room:*, presence:*, and stream:*
+/// with join params rate, count, mode=burst, pace=frame: one frame per event, on time).
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "serve")]
 pub(crate) struct ServeArgs {

@@ -3,7 +3,7 @@
 //! | topic        | join params                 | events handled                                  |
 //! |--------------|-----------------------------|-------------------------------------------------|
 //! | `room:*`     | any (`room:forbidden` fails)| echo, echo_error, noreply, push_me, shout, boom, close, close_reply, slow, binary, binary_push, binary_shout |
-//! | `stream:*`   | `rate`+`count` or `mode:"burst"` | none: the server pushes `event`s then `done` |
+//! | `stream:*`   | `rate`+`count` or `mode:"burst"`; `pace:"frame"` | none: the server pushes `event`s then `done` |
 //! | `presence:*` | `user_id` + meta            | update                                          |
 //! | `inbox:*`    | any                         | any: recorded in the [`PushLog`](super::PushLog), deduplicated by `_rig_id` |
 //!

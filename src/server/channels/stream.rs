@@ -4,6 +4,12 @@
 //! its outgoing queue is short, so a burst goes out as fast as the socket
 //! takes it and never piles up in memory. A rate stream sends every event that
 //! is due at each wake-up, so high rates do not depend on timer precision.
+//!
+//! With the join param `"pace":"frame"` the stream behaves as a real Phoenix
+//! server (Bandit) does instead: one event per call to [`Stream::produce`],
+//! so the event loop writes and flushes each event as its own WebSocket frame,
+//! and wakes for each one on a precise timer (`timerfd`, see `pacer.rs`).
+//! Late events still go out one frame per write.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -25,10 +31,20 @@ enum Mode {
     Burst,
 }
 
+/// How events are grouped into writes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Pace {
+    /// Everything due at a wake-up goes out together (the default).
+    Batch,
+    /// One event per write, each woken for on time (`"pace":"frame"`).
+    Frame,
+}
+
 /// One stream's progress.
 #[derive(Debug)]
 pub(crate) struct Stream {
     mode: Mode,
+    pace: Pace,
     rate: u64,
     count: u64,
     /// The seq of the next event (1-based).
@@ -43,6 +59,11 @@ pub(crate) fn join(topic: &str, params: &Value, now: Instant) -> Result<Joined, 
         None | Some("rate") => Mode::Rate,
         Some("burst") => Mode::Burst,
         Some(_) => return Err(reason("invalid mode")),
+    };
+    let pace = match params.get("pace").and_then(Value::as_str) {
+        None | Some("batch") => Pace::Batch,
+        Some("frame") => Pace::Frame,
+        Some(_) => return Err(reason("invalid pace")),
     };
     let number = |key: &str, default: u64| match params.get(key) {
         None | Some(Value::Null) => Some(default),
@@ -65,12 +86,20 @@ pub(crate) fn join(topic: &str, params: &Value, now: Instant) -> Result<Joined, 
         Value::String(if mode == Mode::Burst { "burst" } else { "rate" }.into()),
     );
     response.insert("rate".into(), rate.into());
+    if pace == Pace::Frame {
+        response.insert("pace".into(), Value::String("frame".into()));
+    }
     let stream =
-        Stream { mode, rate, count, next_seq: 1, origin: now, first_sent: None, done: false };
+        Stream { mode, pace, rate, count, next_seq: 1, origin: now, first_sent: None, done: false };
     Ok(Joined { response: Value::Object(response), kind: Kind::Stream(stream), track: None })
 }
 
 impl Stream {
+    /// How this stream groups its events into writes.
+    pub(crate) fn pace(&self) -> Pace {
+        self.pace
+    }
+
     /// When event `seq` is due.
     fn due_at(&self, seq: u64) -> Instant {
         if self.mode == Mode::Burst {
@@ -92,7 +121,8 @@ impl Stream {
     }
 
     /// Produces up to `max` due messages as `(event, payload)`: events, and
-    /// `done` after the last one. `unix_us` is the wall clock at `now`.
+    /// `done` after the last one; at most one with [`Pace::Frame`]. `unix_us`
+    /// is the wall clock at `now`.
     pub(crate) fn produce(
         &mut self,
         now: Instant,
@@ -100,6 +130,7 @@ impl Stream {
         max: usize,
         out: &mut Vec<(&'static str, Payload)>,
     ) {
+        let max = if self.pace == Pace::Frame { max.min(1) } else { max };
         let mut produced = 0;
         while produced < max && !self.done {
             if self.next_seq > self.count {
@@ -175,6 +206,47 @@ mod tests {
         assert_eq!(names, ["event", "event", "done"]);
         assert_eq!(out[2].1.as_json(), Some(r#"{"count":3,"server_elapsed_us":25000}"#));
         assert_eq!(s.next_deadline(), None);
+    }
+
+    #[test]
+    fn frame_pace_produces_one_message_per_call_even_when_late() {
+        let (clock, mock) = Clock::mock();
+        let (response, mut s) = stream(r#"{"rate":1000,"count":3,"pace":"frame"}"#, clock.now());
+        assert_eq!(response["pace"], "frame");
+        assert_eq!(s.pace(), Pace::Frame);
+        let mut out = Vec::new();
+        s.produce(clock.now(), 1, 100, &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(!s.is_due(clock.now()));
+        // Due 1 ms after the first: exactly, not rounded to a tick.
+        assert_eq!(s.next_deadline(), Some(clock.now() + Duration::from_millis(1)));
+        mock.increment(Duration::from_micros(999));
+        assert!(!s.is_due(clock.now()));
+        mock.increment(Duration::from_micros(1));
+        assert!(s.is_due(clock.now()));
+        // 5 ms late: events 2 and 3 and `done` are all due, one per call.
+        mock.increment(Duration::from_millis(5));
+        for (n, (seq, event)) in [(2, "event"), (3, "event"), (0, "done")].into_iter().enumerate() {
+            out.clear();
+            assert!(s.is_due(clock.now()), "call {n}");
+            s.produce(clock.now(), 9, 100, &mut out);
+            assert_eq!(out.len(), 1, "call {n}");
+            assert_eq!(out[0].0, event);
+            if event == "event" {
+                assert_eq!(out[0].1.as_json(), Some(format!(r#"{{"seq":{seq},"t":9}}"#).as_str()));
+            }
+        }
+        assert!(!s.is_due(clock.now()));
+        assert_eq!(s.next_deadline(), None);
+    }
+
+    #[test]
+    fn pace_defaults_to_batch_and_rejects_unknown_values() {
+        let (clock, _mock) = Clock::mock();
+        let (response, s) = stream(r#"{"rate":100,"count":5}"#, clock.now());
+        assert_eq!(s.pace(), Pace::Batch);
+        assert!(response.get("pace").is_none());
+        assert!(join("stream:t", &serde_json::json!({"pace": "x"}), clock.now()).is_err());
     }
 
     #[test]

@@ -8,5 +8,6 @@ mod scale;
 mod session;
 mod socket;
 mod stats;
+mod stream_pace;
 mod tls;
 mod util;
