@@ -57,6 +57,11 @@ CLIENTS = [
     {"name": "rig/subscription", "argv": ["{bin}/rig-bench", "--consumer", "subscription"], "rig": True},
     {"name": "rig/on", "argv": ["{bin}/rig-bench", "--consumer", "on"], "rig": True},
     {"name": "rig/filter", "argv": ["{bin}/rig-bench", "--consumer", "filter"], "rig": True},
+    {"name": "rig/sub+backoff", "argv": ["{bin}/rig-bench", "--consumer", "subscription", "--idle", "backoff"], "rig": True},
+    {"name": "rig/sub+spin", "argv": ["{bin}/rig-bench", "--consumer", "subscription", "--idle", "spin"], "rig": True},
+    {"name": "rig/on+backoff", "argv": ["{bin}/rig-bench", "--consumer", "on", "--idle", "backoff"], "rig": True},
+    {"name": "rig/invoker", "argv": ["{bin}/rig-bench", "--consumer", "inline"], "rig": True},
+    {"name": "rig/invoker+spin", "argv": ["{bin}/rig-bench", "--consumer", "inline", "--idle", "spin"], "rig": True},
 ]
 
 # What rig paths are compared with, in the ratios section.

@@ -4,7 +4,8 @@
 //! ```text
 //! rig-bench --url ws://HOST:PORT/socket [--topic stream:bench]
 //!           (--rate R --count N | --burst --count N) [--pace frame] [--queue Q]
-//!           [--param K=V]... [--token-env VAR] [--consumer on|subscription|filter]
+//!           [--param K=V]... [--token-env VAR] [--consumer on|subscription|filter|inline]
+//!           [--idle park|backoff|spin]
 //! ```
 //!
 //! It connects with the `--param`s (and `token` from the environment
@@ -30,13 +31,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use argh::FromArgs;
 use hdrhistogram::Histogram;
-use rig::engine::{Engine, EngineConfig, Overflow, Socket, SocketOptions, Status};
+use rig::engine::{Engine, EngineConfig, IdleStrategy, Overflow, Socket, SocketOptions, Status};
 use rig::protocol::{Message, Payload};
 use rig::time::{Clock, Instant};
 use serde::Deserialize;
 
 #[path = "rig-bench/consumer.rs"]
 mod consumer;
+#[path = "rig-bench/invoker.rs"]
+mod invoker;
 
 use consumer::Consumer;
 
@@ -79,10 +82,15 @@ struct Args {
     #[argh(option)]
     token_env: Option<String>,
     /// how events are consumed: on (handler on the dispatcher pool, the
-    /// default), subscription (channel receiver on the main thread) or
-    /// filter (socket filter receiver on the main thread)
+    /// default), subscription (channel receiver on the main thread),
+    /// filter (socket filter receiver on the main thread) or inline
+    /// (invoker mode: the main thread runs the I/O loop and an inline
+    /// handler)
     #[argh(option, default = "String::from(\"on\")")]
     consumer: String,
+    /// how the engine's threads wait: park (default), backoff or spin
+    #[argh(option, default = "String::from(\"park\")")]
+    idle: String,
 }
 
 /// How the server groups events into writes.
@@ -256,7 +264,9 @@ fn main() -> ExitCode {
     };
     let setup = Pace::from_args(&args).and_then(|pace| {
         let consumer = args.consumer.parse::<Consumer>()?;
-        Ok(Setup { pace, consumer, params: connect_params(&args)? })
+        let idle = IdleStrategy::parse(&args.idle)
+            .ok_or_else(|| format!("--idle {}: want park, backoff or spin", args.idle))?;
+        Ok(Setup { pace, consumer, idle, params: connect_params(&args)? })
     });
     let setup = match setup {
         Ok(setup) => setup,
@@ -281,7 +291,7 @@ fn main() -> ExitCode {
 fn usage(message: &str) -> ExitCode {
     eprintln!("rig-bench: {}", message.trim_end());
     eprintln!(
-        "usage: rig-bench --url ws://HOST:PORT/socket [--topic stream:bench] (--rate R --count N | --burst --count N) [--pace frame] [--queue Q] [--param K=V]... [--token-env VAR] [--consumer on|subscription|filter]"
+        "usage: rig-bench --url ws://HOST:PORT/socket [--topic stream:bench] (--rate R --count N | --burst --count N) [--pace frame] [--queue Q] [--param K=V]... [--token-env VAR] [--consumer on|subscription|filter|inline] [--idle park|backoff|spin]"
     );
     ExitCode::from(2)
 }
@@ -297,6 +307,7 @@ struct Report {
 struct Setup {
     pace: Pace,
     consumer: Consumer,
+    idle: IdleStrategy,
     params: Vec<(String, String)>,
 }
 
@@ -304,16 +315,26 @@ fn run(args: &Args, load: Load, setup: &Setup) -> Result<Report, Failure> {
     // Block: a consumer that falls behind pauses reading of the socket
     // (TCP backpressure to the server) instead of dropping, so a burst
     // measures what the engine delivers, not what a full queue let through.
-    let mut config = EngineConfig::builder().overflow(Overflow::Block);
+    let mut config = EngineConfig::builder().overflow(Overflow::Block).idle(setup.idle);
+    if setup.consumer != Consumer::On {
+        // Only `on` handlers run on the pool: its workers stay parked
+        // rather than spin a core each for nothing.
+        config = config.dispatch_idle(IdleStrategy::Park);
+    }
     if let Some(queue) = args.queue {
         config = config.dispatch_capacity(queue).subscription_capacity(queue);
     }
-    let engine = Engine::start(config.build())
-        .map_err(|e| Failure(3, format!("cannot start the engine: {e}")))?;
     let options = SocketOptions::builder(args.url.as_str())
         .params(setup.params.iter().cloned())
         .build()
         .map_err(|e| Failure(2, format!("--url {}: {e}", args.url)))?;
+    if setup.consumer == Consumer::Inline {
+        let (recorded, elapsed, cpu) =
+            invoker::measure(config.build(), options, &args.topic, load, setup)?;
+        return Ok(report(&recorded, elapsed, cpu, setup));
+    }
+    let engine = Engine::start(config.build())
+        .map_err(|e| Failure(3, format!("cannot start the engine: {e}")))?;
     let socket =
         engine.socket(options).map_err(|e| Failure(2, format!("--url {}: {e}", args.url)))?;
     let result = measure(&socket, &args.topic, load, setup);
@@ -336,7 +357,7 @@ fn measure(socket: &Socket, topic: &str, load: Load, setup: &Setup) -> Result<Re
     let done_at = recorded.done_at.take().unwrap_or_else(|| clock.now());
     let elapsed = done_at.saturating_duration_since(started);
     let _ = channel.leave().wait_timeout(Duration::from_secs(1));
-    Ok(report(&recorded, elapsed, cpu, setup.consumer))
+    Ok(report(&recorded, elapsed, cpu, setup))
 }
 
 /// Connects and waits for the socket to open.
@@ -361,7 +382,7 @@ fn open(socket: &Socket, clock: &Clock) -> Result<(), Failure> {
     }
 }
 
-fn report(recorded: &Recorded, elapsed: Duration, cpu: Duration, consumer: Consumer) -> Report {
+fn report(recorded: &Recorded, elapsed: Duration, cpu: Duration, setup: &Setup) -> Report {
     let secs = elapsed.as_secs_f64();
     let per_s = if secs > 0.0 { recorded.events as f64 / secs } else { 0.0 };
     let cpu_pct = if secs > 0.0 { cpu.as_secs_f64() / secs * 100.0 } else { 0.0 };
@@ -381,7 +402,8 @@ fn report(recorded: &Recorded, elapsed: Duration, cpu: Duration, consumer: Consu
         "cpu_pct": round3(cpu_pct),
         "vmhwm_kb": vmhwm_kb(),
         "gaps": recorded.gaps,
-        "consumer": consumer.name(),
+        "consumer": setup.consumer.name(),
+        "idle": format!("{:?}", setup.idle),
     });
     Report { line: line.to_string(), gaps: recorded.gaps }
 }

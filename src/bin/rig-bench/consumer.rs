@@ -22,6 +22,9 @@ pub(super) enum Consumer {
     Subscription,
     /// A socket filter subscription's receiver, drained on the main thread.
     Filter,
+    /// Invoker mode: the main thread runs the I/O loop; an inline handler
+    /// records each event as it is read (see `invoker.rs`).
+    Inline,
 }
 
 impl Consumer {
@@ -30,6 +33,7 @@ impl Consumer {
             Self::On => "on",
             Self::Subscription => "subscription",
             Self::Filter => "filter",
+            Self::Inline => "inline",
         }
     }
 }
@@ -38,10 +42,10 @@ impl FromStr for Consumer {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        [Self::On, Self::Subscription, Self::Filter]
+        [Self::On, Self::Subscription, Self::Filter, Self::Inline]
             .into_iter()
             .find(|c| c.name() == s)
-            .ok_or_else(|| format!("--consumer {s}: want on, subscription or filter"))
+            .ok_or_else(|| format!("--consumer {s}: want on, subscription, filter or inline"))
     }
 }
 
@@ -81,6 +85,8 @@ pub(super) fn attach(
         Consumer::Subscription => {
             Ok(Attached::Subscription(channel.subscribe_all_with(Overflow::Block).map_err(bind)?))
         }
+        // Driven by `invoker::measure`, never attached here.
+        Consumer::Inline => Err(Failure(2, "--consumer inline runs in invoker mode".into())),
         Consumer::Filter => {
             let filter = Filter::topic(topic)
                 .map_err(|e| Failure(2, format!("--topic {topic}: {e}")))?
@@ -93,7 +99,7 @@ pub(super) fn attach(
 }
 
 /// Records one message; true at `done`.
-fn on_message(rec: &mut Recorded, message: &Message, load: Load, clock: &Clock) -> bool {
+pub(super) fn on_message(rec: &mut Recorded, message: &Message, load: Load, clock: &Clock) -> bool {
     if message.is_event("event") {
         rec.on_event(message);
     } else if message.is_event("done") {

@@ -148,7 +148,7 @@ impl Engine {
                 log::warn!("cannot wake the I/O thread: {e}");
             }
         });
-        let pace = WorkerPace { idle: config.idle, slow: config.slow_handler };
+        let pace = WorkerPace { idle: config.dispatch_idle(), slow: config.slow_handler };
         let (dispatcher, mut threads) = Dispatcher::spawn_with(
             config.dispatch_workers,
             config.dispatch_capacity,

@@ -90,6 +90,8 @@ pub struct EngineConfig {
     pub(crate) tls: Option<TlsConnector>,
     /// How rig-io, the workers and blocking receives wait (see `idle.rs`).
     pub(crate) idle: super::idle::IdleStrategy,
+    /// The workers' own strategy, when it differs from `idle`.
+    pub(crate) dispatch_idle: Option<super::idle::IdleStrategy>,
     /// A handler running longer than this is counted as slow.
     pub(crate) slow_handler: Duration,
 }
@@ -144,6 +146,7 @@ impl EngineConfig {
                 shutdown_timeout: Duration::from_secs(2),
                 tls: None,
                 idle: super::idle::IdleStrategy::Park,
+                dispatch_idle: None,
                 slow_handler: super::idle::DEFAULT_SLOW_HANDLER,
             },
         }

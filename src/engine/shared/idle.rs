@@ -68,8 +68,9 @@ pub enum IdleStrategy {
 }
 
 impl IdleStrategy {
-    /// `Backoff` with 10,000 spins and 100 yields (tens of microseconds of
-    /// spinning after each burst on current CPUs).
+    /// `Backoff` with 10,000 spins and 100 yields: after the last event,
+    /// a queue check spins for tens of microseconds, rig-io (whose check is
+    /// a non-blocking `epoll_wait`) for a few milliseconds, before parking.
     ///
     /// # Examples
     ///
@@ -122,6 +123,26 @@ impl EngineConfig {
         self.idle
     }
 
+    /// How the dispatcher workers wait: [`dispatch_idle`](EngineConfigBuilder::dispatch_idle)
+    /// if set, else [`idle`](Self::idle).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rig::engine::{EngineConfig, IdleStrategy};
+    /// let config = EngineConfig::builder().idle(IdleStrategy::BusySpin).build();
+    /// assert_eq!(config.dispatch_idle(), IdleStrategy::BusySpin);
+    /// let config = EngineConfig::builder()
+    ///     .idle(IdleStrategy::BusySpin)
+    ///     .dispatch_idle(IdleStrategy::Park)
+    ///     .build();
+    /// assert_eq!(config.dispatch_idle(), IdleStrategy::Park);
+    /// ```
+    #[must_use]
+    pub fn dispatch_idle(&self) -> IdleStrategy {
+        self.dispatch_idle.unwrap_or(self.idle)
+    }
+
     /// How long a handler may run before it counts as slow (see
     /// [`EngineConfigBuilder::slow_handler`]).
     ///
@@ -156,6 +177,20 @@ impl EngineConfigBuilder {
     /// ```
     pub fn idle(mut self, idle: IdleStrategy) -> Self {
         self.config.idle = idle;
+        self
+    }
+
+    /// How the `rig-dispatch-N` workers alone wait (default: as
+    /// [`idle`](Self::idle) says). A spinning strategy costs a core per
+    /// worker even when no `on` handler or filter subscription exists: an
+    /// application that consumes through subscriptions or inline handlers
+    /// spins rig-io and its own thread, and leaves the workers parked.
+    ///
+    /// # Examples
+    ///
+    /// See [`EngineConfig::dispatch_idle`].
+    pub fn dispatch_idle(mut self, idle: IdleStrategy) -> Self {
+        self.config.dispatch_idle = Some(idle);
         self
     }
 
