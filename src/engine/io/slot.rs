@@ -17,6 +17,7 @@ use crate::engine::shared::command::{EventFilter, NewSocket};
 use crate::engine::shared::health::{SocketCounters, add};
 use crate::engine::shared::ids::{ChannelKey, PushKey, SocketKey, SubKey};
 use crate::engine::shared::push_result::{PushError, PushResult};
+use crate::engine::shared::queue;
 use crate::engine::shared::status::{ChannelRef, ConnectionState, Status};
 use crate::protocol::{ChannelId, Message, PushId, Session};
 use crate::time::Instant;
@@ -41,7 +42,7 @@ pub(crate) struct Sub {
 
 pub(crate) enum SubSink {
     Queue {
-        tx: Sender<Message>,
+        tx: queue::Sender<Message>,
         rx: Option<crossbeam_channel::Receiver<Message>>,
         dropped: Arc<std::sync::atomic::AtomicU64>,
         stalled: Arc<std::sync::atomic::AtomicBool>,
@@ -88,7 +89,7 @@ pub(crate) struct SocketSlot {
     pub(crate) by_id: HashMap<ChannelId, ChannelKey>,
     pub(crate) pushes: HashMap<PushId, PushEntry>,
     pub(crate) push_ids: HashMap<PushKey, PushId>,
-    watchers: Vec<Sender<Status>>,
+    watchers: Vec<queue::Sender<Status>>,
     /// Callers of `Socket::ping`, oldest first.
     pub(crate) pings: std::collections::VecDeque<Sender<std::time::Duration>>,
     pub(crate) frames: Vec<Data>,
@@ -156,7 +157,7 @@ impl SocketSlot {
         });
     }
 
-    pub(crate) fn watch(&mut self, sender: Sender<Status>) {
+    pub(crate) fn watch(&mut self, sender: queue::Sender<Status>) {
         self.watchers.push(sender);
     }
 
