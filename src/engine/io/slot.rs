@@ -64,7 +64,9 @@ pub(crate) struct PushEntry {
 
 pub(crate) struct SocketSlot {
     pub(crate) key: SocketKey,
-    pub(crate) session: Session,
+    /// Boxed, as rig-io's socket map holds slots inline with up to half its
+    /// buckets free: the session (1 KiB) costs its size once.
+    pub(crate) session: Box<Session>,
     pub(crate) options: LinkOptions,
     pub(crate) counters: Arc<SocketCounters>,
     pub(crate) link: Link,
@@ -105,7 +107,7 @@ impl SocketSlot {
         let (session, options) = LinkOptions::split(options);
         Self {
             key,
-            session: Session::new(session, now),
+            session: Box::new(Session::new(session, now)),
             options,
             counters,
             link: Link::Idle,
