@@ -31,7 +31,7 @@ use crate::protocol::{Frame, ServerSerializer};
 use crate::time::Instant;
 
 /// The read buffer per connection: what one `recv` may take.
-const WS_READ_BUFFER: usize = 8 * 1024;
+const WS_READ_BUFFER: usize = 2 * 1024;
 /// How many bytes of the upgrade request are read per call.
 const READ_CHUNK: usize = 4096;
 /// How many bytes tungstenite may buffer before it writes to the socket.
@@ -94,7 +94,7 @@ impl Ws {
         stats: &Arc<Counters>,
         push_log: &Arc<PushLog>,
     ) -> Self {
-        // An 8 KiB read buffer, not tungstenite's zero-filled 128 KiB: one
+        // A 2 KiB read buffer, not tungstenite's zero-filled 128 KiB: one
         // machine hosts both sides of a 10,000-socket test.
         let config = WebSocketConfig::default()
             .read_buffer_size(WS_READ_BUFFER)
