@@ -219,7 +219,8 @@ impl FilterTarget {
             self.shared.waiters.lock().push(std::thread::current());
             self.shared.waiting.store(true, SeqCst);
             // The consumer may have taken one before it could see the flag.
-            if self.shared.bound.is_full(tx) && !self.shared.is_removed() && !stopping.load(SeqCst) {
+            if self.shared.bound.is_full(tx) && !self.shared.is_removed() && !stopping.load(SeqCst)
+            {
                 std::thread::park_timeout(PARK);
             }
             let me = std::thread::current().id();
