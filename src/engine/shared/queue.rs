@@ -59,10 +59,6 @@ impl Bound {
 
     /// Sends `msg` on `tx` unless it holds the capacity (or crossbeam's own
     /// bound is reached) or every receiver is gone.
-    #[expect(
-        clippy::result_large_err,
-        reason = "the message comes back by value, as crossbeam's TrySendError does"
-    )]
     pub(crate) fn try_send<T>(
         &self,
         tx: &crossbeam_channel::Sender<T>,
@@ -83,10 +79,6 @@ impl Bound {
 
 impl<T> Sender<T> {
     /// Queues `msg` unless the queue is full or every receiver is gone.
-    #[expect(
-        clippy::result_large_err,
-        reason = "the message comes back by value, as crossbeam's TrySendError does"
-    )]
     pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
         self.bound.try_send(&self.tx, msg)
     }
@@ -95,10 +87,6 @@ impl<T> Sender<T> {
     /// growing pauses up to 1 ms: a full queue is rare and costs no core).
     /// Fails once every receiver is gone (crossbeam empties a queue whose
     /// receivers are dropped, so a full one does not wait forever).
-    #[expect(
-        clippy::result_large_err,
-        reason = "the message comes back by value, as crossbeam's SendError does"
-    )]
     pub(crate) fn send(&self, mut msg: T) -> Result<(), SendError<T>> {
         let mut pause = MIN_PAUSE;
         loop {
