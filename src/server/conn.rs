@@ -74,6 +74,11 @@ pub(crate) struct Ws {
     out_bytes: usize,
     /// tungstenite holds bytes the socket would not take yet.
     blocked: bool,
+    /// A frame over the limit sits half-read in tungstenite, which cannot
+    /// parse past it (and asserts, in debug builds, when asked to read
+    /// into its full buffer): the peer's close reply is read raw and
+    /// discarded.
+    unparsable: bool,
     stats: Arc<Counters>,
 }
 
@@ -110,6 +115,7 @@ impl Ws {
             out: VecDeque::new(),
             out_bytes: 0,
             blocked: false,
+            unparsable: false,
             stats: Arc::clone(stats),
         }
     }
@@ -165,6 +171,7 @@ impl Ws {
                 }
                 Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(tungstenite::Error::Capacity(_)) => {
+                    self.unparsable = true;
                     got.push(Inbound::Violation(CloseReason::TooBig));
                     return Ok(true);
                 }
@@ -253,12 +260,29 @@ impl Ws {
 
     /// While closing: reads until the peer's close completes the handshake.
     pub(crate) fn finish_close(&mut self) -> Health {
+        if self.unparsable {
+            return self.discard_input();
+        }
         loop {
             match self.socket.read() {
                 Ok(_) => {}
                 Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
                     return self.pump();
                 }
+                Err(_) => return Health::Dead,
+            }
+        }
+    }
+
+    /// Reads and drops what the peer sends, until its end of stream.
+    fn discard_input(&mut self) -> Health {
+        let mut sink = [0_u8; 512];
+        loop {
+            match io::Read::read(self.socket.get_mut(), &mut sink) {
+                Ok(0) => return Health::Dead,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return self.pump(),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return Health::Dead,
             }
         }
