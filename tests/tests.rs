@@ -75,6 +75,8 @@ mod engine_reconnect;
 #[cfg(feature = "server")]
 mod engine_scale;
 #[cfg(feature = "server")]
+mod engine_socket_memory;
+#[cfg(feature = "server")]
 mod engine_subprotocol;
 #[cfg(feature = "server")]
 mod engine_util;

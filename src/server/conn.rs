@@ -31,7 +31,7 @@ use crate::protocol::{Frame, ServerSerializer};
 use crate::time::Instant;
 
 /// The read buffer per connection: what one `recv` may take.
-const WS_READ_BUFFER: usize = 8 * 1024;
+const WS_READ_BUFFER: usize = 2 * 1024;
 /// How many bytes of the upgrade request are read per call.
 const READ_CHUNK: usize = 4096;
 /// How many bytes tungstenite may buffer before it writes to the socket.
@@ -74,6 +74,11 @@ pub(crate) struct Ws {
     out_bytes: usize,
     /// tungstenite holds bytes the socket would not take yet.
     blocked: bool,
+    /// A frame over the limit sits half-read in tungstenite, which cannot
+    /// parse past it (and asserts, in debug builds, when asked to read
+    /// into its full buffer): the peer's close reply is read raw and
+    /// discarded.
+    unparsable: bool,
     stats: Arc<Counters>,
 }
 
@@ -94,7 +99,7 @@ impl Ws {
         stats: &Arc<Counters>,
         push_log: &Arc<PushLog>,
     ) -> Self {
-        // An 8 KiB read buffer, not tungstenite's zero-filled 128 KiB: one
+        // A 2 KiB read buffer, not tungstenite's zero-filled 128 KiB: one
         // machine hosts both sides of a 10,000-socket test.
         let config = WebSocketConfig::default()
             .read_buffer_size(WS_READ_BUFFER)
@@ -110,6 +115,7 @@ impl Ws {
             out: VecDeque::new(),
             out_bytes: 0,
             blocked: false,
+            unparsable: false,
             stats: Arc::clone(stats),
         }
     }
@@ -165,6 +171,7 @@ impl Ws {
                 }
                 Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(tungstenite::Error::Capacity(_)) => {
+                    self.unparsable = true;
                     got.push(Inbound::Violation(CloseReason::TooBig));
                     return Ok(true);
                 }
@@ -253,12 +260,29 @@ impl Ws {
 
     /// While closing: reads until the peer's close completes the handshake.
     pub(crate) fn finish_close(&mut self) -> Health {
+        if self.unparsable {
+            return self.discard_input();
+        }
         loop {
             match self.socket.read() {
                 Ok(_) => {}
                 Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
                     return self.pump();
                 }
+                Err(_) => return Health::Dead,
+            }
+        }
+    }
+
+    /// Reads and drops what the peer sends, until its end of stream.
+    fn discard_input(&mut self) -> Health {
+        let mut sink = [0_u8; 512];
+        loop {
+            match io::Read::read(self.socket.get_mut(), &mut sink) {
+                Ok(0) => return Health::Dead,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return self.pump(),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return Health::Dead,
             }
         }

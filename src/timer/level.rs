@@ -45,25 +45,57 @@ impl Slot {
 }
 
 /// One level of the wheel.
+///
+/// Only occupied slots are stored, in slot order: slot `s` is at the
+/// number of occupied slots below it. A session's wheel holds a handful of
+/// timers, so its levels cost a few slots instead of 64 each (a full level
+/// was 3 KiB, a session's wheel 18 KiB).
 #[derive(Debug)]
 pub(super) struct Level {
     level: usize,
     occupied: u64,
-    slots: [Slot; LEVEL_SLOTS],
+    slots: Vec<Slot>,
 }
 
 impl Level {
     pub(super) fn new(level: usize) -> Self {
-        Self { level, occupied: 0, slots: [Slot::EMPTY; LEVEL_SLOTS] }
+        Self { level, occupied: 0, slots: Vec::new() }
     }
 
-    fn slot(&self, slot: usize) -> &Slot {
-        // The modulo keeps the index in range; callers pass `slot_for` values.
-        &self.slots[slot % LEVEL_SLOTS]
+    fn is_occupied(&self, slot: usize) -> bool {
+        self.occupied & (1 << (slot % LEVEL_SLOTS)) != 0
     }
 
-    fn slot_mut(&mut self, slot: usize) -> &mut Slot {
-        &mut self.slots[slot % LEVEL_SLOTS]
+    /// Where slot `slot` is (or would go) in `slots`.
+    fn position(&self, slot: usize) -> usize {
+        (self.occupied & ((1 << (slot % LEVEL_SLOTS)) - 1)).count_ones() as usize
+    }
+
+    fn slot(&self, slot: usize) -> Slot {
+        if !self.is_occupied(slot) {
+            return Slot::EMPTY;
+        }
+        self.slots.get(self.position(slot)).copied().unwrap_or(Slot::EMPTY)
+    }
+
+    /// Slot `slot`, made occupied if it was not.
+    fn occupy(&mut self, slot: usize) -> Option<&mut Slot> {
+        let position = self.position(slot);
+        if !self.is_occupied(slot) {
+            self.slots.insert(position.min(self.slots.len()), Slot::EMPTY);
+            self.occupied |= 1 << (slot % LEVEL_SLOTS);
+        }
+        self.slots.get_mut(position)
+    }
+
+    /// Empties slot `slot` and returns what it held.
+    fn vacate(&mut self, slot: usize) -> Slot {
+        if !self.is_occupied(slot) {
+            return Slot::EMPTY;
+        }
+        let position = self.position(slot);
+        self.occupied &= !(1 << (slot % LEVEL_SLOTS));
+        if position < self.slots.len() { self.slots.remove(position) } else { Slot::EMPTY }
     }
 
     /// Files entry `index` (with deadline `tick`) into the slot for `tick`
@@ -71,31 +103,32 @@ impl Level {
     pub(super) fn push<T>(&mut self, slab: &mut Slab<T>, index: usize, tick: u64, now: u64) -> u64 {
         let slot_index = slot_for(tick, self.level);
         let level = self.level;
-        let slot = self.slot_mut(slot_index);
-        if slot.list.tail_tick(slab).is_some_and(|tail| tail > tick) {
-            slot.sorted = false;
+        if let Some(slot) = self.occupy(slot_index) {
+            if slot.list.tail_tick(slab).is_some_and(|tail| tail > tick) {
+                slot.sorted = false;
+            }
+            slot.min_tick = slot.min_tick.min(tick);
+            slot.list.push_back(slab, index, Place::Slot { level, slot: slot_index });
         }
-        slot.min_tick = slot.min_tick.min(tick);
-        slot.list.push_back(slab, index, Place::Slot { level, slot: slot_index });
-        self.occupied |= 1 << slot_index;
         self.slot_start(now, slot_index)
     }
 
     /// Unlinks entry `index` from `slot`.
     pub(super) fn unlink<T>(&mut self, slab: &mut Slab<T>, slot_index: usize, index: usize) {
-        let slot = self.slot_mut(slot_index);
+        if !self.is_occupied(slot_index) {
+            return;
+        }
+        let position = self.position(slot_index);
+        let Some(slot) = self.slots.get_mut(position) else { return };
         slot.list.unlink(slab, index);
         if slot.list.is_empty() {
-            *slot = Slot::EMPTY;
-            self.occupied &= !(1 << (slot_index % LEVEL_SLOTS));
+            self.vacate(slot_index);
         }
     }
 
     /// Empties `slot` and returns its entries, oldest first.
     pub(super) fn take(&mut self, slot_index: usize) -> List {
-        let slot = std::mem::replace(self.slot_mut(slot_index), Slot::EMPTY);
-        self.occupied &= !(1 << (slot_index % LEVEL_SLOTS));
-        slot.list
+        self.vacate(slot_index).list
     }
 
     /// A lower bound of the ticks in `slot` (exact unless its earliest entry
@@ -109,7 +142,9 @@ impl Level {
     #[cfg(test)]
     pub(super) fn check<T>(&self, slab: &Slab<T>, elapsed: u64) -> usize {
         let mut count = 0;
-        for (index, slot) in self.slots.iter().enumerate() {
+        assert_eq!(self.slots.len(), self.occupied.count_ones() as usize);
+        for index in 0..LEVEL_SLOTS {
+            let slot = self.slot(index);
             let entries: Vec<_> = slot.list.iter(slab).collect();
             assert_eq!(
                 self.occupied & (1 << index) != 0,

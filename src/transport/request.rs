@@ -24,11 +24,14 @@ pub const DEFAULT_READ_BUDGET: usize = 1024;
 /// The default size of a connection's read buffer: how many bytes one
 /// `recv` may take, and the buffer's starting capacity. tungstenite's own
 /// default (128 KiB) is zero-filled on the first read, so every socket,
-/// even an idle one, keeps 128 KiB resident; 8 KiB holds ~130 typical
+/// even an idle one, keeps 128 KiB resident; 2 KiB holds ~30 typical
 /// Phoenix events (one `recv` for all of them in a burst) and keeps an idle
-/// socket small. A frame larger than the buffer grows it to the frame's
-/// size (up to the frame limit) while that frame is read.
-pub const DEFAULT_READ_BUFFER_SIZE: usize = 8 * 1024;
+/// socket small (10,000 idle sockets in about 16 KB each). A frame larger
+/// than the buffer grows it to the frame's size (up to the frame limit)
+/// while that frame is read. Raise it with
+/// [`ConnectRequest::websocket_config`] for a few sockets with heavy
+/// traffic (fewer `recv` calls per burst).
+pub const DEFAULT_READ_BUFFER_SIZE: usize = 2 * 1024;
 
 /// The default cap on queued outgoing bytes (see [`ConnectRequest::websocket_config`]).
 pub const DEFAULT_MAX_QUEUED_BYTES: usize = 16 << 20;
@@ -125,7 +128,9 @@ impl ConnectRequest {
     /// bound what the peer can make us buffer; `max_write_buffer_size` caps
     /// the output queue ([`SendError::Full`](super::SendError::Full) past it);
     /// `read_buffer_size` is the size of one socket read, allocated up front
-    /// per connection (128 KiB by default: lower it when running thousands).
+    /// per connection ([`DEFAULT_READ_BUFFER_SIZE`] unless replaced here;
+    /// tungstenite's own default is 128 KiB: keep it low when running
+    /// thousands).
     ///
     /// # Examples
     ///

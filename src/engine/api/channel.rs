@@ -351,7 +351,7 @@ impl Channel {
     ) -> Result<Subscription, EngineError> {
         let link = self.socket.link();
         let config = &link.engine.config;
-        let (tx, rx) = crossbeam_channel::bounded(config.subscription_capacity);
+        let (tx, rx) = crate::engine::shared::queue::bounded(config.subscription_capacity);
         let dropped = Arc::new(AtomicU64::new(0));
         let own_rx = (overflow == Overflow::DropOldest).then(|| rx.clone());
         let sub = SubKey(link.engine.keys.next());

@@ -75,10 +75,11 @@ impl Socket {
     ) -> Result<FilterSubscription, EngineError> {
         let config = &self.link().engine.config;
         let capacity = capacity.unwrap_or(config.subscription_capacity).max(1);
-        let (tx, rx) = crossbeam_channel::bounded(capacity);
+        // Memory only for what is queued; the bound is checked on send.
+        let (tx, rx) = crossbeam_channel::unbounded();
         let own_rx = (overflow == Overflow::DropOldest).then(|| rx.clone());
         let sink = TargetSink::Queue { tx, own_rx };
-        let member = self.add_filter(filter, overflow, sink)?;
+        let member = self.add_filter(filter, overflow, sink, TargetShared::bounded(capacity))?;
         Ok(FilterSubscription { rx, member })
     }
 
@@ -130,7 +131,8 @@ impl Socket {
         let overflow =
             if overflow == Overflow::DropOldest { Overflow::DropNewest } else { overflow };
         let sink = TargetSink::Callback(Mutex::new(Box::new(handler)));
-        Ok(FilterBinding { member: self.add_filter(filter, overflow, sink)? })
+        let shared = TargetShared::default();
+        Ok(FilterBinding { member: self.add_filter(filter, overflow, sink, shared)? })
     }
 
     fn add_filter(
@@ -138,11 +140,12 @@ impl Socket {
         filter: Filter,
         overflow: Overflow,
         sink: TargetSink,
+        shared: TargetShared,
     ) -> Result<Membership, EngineError> {
         if !self.link().engine.counters.io_alive.load(Relaxed) {
             return Err(EngineError::Stopped);
         }
-        let shared = Arc::new(TargetShared::default());
+        let shared = Arc::new(shared);
         let pattern = filter.topic_pattern().to_string().into_boxed_str();
         let target = FilterTarget { shared: Arc::clone(&shared), sink, overflow, pattern };
         let filters = Arc::clone(&self.inner.filters);

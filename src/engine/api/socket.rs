@@ -188,7 +188,7 @@ impl Socket {
     /// See [`Engine`](crate::engine::Engine).
     pub fn status(&self) -> Result<Receiver<Status>, EngineError> {
         let (sender, rx) =
-            crossbeam_channel::bounded(self.inner.link.engine.config.status_capacity);
+            crate::engine::shared::queue::bounded(self.inner.link.engine.config.status_capacity);
         self.send(Command::WatchStatus { socket: self.inner.link.socket, sender })?;
         Ok(rx)
     }

@@ -96,7 +96,7 @@ impl Backpressure {
     reason = "the message comes back by value, as crossbeam's TrySendError does: no box per message on the hot path"
 )]
 pub(crate) fn send_blocking(
-    tx: &crossbeam_channel::Sender<Message>,
+    tx: &crate::engine::shared::queue::Sender<Message>,
     stalled: &AtomicBool,
     message: Message,
 ) -> Result<bool, Message> {

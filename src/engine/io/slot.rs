@@ -17,6 +17,7 @@ use crate::engine::shared::command::{EventFilter, NewSocket};
 use crate::engine::shared::health::{SocketCounters, add};
 use crate::engine::shared::ids::{ChannelKey, PushKey, SocketKey, SubKey};
 use crate::engine::shared::push_result::{PushError, PushResult};
+use crate::engine::shared::queue;
 use crate::engine::shared::status::{ChannelRef, ConnectionState, Status};
 use crate::protocol::{ChannelId, Message, PushId, Session};
 use crate::time::Instant;
@@ -41,7 +42,7 @@ pub(crate) struct Sub {
 
 pub(crate) enum SubSink {
     Queue {
-        tx: Sender<Message>,
+        tx: queue::Sender<Message>,
         rx: Option<crossbeam_channel::Receiver<Message>>,
         dropped: Arc<std::sync::atomic::AtomicU64>,
         stalled: Arc<std::sync::atomic::AtomicBool>,
@@ -65,7 +66,9 @@ pub(crate) struct PushEntry {
 
 pub(crate) struct SocketSlot {
     pub(crate) key: SocketKey,
-    pub(crate) session: Session,
+    /// Boxed, as rig-io's socket map holds slots inline with up to half its
+    /// buckets free: the session (1 KiB) costs its size once.
+    pub(crate) session: Box<Session>,
     pub(crate) options: LinkOptions,
     pub(crate) counters: Arc<SocketCounters>,
     pub(crate) link: Link,
@@ -90,7 +93,7 @@ pub(crate) struct SocketSlot {
     pub(crate) by_id: HashMap<ChannelId, ChannelKey>,
     pub(crate) pushes: HashMap<PushId, PushEntry>,
     pub(crate) push_ids: HashMap<PushKey, PushId>,
-    watchers: Vec<Sender<Status>>,
+    watchers: Vec<queue::Sender<Status>>,
     /// Callers of `Socket::ping`, oldest first.
     pub(crate) pings: std::collections::VecDeque<Sender<std::time::Duration>>,
     pub(crate) frames: Vec<Data>,
@@ -106,7 +109,7 @@ impl SocketSlot {
         let (session, options) = LinkOptions::split(options);
         Self {
             key,
-            session: Session::new(session, now),
+            session: Box::new(Session::new(session, now)),
             options,
             counters,
             link: Link::Idle,
@@ -158,7 +161,7 @@ impl SocketSlot {
         });
     }
 
-    pub(crate) fn watch(&mut self, sender: Sender<Status>) {
+    pub(crate) fn watch(&mut self, sender: queue::Sender<Status>) {
         self.watchers.push(sender);
     }
 

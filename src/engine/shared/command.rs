@@ -1,6 +1,6 @@
 //! The command queue from user threads (and the resolver) to rig-io.
 //!
-//! A bounded crossbeam channel plus the poll's mio `Waker`. Wake-ups are
+//! A bounded queue (memory only for what it holds, [`queue`]) plus the poll's mio `Waker`. Wake-ups are
 //! coalesced with an `AtomicBool`: a sender wakes the poll only when the
 //! flag was clear, and rig-io clears it *before* draining the queue, so a
 //! command is either drained in this turn or its sender sees the flag clear
@@ -23,6 +23,7 @@ use super::health::SocketCounters;
 use super::ids::{ChannelKey, PushKey, SocketKey, SubKey};
 use super::options::SocketOptions;
 use super::push_result::PushResult;
+use super::queue;
 use super::status::Status;
 use crate::protocol::{ChannelParams, Message, Payload};
 
@@ -41,7 +42,7 @@ pub(crate) enum Command {
     ReconnectNow(SocketKey),
     WatchStatus {
         socket: SocketKey,
-        sender: Sender<Status>,
+        sender: queue::Sender<Status>,
     },
     Ping {
         socket: SocketKey,
@@ -153,7 +154,7 @@ pub(crate) enum Sink {
     /// A receiver the user holds. `rx` is rig-io's own receiver for
     /// [`Overflow::DropOldest`](crate::engine::Overflow::DropOldest).
     Queue {
-        tx: Sender<Message>,
+        tx: queue::Sender<Message>,
         rx: Option<Receiver<Message>>,
         dropped: Arc<std::sync::atomic::AtomicU64>,
         /// Set by rig-io when it stalls on this full queue (Block).
@@ -168,7 +169,7 @@ pub(crate) enum Sink {
 /// The sending side: cloned into every handle and the resolver thread.
 #[derive(Clone, Debug)]
 pub(crate) struct CommandQueue {
-    tx: Sender<Command>,
+    tx: queue::Sender<Command>,
     waker: Arc<Waker>,
     pending: Arc<AtomicBool>,
 }
@@ -181,7 +182,7 @@ pub(crate) struct CommandInbox {
 }
 
 pub(crate) fn queue(capacity: usize, waker: Arc<Waker>) -> (CommandQueue, CommandInbox) {
-    let (tx, rx) = crossbeam_channel::bounded(capacity);
+    let (tx, rx) = queue::bounded(capacity);
     let pending = Arc::new(AtomicBool::new(false));
     (CommandQueue { tx, waker, pending: Arc::clone(&pending) }, CommandInbox { rx, pending })
 }

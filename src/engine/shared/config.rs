@@ -48,7 +48,8 @@ pub enum Overflow {
 }
 
 /// Default capacity of the command queue (user threads to rig-io): 4 096
-/// commands, 480 KiB allocated up front (see [`EngineConfig::builder`]).
+/// commands, 544 KiB when full, allocated as commands arrive (see
+/// [`EngineConfig::builder`]).
 ///
 /// # Examples
 ///
@@ -107,19 +108,22 @@ impl EngineConfig {
     ///
     /// What the queues cost (64-bit, figures checked by a unit test):
     ///
-    /// | queue | slots | bytes per slot | memory | allocated |
+    /// | queue | slots | bytes per slot | memory when full | idle |
     /// |---|---|---|---|---|
-    /// | command | 4 096 | 120 | 480 KiB | up front (and touched) |
-    /// | dispatch, per worker | 4 096 | 224 + payload | 896 KiB + payloads | per message, freed when handled |
-    /// | subscription, each | 1 024 | 224 | 224 KiB | up front |
-    /// | status stream, each | 1 024 | 152 | 152 KiB | up front |
+    /// | command | 4 096 | 136 | 544 KiB | one block at most |
+    /// | dispatch, per worker | 4 096 | 224 + payload | 896 KiB + payloads | nothing |
+    /// | subscription, each | 1 024 | 224 | 224 KiB | one block at most |
+    /// | status stream, each | 1 024 | 152 | 152 KiB | one block at most |
     ///
-    /// A crossbeam bounded queue allocates and writes all its slots when it
-    /// is created, so its capacity is resident memory even when idle: the
-    /// command queue used to hold 65 536 slots (7.5 MiB of an idle engine's
-    /// resident set). The dispatcher queues are crossbeam `unbounded` lists
-    /// bounded by a counter, so they cost memory only for what is queued;
-    /// they are still kept near 1 MiB, since a slow handler fills them.
+    /// Every queue is a crossbeam `unbounded` list bounded by a check on
+    /// send: it allocates 31-slot blocks as messages arrive and frees them
+    /// as they are read, keeping at most the block being written (6.7 KiB
+    /// for a subscription, 4.6 KiB for a status stream; nothing before the
+    /// first message). A crossbeam `bounded` queue instead allocates and
+    /// writes all its slots when it is created: a status stream of 1 024
+    /// entries was 152 KiB resident per receiver, idle or not. The
+    /// capacities are bounds, kept near 1 MiB, since a slow consumer
+    /// fills them.
     /// Small queues lose nothing under [`Overflow::Block`] (the socket
     /// pauses instead); under the drop policies a burst larger than the
     /// queue is dropped and counted: raise the capacities for bursty
@@ -306,7 +310,7 @@ impl EngineConfigBuilder {
     }
 
     /// Capacity of each [`Subscription`](crate::engine::Subscription) queue (its
-    /// slots are allocated when it is created).
+    /// slots are allocated as messages arrive, 31 at a time).
     ///
     /// # Examples
     ///
@@ -384,9 +388,9 @@ mod tests {
 
     const KIB: usize = 1024;
 
-    /// The figures in `EngineConfig::builder`'s docs: a crossbeam array
-    /// slot is the value plus an `AtomicUsize` stamp; a dispatcher batch
-    /// entry is `(SubKey, Message)`.
+    /// The figures in `EngineConfig::builder`'s docs: a crossbeam list
+    /// slot is the value plus an `AtomicUsize` state, in blocks of 31; a
+    /// dispatcher batch entry is `(SubKey, Message)`.
     #[test]
     fn default_queues_stay_under_a_mebibyte_each() {
         let config = EngineConfig::default();
@@ -405,8 +409,14 @@ mod tests {
         }
         assert_eq!(
             [command, dispatch, subscription, status].map(|b| b / KIB),
-            [480, 896, 224, 152],
+            [544, 896, 224, 152],
             "update the table in EngineConfig::builder"
+        );
+        let block = |slot: usize| 31 * (slot + stamp) * 10 / KIB;
+        assert_eq!(
+            [block(size_of::<Message>()), block(size_of::<Status>())],
+            [67, 46],
+            "update the block sizes in EngineConfig::builder (in tenths of KiB)"
         );
     }
 }

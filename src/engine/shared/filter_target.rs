@@ -22,6 +22,7 @@ use super::callback::MessageHandler;
 use super::config::Overflow;
 use super::guard::guarded;
 use super::health::{EngineCounters, SocketCounters, add};
+use super::queue::Bound;
 use crate::protocol::Message;
 
 /// How long a worker parks on a full Block queue before it looks again
@@ -49,9 +50,18 @@ pub(crate) struct TargetShared {
     /// Workers parked on this full queue.
     waiters: Mutex<Vec<Thread>>,
     waiting: AtomicBool,
+    /// The queue's capacity, checked on send: the queue is a crossbeam
+    /// `unbounded` list, memory only for what it holds (the default: no
+    /// bound but the queue's own).
+    pub(crate) bound: Bound,
 }
 
 impl TargetShared {
+    /// For a queue of at most `capacity` messages.
+    pub(crate) fn bounded(capacity: usize) -> Self {
+        Self { bound: Bound::new(capacity), ..Self::default() }
+    }
+
     /// A message was taken from the queue: unpark the workers waiting for
     /// room (an atomic load when there are none).
     pub(crate) fn made_room(&self) {
@@ -136,7 +146,7 @@ impl FilterTarget {
                 Offer::Done
             }
             TargetSink::Queue { tx, own_rx } => match self.overflow {
-                Overflow::Block => match tx.try_send(message.clone()) {
+                Overflow::Block => match self.shared.bound.try_send(tx, message.clone()) {
                     Ok(()) => {
                         self.delivered(counts);
                         Offer::Done
@@ -149,7 +159,7 @@ impl FilterTarget {
                     Offer::Done
                 }
                 Overflow::DropNewest => {
-                    match tx.try_send(message.clone()) {
+                    match self.shared.bound.try_send(tx, message.clone()) {
                         Ok(()) => self.delivered(counts),
                         Err(TrySendError::Full(_)) => self.dropped(counts, 1),
                         Err(TrySendError::Disconnected(_)) => {}
@@ -171,7 +181,7 @@ impl FilterTarget {
         counts: Counts<'_>,
     ) {
         for _ in 0..MAX_ROUNDS {
-            match tx.try_send(message) {
+            match self.shared.bound.try_send(tx, message) {
                 Ok(()) => {
                     self.delivered(counts);
                     return;
@@ -203,13 +213,14 @@ impl FilterTarget {
                 self.dropped(counts, 1);
                 return false;
             }
-            if !tx.is_full() {
+            if !self.shared.bound.is_full(tx) {
                 return true;
             }
             self.shared.waiters.lock().push(std::thread::current());
             self.shared.waiting.store(true, SeqCst);
             // The consumer may have taken one before it could see the flag.
-            if tx.is_full() && !self.shared.is_removed() && !stopping.load(SeqCst) {
+            if self.shared.bound.is_full(tx) && !self.shared.is_removed() && !stopping.load(SeqCst)
+            {
                 std::thread::park_timeout(PARK);
             }
             let me = std::thread::current().id();

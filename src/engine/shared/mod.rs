@@ -25,4 +25,5 @@ pub(crate) mod options;
 pub(crate) mod options_builder;
 pub(crate) mod outbox;
 pub(crate) mod push_result;
+pub(crate) mod queue;
 pub(crate) mod status;

@@ -97,7 +97,7 @@ impl Session {
         let seed = crate::protocol::backoff::mix_seed(self.config.seed, id.0);
         let retry = crate::protocol::backoff::Retry::new(seed);
         let channel = Channel::new(topic.clone(), params.into(), self.config.timeout, retry);
-        self.channels.insert(id, channel);
+        self.channels.insert(id, Box::new(channel));
         self.topics.entry(topic).or_default().push(id);
         id
     }

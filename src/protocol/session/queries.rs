@@ -2,7 +2,7 @@
 
 use super::ids::{ChannelId, PushId};
 use super::{Session, SessionStats};
-use crate::protocol::channel::{Channel, ChannelInfo, ChannelState};
+use crate::protocol::channel::{ChannelInfo, ChannelState};
 use crate::protocol::config::SessionConfig;
 use crate::protocol::socket::SocketState;
 
@@ -40,7 +40,7 @@ impl Session {
     /// See [`ChannelInfo`].
     #[must_use]
     pub fn channel_info(&self, channel: ChannelId) -> Option<ChannelInfo> {
-        self.channels.get(&channel).map(Channel::info)
+        self.channels.get(&channel).map(|c| c.info())
     }
 
     /// The channels of the session, oldest first.

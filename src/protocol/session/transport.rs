@@ -235,6 +235,8 @@ impl Session {
                 }
             }
         }
+        // Once per connection: an idle session keeps no buffer.
+        self.send_buffer = std::collections::VecDeque::new();
     }
 
     /// Drops the buffered message of `push`, if it is still in the send

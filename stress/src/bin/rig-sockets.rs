@@ -259,7 +259,9 @@ fn run(args: &Args) -> Result<bool, String> {
         "rejoined": rejoined,
         "rejoin_ms": rejoin.as_ref().map(|times| percentiles(times)),
     });
-    println!("{report}");
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "{report}");
+    let _ = out.flush();
     if let Some(path) = &args.json {
         std::fs::write(path, format!("{report}\n")).map_err(|e| format!("{path}: {e}"))?;
     }
