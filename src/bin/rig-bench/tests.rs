@@ -34,6 +34,7 @@ fn load_flags_are_checked() {
         param: Vec::new(),
         token_env: None,
         consumer: "on".into(),
+        idle: "park".into(),
     };
     assert!(matches!(
         Load::from_args(&args(Some(5), false, Some(10))),
