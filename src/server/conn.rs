@@ -278,7 +278,7 @@ impl Ws {
     fn discard_input(&mut self) -> Health {
         let mut sink = [0_u8; 512];
         loop {
-            match io::Read::read(self.socket.get_mut(), &mut sink) {
+            match self.socket.get_mut().read(&mut sink) {
                 Ok(0) => return Health::Dead,
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return self.pump(),
