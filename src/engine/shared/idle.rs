@@ -25,7 +25,7 @@ use super::config::{EngineConfig, EngineConfigBuilder};
 pub(crate) const DEFAULT_SLOW_HANDLER: Duration = Duration::from_millis(1);
 
 /// How the engine's threads (rig-io, the dispatcher workers) and a
-/// [`Subscription`](super::Subscription)'s blocking receives wait for work.
+/// [`Subscription`](crate::engine::Subscription)'s blocking receives wait for work.
 ///
 /// | strategy | latency to pick up an event | CPU when idle | wakes between heartbeats |
 /// |---|---|---|---|
