@@ -351,7 +351,8 @@ def main() -> int:
             kill(hog)
         kill(server)
     except KeyboardInterrupt:
-        print("\nmatrix: interrupted; killing children", file=sys.stderr)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        print(f"\nmatrix: interrupted after {len(results)} runs; killing children", file=sys.stderr)
         kill_all()
         return 130
     finally:
@@ -366,6 +367,14 @@ def main() -> int:
     return 0 if all("error" not in r for r in results) else 1
 
 
+def on_sigterm(_signum, _frame) -> None:
+    """SIGTERM ends the run as Ctrl-C does; a second one is ignored while
+    the children are being killed."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, on_sigterm)
     sys.exit(main())
