@@ -64,7 +64,8 @@ struct Args {
     /// frame: the server writes each event as its own frame, on time
     #[argh(option)]
     pace: Option<String>,
-    /// capacity of the hand-off channel (naive, batch; default 1024)
+    /// messages the hand-off channel holds (naive; batch: that many in
+    /// turns of up to 256; default 1024)
     #[argh(option, default = "1024")]
     queue: usize,
 }

@@ -1,8 +1,12 @@
 //! `--mode naive` and `--mode batch`: a mio thread reads with non-blocking
 //! tungstenite and decodes; a consumer thread (this one) records. The
 //! hand-off is a crossbeam bounded channel: one message per send (naive)
-//! or one `Vec` per read turn (batch). A full channel blocks the reader
-//! (backpressure to the server), as rig-bench's `Overflow::Block` does.
+//! or one `Vec` per read turn (batch). A turn ends when the socket is
+//! drained or after [`TURN`] messages, and the batch channel holds
+//! `queue / TURN` turns, so both modes buffer at most about `queue`
+//! messages (a burst never runs the socket dry: without the cap one turn
+//! held the whole burst). A full channel blocks the reader (backpressure to
+//! the server), as rig-bench's `Overflow::Block` does.
 
 use std::io;
 use std::net::TcpStream;
@@ -20,6 +24,9 @@ use crate::wire::{self, Msg};
 use crate::{Mode, Outcome, Plan};
 
 const SOCKET: Token = Token(0);
+/// The most messages one read turn takes before it hands them over (the
+/// embedded server's read batch, too).
+const TURN: usize = 256;
 
 pub(crate) fn run(plan: &Plan) -> Outcome {
     let mut ws = wire::connect(plan)?;
@@ -32,7 +39,7 @@ pub(crate) fn run(plan: &Plan) -> Outcome {
     let mut recorded = Recorded::new();
     let count = plan.count;
     let (reader, consumed) = if plan.mode == Mode::Batch {
-        let (tx, rx) = crossbeam_channel::bounded::<Vec<Msg>>(plan.queue);
+        let (tx, rx) = crossbeam_channel::bounded::<Vec<Msg>>(plan.queue.div_ceil(TURN));
         let mut turn = Vec::new();
         let reader = spawn_reader(ws, wait, move |item| match item {
             Some(msg) => {
@@ -111,11 +118,20 @@ fn spawn_reader(
                     return Err(format!("nothing read within {wait:?}"));
                 }
                 let mut finished = false;
+                let mut taken = 0;
                 loop {
+                    if taken == TURN {
+                        // The turn is full: hand it over and go on reading.
+                        if !sink(None) {
+                            return Ok(());
+                        }
+                        taken = 0;
+                    }
                     match ws.read() {
                         Ok(Message::Text(text)) => {
                             let Some(msg) = wire::decode(text.as_str()) else { continue };
                             finished |= msg.event == "done";
+                            taken += 1;
                             if !sink(Some(msg)) {
                                 return Ok(());
                             }
