@@ -132,7 +132,7 @@ fn s18_s25_s33_engine_server_restart_reconnects_rejoins_and_sends_buffered_pushe
     let down = until_status(&status, WAIT, |s| matches!(s, Status::WaitingToReconnect { .. }));
     for topic in ["room:a", "room:b"] {
         assert!(
-            down.iter().any(|s| matches!(s, Status::Channel { channel, change: ChannelChange::Error(ErrorCause::Transport(_)) } if channel.topic() == topic)),
+            down.iter().any(|s| matches!(s, Status::Channel { channel, change: ChannelChange::Error(cause) } if matches!(**cause, ErrorCause::Transport(_)) && channel.topic() == topic)),
             "{topic} errored: {down:#?}"
         );
     }

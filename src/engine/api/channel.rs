@@ -80,7 +80,7 @@ impl Channel {
     /// ```
     #[must_use]
     pub fn topic(&self) -> &str {
-        &self.reference.topic
+        self.reference.topic_string()
     }
 
     /// How [`Status::Channel`](crate::engine::Status::Channel) entries name this channel.

@@ -172,7 +172,7 @@ impl Socket {
             shared: Arc::clone(&shared),
         };
         self.send(Command::AddChannel(Box::new(new)))?;
-        Ok(Channel::new(self.clone(), key, ChannelRef { id: key.0, topic }, shared))
+        Ok(Channel::new(self.clone(), key, ChannelRef::new(key.0, topic), shared))
     }
 
     /// A new status stream: every [`Status`] from now on, in order. Ask for

@@ -80,7 +80,7 @@ impl SocketSlot {
                         SubSink::Queue { tx, rx, dropped, stalled }
                     }
                     Sink::Handler(handler) => {
-                        let worker = ctx.dispatcher.worker_for(&entry.reference.topic);
+                        let worker = ctx.dispatcher.worker_for(entry.reference.topic_string());
                         ctx.dispatcher.control(worker, Job::Register(sub, handler));
                         SubSink::Handler { worker }
                     }
@@ -118,7 +118,7 @@ impl SocketSlot {
     fn add_channel(&mut self, new: NewChannel) {
         let NewChannel { key, topic, params, shared, .. } = new;
         let id = self.session.channel(topic.clone(), params);
-        let reference = ChannelRef { id: key.0, topic };
+        let reference = ChannelRef::new(key.0, topic);
         self.by_id.insert(id, key);
         self.channels.insert(key, ChannelEntry { id, reference, shared, subs: Vec::new() });
     }

@@ -86,7 +86,7 @@ impl SocketSlot {
                 self.outbox_on_channel_state(ctx, channel, from, to);
             }
             Event::ChannelError { channel, cause } => {
-                self.channel_status(channel, ChannelChange::Error(cause));
+                self.channel_status(channel, ChannelChange::Error(Box::new(cause)));
             }
             Event::ChannelClosed { channel, reason } => {
                 self.channel_status(channel, ChannelChange::Closed(reason));

@@ -147,13 +147,14 @@ impl SocketSlot {
     /// closed or abandoned them go out at once if the topic is joined
     /// elsewhere (a channel replaced by a new one of the same topic).
     fn outbox_send_topic_of(&mut self, ctx: &mut Ctx<'_>, channel: ChannelKey) {
-        let Some(topic) = self.channels.get(&channel).map(|e| e.reference.topic.clone()) else {
+        let Some(topic) = self.channels.get(&channel).map(|e| e.reference.topic_string().clone())
+        else {
             return;
         };
         let keys: Vec<ChannelKey> = self
             .channels
             .iter()
-            .filter(|(key, entry)| **key != channel && entry.reference.topic == topic)
+            .filter(|(key, entry)| **key != channel && *entry.reference.topic_string() == topic)
             .map(|(key, _)| *key)
             .collect();
         for key in keys {
@@ -171,7 +172,7 @@ impl SocketSlot {
             return;
         }
         let store = Arc::clone(&durable.shared.store);
-        for item in store.pending(&entry.reference.topic) {
+        for item in store.pending(entry.reference.topic_string()) {
             if !store.mark_sent(item.id) {
                 continue;
             }

@@ -102,7 +102,9 @@ pub(crate) struct IoThread {
     pub(super) config: EngineConfig,
     pub(super) clock: Clock,
     pub(super) wheel: TimerWheel<EngineTimer>,
-    pub(super) sockets: HashMap<SocketKey, SocketSlot>,
+    /// Boxed: the map keeps up to half its buckets free, and an inline
+    /// slot would make each of them cost a whole slot.
+    pub(super) sockets: HashMap<SocketKey, Box<SocketSlot>>,
     pub(super) read_again: Vec<SocketKey>,
     /// Sockets that executed commands this turn.
     pub(super) touched: Vec<SocketKey>,
@@ -191,7 +193,7 @@ impl IoThread {
                     return;
                 }
                 let slot = SocketSlot::new(*new, now);
-                self.sockets.insert(key, slot);
+                self.sockets.insert(key, Box::new(slot));
                 self.counters.sockets.store(self.sockets.len() as u64, Relaxed);
                 return;
             }

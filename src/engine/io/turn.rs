@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use mio::Events;
 
-use super::slot::SocketSlot;
 use super::thread::{EngineTimer, IoThread, WAKER};
 use crate::engine::shared::idle::Step;
 use crate::engine::shared::ids::SocketKey;
@@ -119,7 +118,7 @@ impl IoThread {
         // One hand-over per worker per turn.
         self.outgoing.flush();
         if let Some(at) = self.shutdown_at {
-            if now >= at || self.sockets.values().all(SocketSlot::is_idle) {
+            if now >= at || self.sockets.values().all(|slot| slot.is_idle()) {
                 return Err(Stopped);
             }
         }

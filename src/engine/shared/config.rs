@@ -113,12 +113,12 @@ impl EngineConfig {
     /// | command | 4 096 | 136 | 544 KiB | one block at most |
     /// | dispatch, per worker | 4 096 | 224 + payload | 896 KiB + payloads | nothing |
     /// | subscription, each | 1 024 | 224 | 224 KiB | one block at most |
-    /// | status stream, each | 1 024 | 152 | 152 KiB | one block at most |
+    /// | status stream, each | 1 024 | 64 | 64 KiB | one block at most |
     ///
     /// Every queue is a crossbeam `unbounded` list bounded by a check on
     /// send: it allocates 31-slot blocks as messages arrive and frees them
     /// as they are read, keeping at most the block being written (6.7 KiB
-    /// for a subscription, 4.6 KiB for a status stream; nothing before the
+    /// for a subscription, 1.9 KiB for a status stream; nothing before the
     /// first message). A crossbeam `bounded` queue instead allocates and
     /// writes all its slots when it is created: a status stream of 1 024
     /// entries was 152 KiB resident per receiver, idle or not. The
@@ -409,13 +409,13 @@ mod tests {
         }
         assert_eq!(
             [command, dispatch, subscription, status].map(|b| b / KIB),
-            [544, 896, 224, 152],
+            [544, 896, 224, 64],
             "update the table in EngineConfig::builder"
         );
         let block = |slot: usize| 31 * (slot + stamp) * 10 / KIB;
         assert_eq!(
             [block(size_of::<Message>()), block(size_of::<Status>())],
-            [67, 46],
+            [67, 19],
             "update the block sizes in EngineConfig::builder (in tenths of KiB)"
         );
     }

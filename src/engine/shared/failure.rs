@@ -112,23 +112,46 @@ impl ErrorKind {
 /// assert_eq!(e.http_status(), Some(403));
 /// assert_eq!(e.to_string(), "upgrade refused: http status 403");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConnectionError {
     kind: ErrorKind,
+    /// Boxed: a `Status::Failed` carries the error, and every slot of a
+    /// status queue is as large as its largest entry (72 bytes inline, 16
+    /// boxed).
+    detail: Box<Detail>,
+}
+
+/// What a [`ConnectionError`] says beside its kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Detail {
     message: String,
     http_status: Option<u16>,
     retry_after: Option<Duration>,
     certificate: Option<CertificateError>,
 }
 
+impl fmt::Debug for ConnectionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionError")
+            .field("kind", &self.kind)
+            .field("message", &self.detail.message)
+            .field("http_status", &self.detail.http_status)
+            .field("retry_after", &self.detail.retry_after)
+            .field("certificate", &self.detail.certificate)
+            .finish()
+    }
+}
+
 impl ConnectionError {
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
             kind,
-            message: message.into(),
-            http_status: None,
-            retry_after: None,
-            certificate: None,
+            detail: Box::new(Detail {
+                message: message.into(),
+                http_status: None,
+                retry_after: None,
+                certificate: None,
+            }),
         }
     }
 
@@ -146,13 +169,13 @@ impl ConnectionError {
             E::ConnectRefused(_) | E::Connect { .. } => ErrorKind::Connect,
             E::Timeout(_) => ErrorKind::Timeout,
             E::Certificate(cert) => {
-                e.certificate = Some(cert.clone());
+                e.detail.certificate = Some(cert.clone());
                 ErrorKind::Certificate
             }
             E::Tls(_) | E::TlsConfig(_) | E::TlsRequired => ErrorKind::Tls,
             E::UpgradeRefused { status, retry_after } => {
-                e.http_status = Some(*status);
-                e.retry_after = *retry_after;
+                e.detail.http_status = Some(*status);
+                e.detail.retry_after = *retry_after;
                 match status {
                     401 | 403 => ErrorKind::Auth,
                     429 => ErrorKind::RateLimited,
@@ -184,7 +207,7 @@ impl ConnectionError {
     /// See [`ConnectionError`].
     #[must_use]
     pub fn http_status(&self) -> Option<u16> {
-        self.http_status
+        self.detail.http_status
     }
 
     /// The server's `Retry-After`, in seconds form, on a refused upgrade.
@@ -201,7 +224,7 @@ impl ConnectionError {
     /// ```
     #[must_use]
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.detail.retry_after
     }
 
     /// Why the server certificate was rejected.
@@ -215,7 +238,7 @@ impl ConnectionError {
     /// ```
     #[must_use]
     pub fn certificate(&self) -> Option<&CertificateError> {
-        self.certificate.as_ref()
+        self.detail.certificate.as_ref()
     }
 }
 
@@ -227,7 +250,7 @@ fn is_hang_up(kind: std::io::ErrorKind) -> bool {
 
 impl fmt::Display for ConnectionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.detail.message)
     }
 }
 

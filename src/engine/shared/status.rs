@@ -2,6 +2,7 @@
 //! [`ConnectionState`] of the health snapshot.
 
 use std::fmt;
+use std::sync::Arc;
 
 use bytestring::ByteString;
 
@@ -102,7 +103,7 @@ impl fmt::Display for Status {
                 write!(f, "waiting to reconnect (attempt {attempt})")
             }
             Self::GaveUp { attempts } => write!(f, "gave up after {attempts} reconnects"),
-            Self::Channel { channel, change } => write!(f, "{}: {change}", channel.topic),
+            Self::Channel { channel, change } => write!(f, "{}: {change}", channel.topic()),
             Self::Dropped { subscription: Some(id), topic, count } => {
                 write!(f, "dropped {count} messages ({id} {topic})")
             }
@@ -125,13 +126,29 @@ impl fmt::Display for Status {
 /// assert_eq!(channel.channel_ref().topic(), "room:a");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ChannelRef {
-    pub(crate) id: u64,
-    pub(crate) topic: ByteString,
+    /// Shared: a status entry carries a reference, and every slot of a
+    /// status queue is as large as its largest entry (8 bytes, not 40).
+    inner: Arc<(u64, ByteString)>,
+}
+
+impl fmt::Debug for ChannelRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChannelRef").field("id", &self.id()).field("topic", &self.topic()).finish()
+    }
 }
 
 impl ChannelRef {
+    pub(crate) fn new(id: u64, topic: ByteString) -> Self {
+        Self { inner: Arc::new((id, topic)) }
+    }
+
+    /// The topic, as the engine keeps it.
+    pub(crate) fn topic_string(&self) -> &ByteString {
+        &self.inner.1
+    }
+
     /// The topic.
     ///
     /// # Examples
@@ -139,7 +156,7 @@ impl ChannelRef {
     /// See [`ChannelRef`].
     #[must_use]
     pub fn topic(&self) -> &str {
-        &self.topic
+        &self.inner.1
     }
 
     /// A number unique within the engine (two channels on one topic differ).
@@ -157,7 +174,7 @@ impl ChannelRef {
     /// ```
     #[must_use]
     pub fn id(&self) -> u64 {
-        self.id
+        self.inner.0
     }
 }
 
@@ -181,8 +198,9 @@ pub enum ChannelChange {
         /// Now.
         to: ChannelState,
     },
-    /// The channel errored (a rejoin follows).
-    Error(ErrorCause),
+    /// The channel errored (a rejoin follows). Boxed: every slot of a
+    /// status queue is as large as its largest entry.
+    Error(Box<ErrorCause>),
     /// The channel closed for good.
     Closed(CloseReason),
 }
@@ -285,7 +303,7 @@ mod tests {
     #[test]
     fn channel_changes_read_as_sentences_not_debug_dumps() {
         use crate::protocol::{CloseReason, ErrorCause, Payload, TransportReason};
-        let error = |cause| ChannelChange::Error(cause).to_string();
+        let error = |cause| ChannelChange::Error(Box::new(cause)).to_string();
         assert_eq!(
             error(ErrorCause::Transport(TransportReason::ConnectionClosed)),
             "error: transport connection_closed"
