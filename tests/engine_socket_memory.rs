@@ -24,7 +24,7 @@ const CHILD: &str = "RIG_TEST_ENGINE_SOCKET_MEMORY_CHILD";
 const SOCKETS: usize = 300;
 /// Resident bytes per idle joined socket, client and server together
 /// (about 30 KB measured).
-const PER_SOCKET_BOUND: u64 = 96 * 1024;
+const PER_SOCKET_BOUND: u64 = 48 * 1024;
 /// What two more rounds of adding and removing may add to the resident
 /// set after the first (allocator arenas settling; a socket's status queue
 /// kept after removal would be 300 × 4.6 KiB, a pre-allocated one 45 MiB).
