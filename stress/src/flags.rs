@@ -24,7 +24,8 @@ use serde::Serialize;
     error_code(2, "usage or environment error (bad flag; --loss without root, ip or nft)")
 )]
 pub(crate) struct Flags {
-    /// number of client sockets (default 100, at most 10000)
+    /// number of client sockets (default 100, at most 100000; the run is
+    /// refused up front when the open-files limit cannot hold them)
     #[argh(option, default = "100")]
     pub(crate) clients: u32,
     /// stream:* topics joined by each client (default 2)
@@ -95,7 +96,7 @@ pub(crate) struct Flags {
 }
 
 /// The most clients one run drives.
-pub(crate) const MAX_CLIENTS: u32 = 10_000;
+pub(crate) const MAX_CLIENTS: u32 = 100_000;
 
 /// The most clients with a SQLite outbox each (`--outbox-dir`).
 pub(crate) const MAX_SQLITE_CLIENTS: u32 = 256;
@@ -231,7 +232,7 @@ mod tests {
     #[test]
     fn bad_values_are_refused_with_the_flag_named() {
         assert!(parse(&["--clients", "0"]).unwrap_err().contains("--clients"));
-        assert!(parse(&["--clients", "10001"]).unwrap_err().contains("--clients"));
+        assert!(parse(&["--clients", "100001"]).unwrap_err().contains("--clients"));
         assert!(parse(&["--loss", "101"]).unwrap_err().contains("--loss"));
         assert!(parse(&["--rate", "0"]).unwrap_err().contains("--rate"));
         assert!(
