@@ -54,6 +54,10 @@ impl Connection {
         writable: bool,
         out: &mut Vec<Data>,
     ) -> Result<Progress, Error> {
+        let trust = mem::take(&mut self.trust_short_reads);
+        if let Some(tcp) = self.tcp_mut() {
+            tcp.rearm_reads(trust);
+        }
         let result = match self.deferred.take() {
             Some(e) => Err(e),
             None => self.advance(readable, writable, out),

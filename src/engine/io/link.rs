@@ -20,6 +20,7 @@ use mio::Token;
 use super::resolver::Lookup;
 use super::slot::SocketSlot;
 use super::thread::{Ctx, EngineTimer, LinkTimer};
+use super::turn::Ready;
 use crate::engine::shared::failure::{ConnectionError, ErrorKind};
 use crate::engine::shared::options::SocketOptions;
 use crate::engine::shared::status::{ConnectionState, Status};
@@ -231,12 +232,16 @@ impl SocketSlot {
     }
 
     /// Readiness for this socket's connection.
-    pub(crate) fn on_ready(&mut self, ctx: &mut Ctx<'_>, readable: bool, writable: bool) {
+    pub(crate) fn on_ready(&mut self, ctx: &mut Ctx<'_>, ready: Ready) {
+        let Ready { readable, writable, fresh } = ready;
         let mut frames = std::mem::take(&mut self.frames);
         let Some(conn) = self.link.conn_mut() else { return };
         let during = conn.state();
         // Paused by a full Block consumer: write, do not read.
         let paused = self.backpressure.paused;
+        if fresh && !paused {
+            conn.trust_short_reads();
+        }
         let result = conn.handle_ready(readable && !paused, writable, &mut frames);
         if !paused {
             if conn.wants_read() {

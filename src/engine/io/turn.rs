@@ -16,11 +16,26 @@ use crate::engine::shared::ids::SocketKey;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Stopped;
 
+/// What the poll said of one socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Ready {
+    pub(crate) readable: bool,
+    pub(crate) writable: bool,
+    /// A readable edge from the poll with no hang-up or error: the
+    /// connection may trust a short read (`Connection::trust_short_reads`).
+    pub(crate) fresh: bool,
+}
+
+impl Ready {
+    /// Reading again without a new event (read budget, resume).
+    pub(crate) const READ_AGAIN: Self = Self { readable: true, writable: false, fresh: false };
+}
+
 /// What a turn reuses from the last one.
 #[derive(Debug)]
 pub(crate) struct Turn {
     events: Events,
-    ready: Vec<(SocketKey, bool, bool)>,
+    ready: Vec<(SocketKey, Ready)>,
     more_commands: bool,
 }
 
@@ -86,10 +101,13 @@ impl IoThread {
                 self.inbox.rearm();
                 continue;
             }
-            let readable = event.is_readable() || event.is_read_closed() || event.is_error();
+            let hangup = event.is_read_closed() || event.is_error();
+            let readable = event.is_readable() || hangup;
             let writable = event.is_writable() || event.is_write_closed() || event.is_error();
             let key = SocketKey(u64::try_from(event.token().0).unwrap_or(u64::MAX));
-            turn.ready.push((key, readable, writable));
+            // A fresh readable edge without a hang-up: a short read ends it.
+            let fresh = event.is_readable() && !hangup;
+            turn.ready.push((key, Ready { readable, writable, fresh }));
         }
         if self.resume_flag.load(Relaxed) && self.resume_flag.swap(false, Relaxed) {
             self.resume_paused(now);
@@ -98,11 +116,11 @@ impl IoThread {
         let (more, executed) = self.drain_commands(now).map_err(|()| Stopped)?;
         turn.more_commands = more;
         worked |= executed;
-        for (key, readable, writable) in turn.ready.drain(..) {
-            self.with_socket(key, now, |slot, ctx| slot.on_ready(ctx, readable, writable));
+        for (key, ready) in turn.ready.drain(..) {
+            self.with_socket(key, now, |slot, ctx| slot.on_ready(ctx, ready));
         }
         for key in std::mem::take(&mut self.read_again) {
-            self.with_socket(key, now, |slot, ctx| slot.on_ready(ctx, true, false));
+            self.with_socket(key, now, |slot, ctx| slot.on_ready(ctx, Ready::READ_AGAIN));
         }
         let now = self.clock.now();
         while let Some(timer) = self.wheel.poll(now) {
