@@ -69,6 +69,9 @@ pub(crate) enum Target {
 /// mid-turn (a long read turn must not hold a worker idle).
 const MAX_BATCH: usize = 1024;
 
+/// Most slots a worker's next batch is allocated with after a flush.
+const NEXT_BATCH: usize = 256;
+
 pub(crate) enum Job {
     Register(SubKey, MessageHandler),
     Unregister(SubKey),
@@ -271,7 +274,7 @@ impl Outgoing {
         }
         batch.push((target, message));
         if batch.len() >= MAX_BATCH {
-            let full = std::mem::take(batch);
+            let full = std::mem::replace(batch, Vec::with_capacity(MAX_BATCH));
             self.dispatcher.send(worker, full);
         }
         Ok(())
@@ -325,7 +328,7 @@ impl Outgoing {
         let Some(batch) = self.batches.get_mut(worker) else { return Err(message) };
         batch.push((target, message));
         if batch.len() >= MAX_BATCH {
-            let full = std::mem::take(batch);
+            let full = std::mem::replace(batch, Vec::with_capacity(MAX_BATCH));
             self.dispatcher.send(worker, full);
         }
         Ok(())
@@ -335,7 +338,11 @@ impl Outgoing {
     pub(crate) fn flush(&mut self) {
         for (worker, batch) in self.batches.iter_mut().enumerate() {
             if !batch.is_empty() {
-                let full = std::mem::take(batch);
+                // The next turn's batch starts at this one's size (a burst
+                // does not grow it from nothing again), within a bound an
+                // idle engine can keep.
+                let next = Vec::with_capacity(batch.len().min(NEXT_BATCH));
+                let full = std::mem::replace(batch, next);
                 self.dispatcher.send(worker, full);
             }
         }

@@ -115,6 +115,7 @@ impl Worker {
                 timer.run(&self.counters, || handler(&message));
             }
         }
+        timer.finish(&self.counters);
         self.queued.fetch_sub(len, AcqRel);
         if self.stalled.load(Relaxed) && self.stalled.swap(false, SeqCst) {
             (self.resume)();

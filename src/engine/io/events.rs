@@ -177,6 +177,9 @@ impl SocketSlot {
                 gone.push(sub.key);
             }
         }
+        if timed {
+            ctx.inline.finish(ctx.counters);
+        }
         if !gone.is_empty() {
             entry.subs.retain(|s| !gone.contains(&s.key));
         }

@@ -13,30 +13,49 @@ use crate::transport::{self, Data};
 
 impl SocketSlot {
     /// Hands received frames to the session.
+    ///
+    /// Text frames are copied out of tungstenite's read buffer into chunks
+    /// of their own, up to [`CHUNK`] bytes each: tungstenite hands out
+    /// slices of one long-lived buffer, so every message's fields would
+    /// share one reference count with the read buffer and with every other
+    /// message, a cache line rig-io (slicing the next frames) and the
+    /// consumers' threads (dropping messages) would bounce between. A chunk
+    /// is filled and sliced on rig-io only, then handed over once; it costs
+    /// two allocations per chunk, not per frame, and frees the read buffer
+    /// for reuse at once. A message pins at most its chunk. tungstenite
+    /// checked the UTF-8 already, and slicing a `ByteString` by `&str`
+    /// does not check it again.
     pub(crate) fn feed(&mut self, ctx: &mut Ctx<'_>, frames: &mut Vec<Data>) {
         if frames.is_empty() {
             return;
         }
         add(&self.counters.frames_in, frames.len() as u64);
+        // What the chunks will hold, so each is allocated once.
+        let texts = frames.iter().map(|d| if let Data::Text(t) = d { t.len() } else { 0 });
+        let mut chunk = Chunk { left: texts.sum(), ..Chunk::default() };
         for data in frames.drain(..) {
             add(&self.counters.bytes_in, data.len() as u64);
-            let frame = match data {
-                // Copied out of the read buffer: tungstenite hands out slices
-                // of one shared buffer per read, and the message's fields
-                // would share its reference count with the read buffer and
-                // with every other message of the read, a cache line rig-io
-                // and the consumers' threads would bounce between (their
-                // drops against rig-io's slicing). A frame of its own is one
-                // small allocation and copy; it also frees the read buffer
-                // for reuse at once. tungstenite checked the UTF-8 already:
-                // `String` to `ByteString` does not check it again.
-                Data::Text(text) => Frame::Text(ByteString::from(String::from(text.as_str()))),
-                Data::Binary(bytes) => Frame::Binary(transport::Bytes::copy_from_slice(&bytes)),
-            };
-            // A frame that does not decode is counted and reported by the
-            // session itself; nothing else to do.
-            let _ = self.session.handle_frame(ctx.now, frame);
+            match data {
+                Data::Text(text) => {
+                    if !chunk.fits(text.len()) {
+                        chunk.flush(|frame| self.frame(ctx, frame));
+                    }
+                    chunk.push(text.as_str());
+                }
+                Data::Binary(bytes) => {
+                    // In order: the texts before it go first.
+                    chunk.flush(|frame| self.frame(ctx, frame));
+                    self.frame(ctx, Frame::Binary(transport::Bytes::copy_from_slice(&bytes)));
+                }
+            }
         }
+        chunk.flush(|frame| self.frame(ctx, frame));
+    }
+
+    fn frame(&mut self, ctx: &Ctx<'_>, frame: Frame) {
+        // A frame that does not decode is counted and reported by the
+        // session itself; nothing else to do.
+        let _ = self.session.handle_frame(ctx.now, frame);
     }
 
     /// Writes a frame the session produced.
@@ -83,5 +102,79 @@ impl SocketSlot {
                 true
             }
         }
+    }
+}
+
+/// Most bytes of text frames copied into one allocation (a larger frame
+/// gets one of its own).
+const CHUNK: usize = 4096;
+
+/// Text frames copied back to back, and where each ends.
+#[derive(Default)]
+struct Chunk {
+    text: String,
+    ends: Vec<usize>,
+    /// Text bytes still to come in this feed (the next allocation's size).
+    left: usize,
+}
+
+impl Chunk {
+    /// Whether `len` more bytes keep the chunk within [`CHUNK`] (an empty
+    /// chunk takes any frame).
+    fn fits(&self, len: usize) -> bool {
+        self.text.is_empty() || self.text.len() + len <= CHUNK
+    }
+
+    fn push(&mut self, text: &str) {
+        if self.text.capacity() == 0 {
+            self.text.reserve_exact(text.len().max(self.left.min(CHUNK)));
+        }
+        self.left = self.left.saturating_sub(text.len());
+        self.text.push_str(text);
+        self.ends.push(self.text.len());
+    }
+
+    /// Hands each frame of the chunk to `deliver`, in order; the chunk is
+    /// empty again.
+    fn flush(&mut self, mut deliver: impl FnMut(Frame)) {
+        if self.ends.is_empty() {
+            return;
+        }
+        let all = ByteString::from(std::mem::take(&mut self.text));
+        let mut start = 0;
+        for end in self.ends.drain(..) {
+            if let Some(text) = all.get(start..end) {
+                deliver(Frame::Text(all.slice_ref(text)));
+            }
+            start = end;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_keep_frames_whole_in_order_and_bounded() {
+        let mut chunk = Chunk::default();
+        let mut out = Vec::new();
+        let frames = ["a", "bc", "", &"x".repeat(5000), "d"];
+        for text in frames {
+            if !chunk.fits(text.len()) {
+                chunk.flush(|f| out.push(f));
+            }
+            chunk.push(text);
+            assert!(chunk.text.len() <= CHUNK || chunk.ends.len() == 1);
+        }
+        chunk.flush(|f| out.push(f));
+        let texts: Vec<String> = out
+            .iter()
+            .map(|f| match f {
+                Frame::Text(t) => t.to_string(),
+                Frame::Binary(_) => panic!("text only"),
+            })
+            .collect();
+        assert_eq!(texts, frames);
     }
 }

@@ -288,8 +288,9 @@ pub struct EngineHealth {
     /// callbacks included.
     pub handler_panics: u64,
     /// Handler runs (worker callbacks and inline handlers) longer than
-    /// [`EngineConfig::slow_handler`](crate::engine::EngineConfig::slow_handler):
-    /// each held up every message behind it on its thread.
+    /// [`EngineConfig::slow_handler`](crate::engine::EngineConfig::slow_handler),
+    /// counted per window of up to 16 consecutive runs on a thread: each
+    /// held up every message behind it on its thread.
     pub slow_handlers: u64,
     /// Messages filter subscriptions lost, all sockets together.
     pub filter_dropped: u64,

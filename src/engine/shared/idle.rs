@@ -194,10 +194,13 @@ impl EngineConfigBuilder {
         self
     }
 
-    /// A handler (an `on` callback on a worker, an inline handler on the
-    /// I/O loop) that runs longer than this is counted in
+    /// Handlers (`on` callbacks on a worker, inline handlers on the I/O
+    /// loop) that run longer than this are counted in
     /// [`EngineHealth::slow_handlers`](crate::engine::EngineHealth) and
-    /// logged at warn level (default 1 ms).
+    /// logged at warn level (default 1 ms). The clock is read once per
+    /// window of up to 16 consecutive runs on a thread, not per run (a
+    /// reading can cost as much as a handler): a window over the limit
+    /// counts once.
     ///
     /// # Examples
     ///
