@@ -27,7 +27,16 @@
 //!  status() ◀────── bounded ───  Status: connecting, open, closed, waiting, auth failed, channels
 //!  health() ◀────── atomics ───  counters and gauges
 //!  rig-dns ◀─────── lookups ───  host names (never resolved on rig-io; io/resolver)
+//!  on_inline ◀───── in place ──  inline handlers run in the loop itself, on the message as read
 //! ```
+//!
+//! The loop (`io/turn.rs`) runs on the `rig-io` thread, or on the
+//! application's own thread in invoker mode ([`Engine::start_invoker`],
+//! [`Invoker::poll`]): then "rig-io" above is that thread, inline handlers
+//! run on it with no hand-off, and the pool, queues and resolver work as
+//! shown. How rig-io, the workers and blocking receives wait for work is
+//! the engine's [`IdleStrategy`] (park by default: an idle engine never
+//! wakes; backoff and busy-spin trade a core for latency).
 //!
 //! The source follows the threads: `api/` holds the handles (user
 //! threads; `Engine` starts the others), `io/` is rig-io and rig-dns,
@@ -40,8 +49,9 @@
 //! (`.ci/layering` checks it).
 //!
 //! Rules rig-io keeps: it never blocks (no DNS, no waiting on a consumer,
-//! no user code except connect/join params closures, which run inside
-//! `catch_unwind`); it sleeps until the earliest deadline of its sessions
+//! no user code except connect/join params closures and inline handlers,
+//! which run inside `catch_unwind`, the handlers timed and counted when
+//! slow); it sleeps until the earliest deadline of its sessions
 //! and connections, so an idle engine does not wake; nothing a peer sends
 //! can make it panic.
 //!
