@@ -53,3 +53,39 @@ fn engine_a_thousand_sockets_on_one_engine_all_join() {
     engine.shutdown();
     assert_eq!(sockets_to(server.local_addr().port()), 0);
 }
+
+/// Sockets spread over loopback source addresses (as an engine holding
+/// more sockets than one address has ephemeral ports would) connect and
+/// join; a source address the host lacks fails the connect, typed.
+#[test]
+fn engine_sockets_from_chosen_local_addresses_join() {
+    use std::net::{IpAddr, Ipv4Addr};
+    let server = server();
+    let engine = Engine::start(EngineConfig::default()).unwrap();
+    let mut joins = Vec::new();
+    let mut keep = Vec::new();
+    for i in 0..50_u8 {
+        let from = IpAddr::V4(Ipv4Addr::new(127, 0, 1, i + 1));
+        let options = SocketOptions::builder(server.url()).local_addr(from).build().unwrap();
+        let socket = engine.socket(options).unwrap();
+        socket.connect().unwrap();
+        let channel = socket.channel(format!("room:spread-{i}"), Payload::empty()).unwrap();
+        joins.push(channel.join());
+        keep.push((socket, channel));
+    }
+    for join in joins {
+        assert!(join.wait().unwrap().is_ok());
+    }
+    let options = SocketOptions::builder(server.url())
+        .local_addr(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)))
+        .build()
+        .unwrap();
+    let socket = engine.socket(options).unwrap();
+    let status = socket.status().unwrap();
+    socket.connect().unwrap();
+    let failed = std::iter::from_fn(|| status.recv_timeout(WAIT).ok()).find_map(|s| match s {
+        rig::engine::Status::Failed { error } => Some(error.kind()),
+        _ => None,
+    });
+    assert_eq!(failed, Some(rig::engine::ErrorKind::Connect));
+}

@@ -110,7 +110,7 @@ impl Connection {
         } else {
             None
         };
-        let tcp = Tcp::connect(addr)?;
+        let tcp = Tcp::connect(addr, request.local_addr_value())?;
         let next = Box::new(Pending { http, limits: *request.limits(), tls });
         Ok(Self {
             phase: Phase::Connecting { tcp, next },

@@ -62,6 +62,7 @@ pub struct ConnectRequest {
     subprotocols: Vec<String>,
     websocket: WebSocketConfig,
     read_budget: usize,
+    local_addr: Option<std::net::IpAddr>,
 }
 
 impl ConnectRequest {
@@ -86,6 +87,7 @@ impl ConnectRequest {
             subprotocols: Vec::new(),
             websocket,
             read_budget: DEFAULT_READ_BUDGET,
+            local_addr: None,
         }
     }
 
@@ -185,6 +187,36 @@ impl ConnectRequest {
     #[must_use]
     pub fn read_budget_value(&self) -> usize {
         self.read_budget
+    }
+
+    /// Connects from this local address (any free port) instead of the one
+    /// the system picks. Many sockets to one server run out of ephemeral
+    /// ports (about 28,000 per source address); spreading them over
+    /// 127.0.0.0/8 on loopback, or over the host's addresses, does not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::net::{IpAddr, Ipv4Addr};
+    /// # let url = rig::transport::WsUrl::parse("ws://127.0.0.1:4000/socket")?;
+    /// let request = rig::transport::ConnectRequest::new(url).local_addr(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)));
+    /// assert_eq!(request.local_addr_value(), Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2))));
+    /// # Ok::<(), rig::transport::Error>(())
+    /// ```
+    #[must_use]
+    pub fn local_addr(mut self, ip: std::net::IpAddr) -> Self {
+        self.local_addr = Some(ip);
+        self
+    }
+
+    /// The local address to connect from, if one was chosen.
+    ///
+    /// # Examples
+    ///
+    /// See [`local_addr`](Self::local_addr).
+    #[must_use]
+    pub fn local_addr_value(&self) -> Option<std::net::IpAddr> {
+        self.local_addr
     }
 
     /// The URL to connect to.

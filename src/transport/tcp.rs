@@ -1,7 +1,7 @@
 //! The non-blocking TCP socket under every connection, and its connect step.
 
 use std::io::{self, Read, Write};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use mio::net::TcpStream;
 
@@ -29,8 +29,12 @@ pub(crate) struct Tcp {
 impl Tcp {
     /// Starts a non-blocking connect to `addr`; completion is learnt later
     /// with [`Tcp::poll_connected`].
-    pub(crate) fn connect(addr: SocketAddr) -> Result<Self, Error> {
-        let stream = TcpStream::connect(addr).map_err(|e| connect_error(addr, e))?;
+    pub(crate) fn connect(addr: SocketAddr, local: Option<IpAddr>) -> Result<Self, Error> {
+        let stream = match local {
+            None => TcpStream::connect(addr),
+            Some(ip) => connect_from(addr, ip),
+        };
+        let stream = stream.map_err(|e| connect_error(addr, e))?;
         Ok(Self { stream, addr, write_blocked: false, drained: false, trust_short: false })
     }
 
@@ -74,6 +78,22 @@ impl Tcp {
     pub(crate) fn source(&mut self) -> &mut TcpStream {
         &mut self.stream
     }
+}
+
+/// A non-blocking connect from `ip` (any free port) to `addr`.
+fn connect_from(addr: SocketAddr, ip: IpAddr) -> io::Result<TcpStream> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&SocketAddr::new(ip, 0).into())?;
+    match socket.connect(&addr.into()) {
+        Ok(()) => {}
+        // Under way, as with any non-blocking connect.
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(e) => return Err(e),
+    }
+    Ok(TcpStream::from_std(std::net::TcpStream::from(socket)))
 }
 
 fn connect_error(addr: SocketAddr, error: io::Error) -> Error {
@@ -121,5 +141,31 @@ impl Write for Tcp {
 
     fn flush(&mut self) -> io::Result<()> {
         self.stream.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{Ipv4Addr, TcpListener};
+
+    use super::*;
+
+    #[test]
+    fn connects_from_the_chosen_local_address() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let from = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+        let _tcp = Tcp::connect(listener.local_addr().unwrap(), Some(from)).unwrap();
+        let (_stream, peer) = listener.accept().unwrap();
+        assert_eq!(peer.ip(), from);
+    }
+
+    #[test]
+    fn a_local_address_the_host_does_not_have_is_a_connect_error() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        // TEST-NET-1: never assigned to this host.
+        let from = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+        let err = Tcp::connect(addr, Some(from)).err().unwrap();
+        assert!(matches!(err, Error::Connect { addr: a, .. } if a == addr), "{err:?}");
     }
 }

@@ -36,6 +36,7 @@ pub(crate) struct LinkOptions {
     tls: Option<TlsConnector>,
     websocket: Option<WebSocketConfig>,
     read_budget: usize,
+    local_addr: Option<std::net::IpAddr>,
     pub(crate) retry_refused: bool,
     pub(crate) retry_certificate_errors: bool,
 }
@@ -49,6 +50,7 @@ impl LinkOptions {
             tls: options.tls,
             websocket: options.websocket,
             read_budget: options.read_budget,
+            local_addr: options.local_addr,
             retry_refused: options.retry_refused,
             retry_certificate_errors: options.retry_certificate_errors,
         };
@@ -157,6 +159,9 @@ impl SocketSlot {
             }
         };
         let mut request = transport::ConnectRequest::new(url).read_budget(self.options.read_budget);
+        if let Some(ip) = self.options.local_addr {
+            request = request.local_addr(ip);
+        }
         if let Some(limits) = self.options.websocket {
             request = request.websocket_config(limits);
         }

@@ -23,6 +23,7 @@ pub(crate) mod idle;
 pub(crate) mod ids;
 pub(crate) mod options;
 pub(crate) mod options_builder;
+pub(crate) mod options_local;
 pub(crate) mod outbox;
 pub(crate) mod push_result;
 pub(crate) mod queue;

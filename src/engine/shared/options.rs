@@ -35,6 +35,7 @@ pub struct SocketOptions {
     pub(crate) tls: Option<TlsConnector>,
     pub(crate) websocket: Option<WebSocketConfig>,
     pub(crate) read_budget: usize,
+    pub(crate) local_addr: Option<std::net::IpAddr>,
     pub(crate) retry_refused: bool,
     pub(crate) retry_certificate_errors: bool,
     /// The durable pushes' outbox, opened by `Engine::socket`.
@@ -58,6 +59,7 @@ impl SocketOptions {
             tls: None,
             websocket: None,
             read_budget: DEFAULT_READ_BUDGET,
+            local_addr: None,
             retry_refused: false,
             retry_certificate_errors: false,
             outbox: None,
@@ -84,6 +86,7 @@ impl SocketOptions {
             tls: None,
             websocket: None,
             read_budget: DEFAULT_READ_BUDGET,
+            local_addr: None,
             retry_refused: false,
             retry_certificate_errors: false,
             outbox: None,

@@ -2,7 +2,7 @@
 //! they all rejoin after a server restart.
 //!
 //! ```text
-//! rig-sockets [--sockets N] [--idle-secs S] [--no-restart] [--json FILE]
+//! rig-sockets [--sockets N] [--idle-secs S] [--no-restart] [--spread] [--json FILE]
 //! ```
 //!
 //! The embedded server runs in a child process (this binary again, with
@@ -54,6 +54,11 @@ struct Args {
     /// skip the server restart
     #[argh(switch)]
     no_restart: bool,
+    /// connect each socket from its own loopback address (127.1.0.1,
+    /// 127.1.0.2, ...): past ~28,000 sockets one source address runs out of
+    /// ephemeral ports
+    #[argh(switch)]
+    spread: bool,
     /// also write the report to this file
     #[argh(option)]
     json: Option<String>,
@@ -190,7 +195,11 @@ fn run(args: &Args) -> Result<bool, String> {
         Vec::with_capacity(args.sockets as usize);
     let mut joins = Vec::with_capacity(args.sockets as usize);
     for i in 0..args.sockets {
-        let options = SocketOptions::builder(url.as_str()).build().map_err(|e| e.to_string())?;
+        let mut options = SocketOptions::builder(url.as_str());
+        if args.spread {
+            options = options.local_addr(spread_addr(i));
+        }
+        let options = options.build().map_err(|e| e.to_string())?;
         let socket = engine.socket(options).map_err(|e| e.to_string())?;
         let status = socket.status().map_err(|e| e.to_string())?;
         socket.connect().map_err(|e| e.to_string())?;
@@ -244,6 +253,7 @@ fn run(args: &Args) -> Result<bool, String> {
     let rejoined = rejoin.as_ref().map_or(0, |r| r.len() as u64);
     let report = serde_json::json!({
         "sockets": n,
+        "spread": args.spread,
         "join_failed": failed,
         "open_join_s": round3(open_join.as_secs_f64()),
         "open_join_cpu_pct": { "client": open_cpu, "server": open_server_cpu },
@@ -298,6 +308,19 @@ fn rejoin_times(
         std::thread::park_timeout(Duration::from_millis(2));
     }
     times.into_iter().flatten().collect()
+}
+
+/// The `i`th loopback source address: 127.1.0.1, 127.1.0.2, ... 250 per
+/// third octet, then the second octet grows (millions of addresses).
+fn spread_addr(i: u32) -> std::net::IpAddr {
+    let octet = |n: u32| u8::try_from(n).unwrap_or(u8::MAX);
+    let (low, rest) = (i % 250, i / 250);
+    std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+        127,
+        octet(1 + rest / 250),
+        octet(rest % 250),
+        octet(1 + low),
+    ))
 }
 
 fn percentiles(times: &[f64]) -> serde_json::Value {
