@@ -151,12 +151,14 @@ impl SocketSlot {
         let owner = entry.subs.iter().rposition(|sub| {
             !matches!(sub.sink, SubSink::Inline(_)) && sub.filter.matches(&message)
         });
-        let mut message = Some(message);
         let mut gone = Vec::new();
         let mut timed = false;
+        // Inline handlers and every queue or worker but the owner, by
+        // reference (copies for the others); the owner takes the message
+        // itself last. Each consumer's own order is what matters, not the
+        // order between consumers.
         for (i, sub) in entry.subs.iter_mut().enumerate() {
-            let Some(current) = message.as_ref() else { break };
-            if !sub.filter.matches(current) {
+            if Some(i) == owner || !sub.filter.matches(&message) {
                 continue;
             }
             if let SubSink::Inline(handler) = &mut sub.sink {
@@ -164,16 +166,17 @@ impl SocketSlot {
                     ctx.inline.start();
                     timed = true;
                 }
-                ctx.inline.run(ctx.counters, || handler(current));
+                ctx.inline.run(ctx.counters, || handler(&message));
                 add(&counters.delivered, 1);
                 continue;
             }
-            // The last owner takes the message itself.
-            let Some(owned) = (if Some(i) == owner { message.take() } else { message.clone() })
-            else {
-                break;
-            };
-            if deliver_one(ctx, counters, backpressure, channel, sub, owned) == Sent::Gone {
+            let copy = message.clone();
+            if deliver_one(ctx, counters, backpressure, channel, sub, copy) == Sent::Gone {
+                gone.push(sub.key);
+            }
+        }
+        if let Some(sub) = owner.and_then(|i| entry.subs.get(i)) {
+            if deliver_one(ctx, counters, backpressure, channel, sub, message) == Sent::Gone {
                 gone.push(sub.key);
             }
         }
