@@ -278,19 +278,29 @@ impl Engine {
         if self.shared.commands.send(Command::Shutdown).is_err() {
             log::debug!("the I/O thread had already stopped");
         }
-        match self.alive.recv_timeout(self.shared.config.shutdown_timeout) {
-            Err(RecvTimeoutError::Disconnected) => {
-                for thread in self.threads.drain(..) {
-                    if thread.join().is_err() {
-                        log::error!("an engine thread panicked");
-                    }
+        join_or_detach(&self.alive, &mut self.threads, self.shared.config.shutdown_timeout);
+    }
+}
+
+/// Waits up to `timeout` for every holder of an `alive` sender to exit,
+/// then joins `threads`; threads still running then (a callback or a DNS
+/// lookup) are detached.
+pub(crate) fn join_or_detach(
+    alive: &Receiver<()>,
+    threads: &mut Vec<JoinHandle<()>>,
+    timeout: std::time::Duration,
+) {
+    match alive.recv_timeout(timeout) {
+        Err(RecvTimeoutError::Disconnected) => {
+            for thread in threads.drain(..) {
+                if thread.join().is_err() {
+                    log::error!("an engine thread panicked");
                 }
             }
-            Ok(()) | Err(RecvTimeoutError::Timeout) => {
-                // A callback or a DNS lookup is still running: detach.
-                log::warn!("engine threads did not stop in time; detaching them");
-                self.threads.clear();
-            }
+        }
+        Ok(()) | Err(RecvTimeoutError::Timeout) => {
+            log::warn!("engine threads did not stop in time; detaching them");
+            threads.clear();
         }
     }
 }

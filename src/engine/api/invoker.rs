@@ -7,9 +7,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, Sender};
 
-use super::client::Engine;
+use super::client::{Engine, join_or_detach};
 use crate::engine::io::thread::IoThread;
 use crate::engine::io::turn::{Stopped, Turn};
 use crate::engine::shared::config::EngineConfig;
@@ -222,19 +222,7 @@ impl Invoker {
         drop(io);
         self.counters.io_alive.store(false, Relaxed);
         drop(self.alive_tx.take());
-        match self.alive.recv_timeout(self.shutdown_timeout) {
-            Err(RecvTimeoutError::Disconnected) => {
-                for thread in self.threads.drain(..) {
-                    if thread.join().is_err() {
-                        log::error!("an engine thread panicked");
-                    }
-                }
-            }
-            Ok(()) | Err(RecvTimeoutError::Timeout) => {
-                log::warn!("engine threads did not stop in time; detaching them");
-                self.threads.clear();
-            }
-        }
+        join_or_detach(&self.alive, &mut self.threads, self.shutdown_timeout);
     }
 }
 
