@@ -24,7 +24,7 @@ baseline (medians; below 1 is better for p50, p99 and CPU per event, above
 1 is better for burst throughput).
 
 Python 3.11 standard library only. Builds with
-`cargo build --release -p rig -p rig-stress --bins` first (honours
+`cargo build --release -p rig-phoenix -p rig-stress --bins` first (honours
 CARGO_TARGET_DIR) unless --no-build; phoenix.js needs `npm ci` in tests/js.
 """
 
@@ -321,7 +321,7 @@ def main() -> int:
         print("matrix: tests/js/node_modules is missing (run `npm ci` in tests/js): skipping phoenix.js")
         clients = [c for c in clients if c["name"] != "phoenix.js"]
     if not args.no_build:
-        build = ["cargo", "build", "--release", "-p", "rig", "-p", "rig-stress", "--bins"]
+        build = ["cargo", "build", "--release", "-p", "rig-phoenix", "-p", "rig-stress", "--bins"]
         print("$ " + " ".join(build), flush=True)
         if subprocess.run(build, cwd=ROOT, check=False).returncode != 0:
             return 1

@@ -45,6 +45,16 @@ pub mod transport;
 
 pub use error::Error;
 
+/// The crate version, followed by the git commit when built from a checkout
+/// (`0.1.0 (commit 1a2b3c4d5e)`): what `rig --version` prints after the
+/// program's name.
+///
+/// ```
+/// let line = rig::VERSION;
+/// assert!(line.split(' ').next().is_some_and(|v| v.split('.').count() == 3));
+/// ```
+pub const VERSION: &str = env!("RIG_VERSION_LINE");
+
 /// The README's code blocks, run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -25,6 +25,8 @@ mod cli_pty;
 mod cli_push;
 #[cfg(feature = "server")]
 mod cli_util;
+#[cfg(feature = "server")]
+mod cli_version;
 mod js_conformance;
 mod server_bad_input;
 mod server_cli;

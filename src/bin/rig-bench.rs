@@ -26,6 +26,7 @@
 //!
 //! Exit codes: 0 ok, 1 gaps > 0, 2 usage error, 3 connection or join failure.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -244,6 +245,11 @@ fn unix_us() -> u64 {
 struct Failure(u8, String);
 
 fn main() -> ExitCode {
+    // argh has no version flag, and `rig --version` must not demand a subcommand.
+    if std::env::args().nth(1).is_some_and(|a| a == "--version" || a == "-V") {
+        let _ = writeln!(std::io::stdout(), "rig-bench {}", rig::VERSION);
+        return ExitCode::SUCCESS;
+    }
     let argv: Vec<String> = std::env::args().collect();
     let command = argv.first().map_or("rig-bench", String::as_str);
     let rest: Vec<&str> = argv.iter().skip(1).map(String::as_str).collect();

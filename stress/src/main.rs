@@ -51,6 +51,7 @@ mod stop;
 mod sys;
 mod track;
 
+use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -71,6 +72,11 @@ use crate::side::{ClientSide, Local, Remote};
 struct Environment(String);
 
 fn main() -> ExitCode {
+    // argh has no version flag, and `rig --version` must not demand a subcommand.
+    if std::env::args().nth(1).is_some_and(|a| a == "--version" || a == "-V") {
+        let _ = writeln!(std::io::stdout(), "rig-stress {}", rig::VERSION);
+        return ExitCode::SUCCESS;
+    }
     let args: Vec<String> = std::env::args().collect();
     let name = args.first().map_or("rig-stress", String::as_str);
     let rest: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();

@@ -76,6 +76,11 @@ fn parse_args() -> Rig {
 }
 
 fn main() -> ExitCode {
+    // argh has no version flag, and `rig --version` must not demand a subcommand.
+    if std::env::args().nth(1).is_some_and(|a| a == "--version" || a == "-V") {
+        let _ = writeln!(std::io::stdout(), "rig {}", rig::VERSION);
+        return ExitCode::SUCCESS;
+    }
     logger::init();
     let rig = parse_args();
     let result = match rig.command {
