@@ -23,7 +23,7 @@ fn main() {
     // Only a checkout whose top level is this crate counts: a crate unpacked
     // inside some other repository must not report that repository's commit.
     let top = git(&["-C", &manifest_dir.to_string_lossy(), "rev-parse", "--show-toplevel"]);
-    let commit = top.filter(|top| PathBuf::from(top) == manifest_dir).and_then(|_| {
+    let commit = top.filter(|top| std::path::Path::new(top) == manifest_dir).and_then(|_| {
         // Rebuild when HEAD moves: HEAD itself (a checkout), the branch it
         // points to (a commit), and packed-refs (after `git gc`).
         // A path that does not exist would rerun this script on every
