@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use hdrhistogram::Histogram;
 use rig::time::{Clock, Instant};
 
 /// The demo's wall clock in µs, mapped onto the monotonic clock.
@@ -29,40 +30,50 @@ impl WallMicros {
     }
 }
 
-/// Latency samples in µs.
-#[derive(Debug, Default)]
+/// Latency samples in µs, in an HDR histogram: constant time per sample and
+/// bounded memory however long the demo runs (a sorted `Vec` grew by one
+/// `u64` per event and sorted them all for every line), quantiles exact to
+/// 3 significant figures.
+#[derive(Debug)]
 pub(crate) struct Samples {
-    micros: Vec<u64>,
+    micros: Histogram<u64>,
+}
+
+impl Default for Samples {
+    fn default() -> Self {
+        // Auto-resizing: a sample above the initial range widens it instead
+        // of being refused, so no latency is ever dropped from the figures.
+        // `new` fails only for more than 5 significant figures.
+        let mut micros = Histogram::new(3).unwrap_or_else(|_| unreachable!("3 sigfigs are valid"));
+        micros.auto(true);
+        Self { micros }
+    }
 }
 
 impl Samples {
     pub(crate) fn push(&mut self, micros: u64) {
-        self.micros.push(micros);
+        self.micros.saturating_record(micros);
     }
 
-    pub(crate) fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> u64 {
         self.micros.len()
     }
 
     pub(crate) fn extend(&mut self, other: &Self) {
-        self.micros.extend_from_slice(&other.micros);
+        // Both histograms auto-resize, so adding never fails for range.
+        let _ = self.micros.add(&other.micros);
     }
 
     pub(crate) fn clear(&mut self) {
-        self.micros.clear();
+        self.micros.reset();
     }
 
     /// The `q` quantiles (0.0..=1.0) of the samples, `None` when empty.
-    pub(crate) fn quantiles<const N: usize>(&mut self, q: [f64; N]) -> Option<[Duration; N]> {
+    pub(crate) fn quantiles<const N: usize>(&self, q: [f64; N]) -> Option<[Duration; N]> {
         if self.micros.is_empty() {
             return None;
         }
-        self.micros.sort_unstable();
-        let last = self.micros.len() - 1;
-        Some(q.map(|q| {
-            let rank = (q.clamp(0.0, 1.0) * last as f64).round() as usize;
-            Duration::from_micros(self.micros.get(rank).copied().unwrap_or_default())
-        }))
+        Some(q.map(|q| Duration::from_micros(self.micros.value_at_quantile(q.clamp(0.0, 1.0)))))
     }
 }
 
@@ -80,11 +91,14 @@ mod tests {
     fn quantiles_of_samples() {
         let mut s = Samples::default();
         assert_eq!(s.quantiles([0.5]), None);
+        s.push(u64::MAX / 4);
+        assert_eq!(s.len(), 1, "a sample beyond the initial range is kept");
+        s.clear();
         for m in (1..=100).rev() {
             s.push(m);
         }
         let [p50, p99, max] = s.quantiles([0.5, 0.99, 1.0]).unwrap();
-        assert_eq!(p50, Duration::from_micros(51));
+        assert_eq!(p50, Duration::from_micros(50));
         assert_eq!(p99, Duration::from_micros(99));
         assert_eq!(max, Duration::from_micros(100));
         assert_eq!(stamp(r#"{"seq":1,"t":77}"#), Some(77));
