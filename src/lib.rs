@@ -33,6 +33,8 @@ pub mod error;
 pub mod filter;
 #[cfg(any(feature = "server", feature = "netsim"))]
 mod listener;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 #[cfg(feature = "netsim")]
 pub mod netsim;
 pub mod outbox;

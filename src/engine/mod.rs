@@ -115,10 +115,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod api;
+pub(crate) mod api;
 mod dispatch;
 mod io;
-mod shared;
+pub(crate) mod shared;
 
 pub use api::channel::Channel;
 pub use api::client::Engine;

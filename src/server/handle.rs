@@ -174,6 +174,14 @@ impl ServerHandle {
         self.stats.snapshot()
     }
 
+    /// Reads the live counters, for `rig::metrics`: the reader holds the
+    /// counters only, never the server.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn stats_reader(&self) -> impl Fn() -> ServerStats + Send + Sync + 'static {
+        let stats = Arc::clone(&self.stats);
+        move || stats.snapshot()
+    }
+
     /// Stops the server like [`ServerHandle::shutdown`] and returns the final
     /// counters, the 1001 closes of the shutdown included (every gauge is
     /// back to zero).

@@ -1,6 +1,8 @@
 //! Session events on rig-io: the status stream, channel states, message
 //! delivery to subscriptions and callbacks, push outcomes.
 
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
 use crossbeam_channel::TrySendError;
 
 use super::backpressure::{Backpressure, send_blocking};
@@ -148,6 +150,13 @@ impl SocketSlot {
         let Some(entry) = by_id.get(&channel).and_then(|key| channels.get_mut(key)) else {
             return;
         };
+        // The socket's counters before, to credit this topic with the
+        // difference (rig-io is their only writer, so the loads are exact).
+        let before = (
+            counters.delivered.load(Relaxed),
+            counters.dropped.load(Relaxed),
+            counters.dispatch_dropped.load(Relaxed),
+        );
         let owner = entry.subs.iter().rposition(|sub| {
             !matches!(sub.sink, SubSink::Inline(_)) && sub.filter.matches(&message)
         });
@@ -183,9 +192,23 @@ impl SocketSlot {
         if timed {
             ctx.inline.finish(ctx.counters);
         }
+        let topic = &entry.shared.counters;
+        let dispatch = counters.dispatch_dropped.load(Relaxed) - before.2;
+        bump(&topic.received, 1);
+        bump(&topic.delivered, counters.delivered.load(Relaxed) - before.0);
+        bump(&topic.dropped_queue_full, counters.dropped.load(Relaxed) - before.1 - dispatch);
+        bump(&topic.dropped_dispatch, dispatch);
         if !gone.is_empty() {
             entry.subs.retain(|s| !gone.contains(&s.key));
         }
+    }
+}
+
+/// Adds `n` to a counter only rig-io writes: a plain load and store, no
+/// locked instruction on the per-message path.
+fn bump(counter: &AtomicU64, n: u64) {
+    if n != 0 {
+        counter.store(counter.load(Relaxed).wrapping_add(n), Relaxed);
     }
 }
 

@@ -12,6 +12,42 @@ pub(crate) struct ChannelShared {
     /// How many times the channel started joining (first join and every
     /// rejoin): a presence view waits for a new state after each.
     joins: AtomicU64,
+    /// Per-topic counters for metrics, written by rig-io only (plain loads
+    /// and stores, no locked instruction) once per routed message.
+    pub(crate) counters: TopicCounters,
+}
+
+/// What rig-io routed to one channel: read by `rig::metrics` when scraped.
+#[derive(Debug, Default)]
+pub(crate) struct TopicCounters {
+    /// Messages that arrived for the channel.
+    pub(crate) received: AtomicU64,
+    /// Copies handed to its subscriptions, callbacks and inline handlers.
+    pub(crate) delivered: AtomicU64,
+    /// Copies lost because a subscription queue was full.
+    pub(crate) dropped_queue_full: AtomicU64,
+    /// Copies lost because a dispatcher worker was behind.
+    pub(crate) dropped_dispatch: AtomicU64,
+}
+
+/// One counter's values, all read with relaxed loads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct TopicCounts {
+    pub(crate) received: u64,
+    pub(crate) delivered: u64,
+    pub(crate) dropped_queue_full: u64,
+    pub(crate) dropped_dispatch: u64,
+}
+
+impl TopicCounters {
+    pub(crate) fn snapshot(&self) -> TopicCounts {
+        TopicCounts {
+            received: self.received.load(Relaxed),
+            delivered: self.delivered.load(Relaxed),
+            dropped_queue_full: self.dropped_queue_full.load(Relaxed),
+            dropped_dispatch: self.dropped_dispatch.load(Relaxed),
+        }
+    }
 }
 
 const STATES: [ChannelState; 5] = [
@@ -24,7 +60,11 @@ const STATES: [ChannelState; 5] = [
 
 impl ChannelShared {
     pub(crate) fn new() -> Self {
-        Self { state: AtomicU8::new(0), joins: AtomicU64::new(0) }
+        Self {
+            state: AtomicU8::new(0),
+            joins: AtomicU64::new(0),
+            counters: TopicCounters::default(),
+        }
     }
 
     /// Join attempts so far (see `joins`).

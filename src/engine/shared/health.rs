@@ -45,6 +45,8 @@ pub(crate) struct SocketCounters {
     /// Messages for this socket's callbacks and filters that a full
     /// dispatcher worker could not take.
     pub(crate) dispatch_dropped: AtomicU64,
+    /// Every heartbeat and ping round trip, for `rig::metrics`.
+    pub(crate) rtt_histogram: super::rtt_histogram::RttHistogram,
 }
 
 impl Default for SocketCounters {
@@ -73,6 +75,7 @@ impl Default for SocketCounters {
             filter_delivered: WorkerCounter::default(),
             filter_dropped: WorkerCounter::default(),
             dispatch_dropped: AtomicU64::new(0),
+            rtt_histogram: Default::default(),
         }
     }
 }
@@ -118,6 +121,7 @@ impl SocketCounters {
     pub(crate) fn set_rtt(&self, rtt: Duration) {
         let ns = u64::try_from(rtt.as_nanos()).unwrap_or(NONE - 1).min(NONE - 1);
         self.rtt_ns.store(ns, Relaxed);
+        self.rtt_histogram.record(rtt);
     }
 
     pub(crate) fn snapshot(&self) -> SocketHealth {

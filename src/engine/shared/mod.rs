@@ -27,4 +27,5 @@ pub(crate) mod options_local;
 pub(crate) mod outbox;
 pub(crate) mod push_result;
 pub(crate) mod queue;
+pub(crate) mod rtt_histogram;
 pub(crate) mod status;
