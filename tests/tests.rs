@@ -28,6 +28,8 @@ mod cli_util;
 #[cfg(feature = "server")]
 mod cli_version;
 mod js_conformance;
+#[cfg(all(feature = "server", feature = "metrics"))]
+mod metrics_prometheus;
 mod server_bad_input;
 mod server_cli;
 mod server_fixtures;
@@ -55,6 +57,8 @@ mod engine_filter_churn;
 mod engine_idle;
 #[cfg(feature = "server")]
 mod engine_memory;
+#[cfg(all(feature = "server", feature = "metrics"))]
+mod engine_metrics;
 #[cfg(all(feature = "server", feature = "netsim"))]
 mod engine_netsim;
 #[cfg(all(feature = "server", feature = "netsim"))]

@@ -17,14 +17,29 @@ use crate::protocol::ChannelState;
 /// The label value that sums the topics beyond the cap.
 pub(crate) const OTHER_TOPICS: &str = "_other";
 
-/// Writes everything watched as OpenMetrics text.
-pub(crate) fn render(watched: &Arc<Watched>) -> String {
+/// The two text formats a scrape can ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// OpenMetrics 1.0 (`# EOF` last): what Prometheus asks for first.
+    OpenMetrics,
+    /// The Prometheus text format 0.0.4: for older scrapers, `curl` and
+    /// `promtool check metrics`.
+    Prometheus,
+}
+
+/// Writes everything watched in `format`.
+pub(crate) fn render(watched: &Arc<Watched>, format: Format) -> String {
     let mut registry = Registry::with_prefix("rig");
     registry.register_collector(Box::new(Scrape(Arc::clone(watched))));
     let mut text = String::new();
     // Writing into a String cannot fail; an encoder error would be a bug
     // in a family (say, a bad name), and a partial scrape is still useful.
-    let _ = prometheus_client::encoding::text::encode(&mut text, &registry);
+    let _ = match format {
+        Format::OpenMetrics => prometheus_client::encoding::text::encode(&mut text, &registry),
+        Format::Prometheus => {
+            prometheus_client::encoding::prometheus_text::encode(&mut text, &registry)
+        }
+    };
     text
 }
 

@@ -12,7 +12,9 @@ use std::time::Duration;
 use super::{Metrics, MetricsError};
 
 /// The OpenMetrics text content type Prometheus asks for.
-const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// The Prometheus text format's, for everyone else.
+const PROMETHEUS: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 /// The longest request head read; a scrape's is a few hundred bytes.
 const MAX_HEAD: usize = 8 * 1024;
 /// How long a client may take to send its request or read the answer.
@@ -122,12 +124,13 @@ fn answer(mut conn: TcpStream, metrics: &Metrics) -> std::io::Result<()> {
         }
         head.extend_from_slice(buf.get(..n).unwrap_or_default());
         if head.len() > MAX_HEAD {
-            return respond(
-                &mut conn,
-                "431 Request Header Fields Too Large",
-                "text/plain",
-                "request head too large\n",
-            );
+            let too_large = "431 Request Header Fields Too Large";
+            respond(&mut conn, too_large, "text/plain", "request head too large\n")?;
+            // Closing with unread input would reset the connection before
+            // the client reads the answer: read a bounded rest first.
+            conn.shutdown(std::net::Shutdown::Write)?;
+            let _ = std::io::copy(&mut (&conn).take(1 << 20), &mut std::io::sink());
+            return Ok(());
         }
     }
     let line = head.split(|&b| b == b'\r').next().unwrap_or_default();
@@ -135,12 +138,28 @@ fn answer(mut conn: TcpStream, metrics: &Metrics) -> std::io::Result<()> {
     let (method, target) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
     let path = target.split(|&b| b == b'?').next().unwrap_or_default();
     match (method, path) {
-        (b"GET", b"/metrics") => respond(&mut conn, "200 OK", CONTENT_TYPE, &metrics.render()),
+        (b"GET", b"/metrics") if accepts_openmetrics(&head) => {
+            respond(&mut conn, "200 OK", OPENMETRICS, &metrics.render())
+        }
+        (b"GET", b"/metrics") => {
+            respond(&mut conn, "200 OK", PROMETHEUS, &metrics.render_prometheus())
+        }
         (b"GET", _) => {
             respond(&mut conn, "404 Not Found", "text/plain", "metrics are at /metrics\n")
         }
         _ => respond(&mut conn, "405 Method Not Allowed", "text/plain", "only GET\n"),
     }
+}
+
+/// Whether the request's `Accept` header names OpenMetrics text (as
+/// Prometheus's does, first); otherwise the older text format is served.
+fn accepts_openmetrics(head: &[u8]) -> bool {
+    String::from_utf8_lossy(head).lines().skip(1).any(|line| {
+        line.split_once(':').is_some_and(|(name, value)| {
+            name.trim().eq_ignore_ascii_case("accept")
+                && value.to_ascii_lowercase().contains("application/openmetrics-text")
+        })
+    })
 }
 
 fn respond(

@@ -6,8 +6,10 @@
 //! [`Channel`]s (the `topic` label), and with the `server` feature a
 //! [`ServerHandle`](crate::server::ServerHandle). Scraping reads the
 //! lock-free counters the engine keeps anyway, so between scrapes metrics
-//! cost nothing; [`Metrics::render`] writes the text, [`Metrics::serve`]
-//! answers `GET /metrics` on a thread of its own (blocking I/O, no runtime).
+//! cost nothing; [`Metrics::render`] writes OpenMetrics text,
+//! [`Metrics::render_prometheus`] the older Prometheus text format, and
+//! [`Metrics::serve`] answers `GET /metrics` with the one the scraper's
+//! `Accept` header asks for, on a thread of its own (blocking I/O, no runtime).
 //!
 //! Label cardinality is bounded: at most [`Metrics::with_max_topics`]
 //! topics (100 by default) get series of their own, the first ones watched;
@@ -192,7 +194,7 @@ impl Metrics {
     }
 
     /// The current values as OpenMetrics text (`# EOF` last), as
-    /// `GET /metrics` answers.
+    /// `GET /metrics` answers a scraper that accepts OpenMetrics.
     ///
     /// # Examples
     ///
@@ -201,7 +203,27 @@ impl Metrics {
     /// ```
     #[must_use]
     pub fn render(&self) -> String {
-        collect::render(&self.inner)
+        collect::render(&self.inner, collect::Format::OpenMetrics)
+    }
+
+    /// The current values in the Prometheus text format 0.0.4, as
+    /// `GET /metrics` answers a client that does not ask for OpenMetrics
+    /// (`curl`, `promtool check metrics`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let engine = rig::engine::Engine::start(Default::default())?;
+    /// let metrics = rig::metrics::Metrics::new();
+    /// metrics.watch_engine(&engine);
+    /// let text = metrics.render_prometheus();
+    /// assert!(text.contains("# HELP rig_engine_wakeups_total "));
+    /// assert!(!text.contains("# EOF"));
+    /// # Ok::<(), rig::engine::EngineError>(())
+    /// ```
+    #[must_use]
+    pub fn render_prometheus(&self) -> String {
+        collect::render(&self.inner, collect::Format::Prometheus)
     }
 
     /// Serves `GET /metrics` on `addr` from a thread of its own until the
@@ -224,7 +246,7 @@ impl Metrics {
     /// let mut answer = String::new();
     /// conn.read_to_string(&mut answer)?;
     /// assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"));
-    /// assert!(answer.ends_with("# EOF\n"));
+    /// assert!(answer.contains("Content-Type: text/plain; version=0.0.4"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn serve(&self, addr: std::net::SocketAddr) -> Result<MetricsListener, MetricsError> {

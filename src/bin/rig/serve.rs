@@ -47,6 +47,10 @@ pub(crate) struct ServeArgs {
     /// no live status line on stderr (the summary at exit is still printed)
     #[argh(switch, short = 'q')]
     quiet: bool,
+    /// serve the server's counters as OpenMetrics at http://ADDR/metrics
+    /// (for Prometheus; e.g. 127.0.0.1:9464)
+    #[argh(option)]
+    metrics: Option<String>,
 }
 
 pub(crate) fn run(args: ServeArgs) -> Result<(), String> {
@@ -64,11 +68,20 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), String> {
         (None, None) => {}
         _ => return Err("--tls-cert and --tls-key must be given together".into()),
     }
+    // Bound before the server starts: a port in use fails the command now.
+    let metrics = rig::metrics::Metrics::new();
+    let _listener = match &args.metrics {
+        Some(addr) => {
+            Some(metrics.serve(resolve_flag("--metrics", addr)?).map_err(|e| e.to_string())?)
+        }
+        None => None,
+    };
     raise_open_files_limit();
     // Register the signals before announcing the address, so a signal sent
     // right after the line is seen always stops the server cleanly.
     let mut signals = SignalWait::new()?;
     let server = Server::start(config.build()).map_err(|e| e.to_string())?;
+    metrics.watch_server(&server);
     let clock = Clock::real();
     let started = clock.now();
     let mut stdout = std::io::stdout().lock();
@@ -157,10 +170,14 @@ impl SignalWait {
 }
 
 fn resolve(addr: &str) -> Result<SocketAddr, String> {
+    resolve_flag("--addr", addr)
+}
+
+fn resolve_flag(flag: &str, addr: &str) -> Result<SocketAddr, String> {
     addr.to_socket_addrs()
-        .map_err(|e| format!("bad --addr {addr:?}: {e}"))?
+        .map_err(|e| format!("bad {flag} {addr:?}: {e}"))?
         .next()
-        .ok_or_else(|| format!("bad --addr {addr:?}: it resolves to no address"))
+        .ok_or_else(|| format!("bad {flag} {addr:?}: it resolves to no address"))
 }
 
 /// Many clients need many descriptors: raise the soft limit to the hard one.

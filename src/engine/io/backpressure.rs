@@ -45,6 +45,8 @@ use std::time::Duration;
 
 use crossbeam_channel::TrySendError;
 
+use crate::engine::shared::channel::bump;
+
 use super::slot::{SocketSlot, SubSink};
 use super::thread::{Ctx, EngineTimer};
 use crate::engine::shared::health::add;
@@ -185,6 +187,9 @@ impl SocketSlot {
             }
             add(&self.counters.dropped, 1);
             let entry = self.by_id.get(&channel).and_then(|key| self.channels.get(key));
+            if let Some(entry) = entry {
+                bump(&entry.shared.counters.dropped_queue_full, 1);
+            }
             let target = entry.and_then(|e| e.subs.iter().find(|s| s.key == sub));
             if let Some(SubSink::Queue { dropped, .. }) = target.map(|t| &t.sink) {
                 add(dropped, 1);
@@ -217,7 +222,14 @@ impl SocketSlot {
                 SubSink::Inline(_) => Ok(false),
             };
             match sent {
-                Ok(true) => add(&self.counters.delivered, 1),
+                Ok(true) => {
+                    add(&self.counters.delivered, 1);
+                    // The topic was credited with what went at once; the
+                    // stashed copy counts now that it went.
+                    if let Some(entry) = entry {
+                        bump(&entry.shared.counters.delivered, 1);
+                    }
+                }
                 Ok(false) => {}
                 Err(message) => {
                     self.backpressure.stash.push_front((channel, sub, message));

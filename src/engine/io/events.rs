@@ -1,13 +1,14 @@
 //! Session events on rig-io: the status stream, channel states, message
 //! delivery to subscriptions and callbacks, push outcomes.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::Ordering::Relaxed;
 
 use crossbeam_channel::TrySendError;
 
 use super::backpressure::{Backpressure, send_blocking};
 use super::slot::{SocketSlot, Sub, SubSink, release_subs, resolve_target};
 use super::thread::Ctx;
+use crate::engine::shared::channel::bump;
 use crate::engine::shared::config::Overflow;
 use crate::engine::shared::failure::{ConnectionError, ErrorKind};
 use crate::engine::shared::health::{SocketCounters, add};
@@ -201,14 +202,6 @@ impl SocketSlot {
         if !gone.is_empty() {
             entry.subs.retain(|s| !gone.contains(&s.key));
         }
-    }
-}
-
-/// Adds `n` to a counter only rig-io writes: a plain load and store, no
-/// locked instruction on the per-message path.
-fn bump(counter: &AtomicU64, n: u64) {
-    if n != 0 {
-        counter.store(counter.load(Relaxed).wrapping_add(n), Relaxed);
     }
 }
 

@@ -30,6 +30,14 @@ pub(crate) struct TopicCounters {
     pub(crate) dropped_dispatch: AtomicU64,
 }
 
+/// Adds `n` to a counter only rig-io writes: a plain load and store, no
+/// locked instruction on the per-message path.
+pub(crate) fn bump(counter: &AtomicU64, n: u64) {
+    if n != 0 {
+        counter.store(counter.load(Relaxed).wrapping_add(n), Relaxed);
+    }
+}
+
 /// One counter's values, all read with relaxed loads.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct TopicCounts {
