@@ -316,3 +316,6 @@ fn percent_encode(text: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+pub(crate) mod log_capture;
