@@ -1,9 +1,11 @@
 //! A `log` logger for tests: it keeps, as text, the records emitted on the
 //! thread that asked for them (other tests run on other threads at the same
-//! time), at every level.
+//! time), at every level. The level is raised only while some thread
+//! captures: the other tests do not pay for formatting trace records.
 
 use std::cell::RefCell;
 use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use log::{LevelFilter, Log, Metadata, Record};
 
@@ -31,17 +33,23 @@ impl Log for Capture {
 
 static CAPTURE: Capture = Capture;
 static INSTALL: Once = Once::new();
+/// How many threads are capturing now.
+static CAPTURING: AtomicUsize = AtomicUsize::new(0);
 
 /// Runs `body` and returns every record it logged on this thread.
 pub(crate) fn capture(body: impl FnOnce()) -> String {
     INSTALL.call_once(|| {
         // The only logger a test binary installs; if another got there
         // first, the assertions on the captured text say so.
-        if log::set_logger(&CAPTURE).is_ok() {
-            log::set_max_level(LevelFilter::Trace);
-        }
+        let _ = log::set_logger(&CAPTURE);
     });
     LINES.with(|lines| *lines.borrow_mut() = Some(Vec::new()));
+    if CAPTURING.fetch_add(1, Ordering::SeqCst) == 0 {
+        log::set_max_level(LevelFilter::Trace);
+    }
     body();
+    if CAPTURING.fetch_sub(1, Ordering::SeqCst) == 1 {
+        log::set_max_level(LevelFilter::Off);
+    }
     LINES.with(|lines| lines.borrow_mut().take()).unwrap_or_default().join("\n")
 }
