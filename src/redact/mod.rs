@@ -66,7 +66,8 @@ const SECRET_WORDS: [&str; 4] = ["code", "sig", "pwd", "sid"];
 /// secret: names containing `token`, `secret`, `key`, `pass`, `auth`,
 /// `session`, `signature`, `credential`, `jwt`, `bearer` or `cookie`, names
 /// starting with `api`, and names with a separate word `code`, `sig`, `pwd`
-/// or `sid`. Case does not matter.
+/// or `sid`. Case does not matter. `Sec-WebSocket-Key` is not secret: it
+/// is the upgrade's public nonce.
 ///
 /// # Examples
 ///
@@ -76,13 +77,16 @@ const SECRET_WORDS: [&str; 4] = ["code", "sig", "pwd", "sid"];
 /// for name in ["token", "X-Api-Key", "authorization", "Cookie", "jwt", "access_code", "sig", "apiKey"] {
 ///     assert!(is_secret_name(name), "{name}");
 /// }
-/// for name in ["user_id", "vsn", "zipcode", "signal", "host"] {
+/// for name in ["user_id", "vsn", "zipcode", "signal", "host", "Sec-WebSocket-Key"] {
 ///     assert!(!is_secret_name(name), "{name}");
 /// }
 /// ```
 #[must_use]
 pub fn is_secret_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
+    if lower == "sec-websocket-key" {
+        return false;
+    }
     SECRET_PARTS.iter().any(|part| lower.contains(part))
         || lower.starts_with("api")
         || lower

@@ -102,6 +102,8 @@ fn text_leaves_ordinary_lines_alone() {
         "check the token (--token-env VAR or RIG_TOKEN) and --param",
         "upgrade refused: http status 403",
         "ws://127.0.0.1:4000/socket/websocket?user_id=42&vsn=2.0.0",
+        "registering event source with poller: token=Token(1), interests=READABLE",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
     ] {
         assert_eq!(text(line), line);
     }
