@@ -17,8 +17,10 @@ const COOKIE: &str = "cookie-SECRET-5";
 const API_KEY: &str = "apikey-SECRET-6";
 const USER: &str = "user-SECRET-7";
 const PASSWORD: &str = "pass-SECRET-8";
+const JOIN_TOKEN: &str = "join-SECRET-9";
 
-const SECRETS: [&str; 9] = [TOKEN, SHORT_TOKEN, JWT, CODE, BEARER, COOKIE, API_KEY, USER, PASSWORD];
+const SECRETS: [&str; 10] =
+    [TOKEN, SHORT_TOKEN, JWT, CODE, BEARER, COOKIE, API_KEY, USER, PASSWORD, JOIN_TOKEN];
 
 /// The secret flags every command gets, after its own arguments.
 fn secret_flags() -> Vec<String> {
@@ -55,12 +57,17 @@ fn assert_no_secret(what: &str, done: &Run) {
 
 #[test]
 fn no_command_prints_a_secret_at_any_log_level() {
-    let server = RigServer::start(&["--token", TOKEN]);
+    let server = RigServer::try_start_with_env(&["--token", TOKEN], &[("RIG_LOG", "trace")])
+        .expect("rig serve starts");
     let url = socket_url(&server);
     let with_jwt = format!("{url}?jwt={JWT}");
     let with_userinfo = format!("ws://{USER}:{PASSWORD}@127.0.0.1:{}/socket", server.addr().port());
 
-    let push = traced(&["push", &with_jwt, "room:a", "echo", r#"{"n":1}"#], TOKEN);
+    let join_param = format!("session_token={JOIN_TOKEN}");
+    let push = traced(
+        &["push", &with_jwt, "room:a", "echo", r#"{"n":1}"#, "--join-param", &join_param],
+        TOKEN,
+    );
     assert_eq!(push.code, Some(0), "{push:?}");
     assert!(push.stderr.contains("connecting to"), "trace records were printed: {push:?}");
     assert!(push.stderr.contains("user_id=42"), "ordinary params still show: {push:?}");
@@ -103,4 +110,9 @@ fn no_command_prints_a_secret_at_any_log_level() {
     let monitor = traced(&["monitor", &with_userinfo, "-t", "room:a", "--duration", "0.5"], TOKEN);
     assert!(monitor.stderr.contains("credentials in the url"), "{monitor:?}");
     assert_no_secret("monitor, userinfo", &monitor);
+
+    // The server's own records (at trace: every message it reads) too.
+    let served = Run { code: None, stdout: String::new(), stderr: server.stderr_text() };
+    assert!(served.stderr.contains("phx_join"), "the server traced its input: {served:?}");
+    assert_no_secret("rig serve", &served);
 }

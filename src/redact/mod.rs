@@ -17,6 +17,14 @@
 //! In scope: text. Out of scope: deciding what to log (payloads are logged at
 //! trace level only, and run through the same rules).
 //!
+//! rig's own log records go through these rules. Of the crates under it,
+//! tungstenite logs at trace level: rig writes the upgrade request itself,
+//! so tungstenite never sees the URL or headers to log them, but its
+//! records of each frame and message (`Received message ...`, `Sending
+//! frame: ...`) hold the payloads as sent, join params included. The `rig`
+//! CLI's logger runs every record through a [`Redactor`]; a program with
+//! its own logger that enables `tungstenite=trace` should do the same.
+//!
 //! # Examples
 //!
 //! ```
