@@ -20,6 +20,8 @@
 //!             SQLite file with group commit, ids for server-side dedup.
 //!  netsim/    a seeded loopback TCP fault proxy (feature "netsim"): latency,
 //!             jitter, bandwidth, slicing, stalls, blackholes, resets.
+//!  redact/    hides secrets (URL userinfo, tokens, keys, auth headers) in
+//!             everything rig formats; std only, usable from every layer.
 //! ```
 //!
 //! [Phoenix Channels]: https://hexdocs.pm/phoenix/channels.html
@@ -39,6 +41,7 @@ pub mod metrics;
 pub mod netsim;
 pub mod outbox;
 pub mod protocol;
+pub mod redact;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod time;

@@ -24,6 +24,8 @@ mod cli_pty;
 #[cfg(feature = "server")]
 mod cli_push;
 #[cfg(feature = "server")]
+mod cli_secrets;
+#[cfg(feature = "server")]
 mod cli_util;
 #[cfg(feature = "server")]
 mod cli_version;

@@ -92,12 +92,27 @@ impl fmt::Display for SocketState {
 /// assert_eq!(request.protocols(), ["phoenix", "base64url.bearer.phx.YWI"]);
 /// # Ok::<(), rig::protocol::ConfigError>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Debug` hides the secrets of the URL and the token subprotocol.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConnectRequest {
     pub(crate) url: String,
     pub(crate) protocols: Vec<String>,
     pub(crate) attempt: u32,
     pub(crate) generation: u64,
+}
+
+impl fmt::Debug for ConnectRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let protocols: Vec<_> =
+            self.protocols.iter().map(|p| crate::redact::subprotocol(p)).collect();
+        f.debug_struct("ConnectRequest")
+            .field("url", &crate::redact::url(&self.url))
+            .field("protocols", &protocols)
+            .field("attempt", &self.attempt)
+            .field("generation", &self.generation)
+            .finish()
+    }
 }
 
 impl ConnectRequest {

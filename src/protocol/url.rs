@@ -14,7 +14,9 @@ pub(crate) const AUTH_TOKEN_PREFIX: &str = "base64url.bearer.phx.";
 /// Checks that `endpoint` is an absolute `ws://` or `wss://` URL without a
 /// query or fragment, and returns it without a trailing `/`.
 pub(crate) fn validate_endpoint(endpoint: &str) -> Result<String, ConfigError> {
-    let invalid = |reason| ConfigError::InvalidEndpoint { endpoint: endpoint.to_owned(), reason };
+    // The error is printed: the endpoint goes in without its secrets.
+    let invalid =
+        |reason| ConfigError::InvalidEndpoint { endpoint: crate::redact::url(endpoint), reason };
     let lower = endpoint.get(..6).unwrap_or(endpoint).to_ascii_lowercase();
     let rest = if lower.starts_with("wss://") {
         endpoint.get(6..)

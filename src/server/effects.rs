@@ -66,7 +66,7 @@ impl Hub {
     fn send(&mut self, slot: usize, msg: &Message) {
         let Some(conn) = self.conn_mut(slot) else { return };
         let Phase::Open(ws) = &mut conn.phase else { return };
-        log::trace!("connection {}: out {msg:?}", conn.id);
+        log::trace!("connection {}: out {}", conn.id, crate::redact::text(&format!("{msg:?}")));
         if let Some(frame) = encode(ws.serializer.as_ref(), msg) {
             ws.enqueue(frame);
             self.mark(slot);

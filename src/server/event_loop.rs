@@ -190,7 +190,11 @@ impl Hub {
             match item {
                 Inbound::Frame(frame) => match ws.serializer.decode_client(frame) {
                     Ok(msg) => {
-                        log::trace!("connection {}: in {msg:?}", conn.id);
+                        log::trace!(
+                            "connection {}: in {}",
+                            conn.id,
+                            crate::redact::text(&format!("{msg:?}"))
+                        );
                         ws.session.handle_message(now, msg);
                         let effects = ws.session.take_effects();
                         self.apply(slot, effects, now);

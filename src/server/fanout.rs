@@ -48,7 +48,11 @@ pub(crate) fn encode(serializer: &dyn ServerSerializer, msg: &Message) -> Option
         },
         Ok(Frame::Binary(bytes)) => Some(WsMessage::Binary(bytes)),
         Err(e) => {
-            log::warn!("cannot encode {msg:?} for vsn {}: {e}", serializer.vsn());
+            log::warn!(
+                "cannot encode {} for vsn {}: {e}",
+                crate::redact::text(&format!("{msg:?}")),
+                serializer.vsn()
+            );
             None
         }
     }

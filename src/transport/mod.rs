@@ -88,6 +88,8 @@ mod output;
 mod read_pause;
 mod ready;
 mod request;
+mod request_head;
+mod response;
 mod rustls_stream;
 mod state;
 mod stream;
@@ -107,8 +109,8 @@ pub use dns::resolve;
 pub use error::{CertificateError, Error, SendError};
 pub use request::{
     ConnectRequest, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_READ_BUDGET, DEFAULT_READ_BUFFER_SIZE,
-    HandshakeResponse,
 };
+pub use response::HandshakeResponse;
 pub use state::{Data, Progress, State};
 pub use tls::{TlsConfig, TlsConnector};
 pub use tungstenite::protocol::WebSocketConfig;

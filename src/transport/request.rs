@@ -1,8 +1,7 @@
-//! What a connection asks for (URL, headers, subprotocols, limits) and what
-//! the server answered.
+//! What a connection asks for: URL, headers, subprotocols, limits.
 
-use tungstenite::handshake::client::{Request, Response, generate_key};
-use tungstenite::http::{HeaderMap, HeaderName, HeaderValue, header};
+use tungstenite::handshake::client::{Request, generate_key};
+use tungstenite::http::{HeaderName, HeaderValue, header};
 use tungstenite::protocol::WebSocketConfig;
 
 use super::{Error, WsUrl};
@@ -44,6 +43,9 @@ pub const DEFAULT_MAX_QUEUED_BYTES: usize = 16 << 20;
 /// output queue, capped at [`DEFAULT_MAX_QUEUED_BYTES`] instead of unbounded,
 /// and the read buffer, [`DEFAULT_READ_BUFFER_SIZE`] instead of 128 KiB.
 ///
+/// `Debug` hides secrets: secret query values, the values of secret headers
+/// (`authorization`, `cookie`, `x-api-key`, ...), the token subprotocol.
+///
 /// # Examples
 ///
 /// ```
@@ -55,7 +57,7 @@ pub const DEFAULT_MAX_QUEUED_BYTES: usize = 16 << 20;
 /// assert_eq!(request.url().port(), 443);
 /// # Ok::<(), rig::transport::Error>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ConnectRequest {
     url: WsUrl,
     headers: Vec<(String, String)>,
@@ -63,6 +65,26 @@ pub struct ConnectRequest {
     websocket: WebSocketConfig,
     read_budget: usize,
     local_addr: Option<std::net::IpAddr>,
+}
+
+impl std::fmt::Debug for ConnectRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<_> = self
+            .headers
+            .iter()
+            .map(|(name, value)| (name, crate::redact::header_value(name, value)))
+            .collect();
+        let subprotocols: Vec<_> =
+            self.subprotocols.iter().map(|p| crate::redact::subprotocol(p)).collect();
+        f.debug_struct("ConnectRequest")
+            .field("url", &self.url)
+            .field("headers", &headers)
+            .field("subprotocols", &subprotocols)
+            .field("websocket", &self.websocket)
+            .field("read_budget", &self.read_budget)
+            .field("local_addr", &self.local_addr)
+            .finish()
+    }
 }
 
 impl ConnectRequest {
@@ -254,7 +276,7 @@ impl ConnectRequest {
         let bad = |what: String| Error::BadRequest(what);
         let mut request = Request::builder()
             .method("GET")
-            .uri(self.url.to_string())
+            .uri(self.url.to_uri_string())
             .header(header::HOST, self.url.host_header())
             .header(header::CONNECTION, "Upgrade")
             .header(header::UPGRADE, "websocket")
@@ -280,90 +302,6 @@ impl ConnectRequest {
             headers.append(header_name, header_value);
         }
         Ok(request)
-    }
-}
-
-/// The server's answer to a successful upgrade (status 101).
-///
-/// # Examples
-///
-/// ```
-/// use rig::transport::HandshakeResponse;
-/// use tungstenite::http::Response;
-///
-/// let response = Response::builder()
-///     .status(101)
-///     .header("sec-websocket-protocol", "phoenix")
-///     .header("server", "cowboy")
-///     .body(None)?;
-/// let response = HandshakeResponse::from(response);
-/// assert_eq!(response.subprotocol(), Some("phoenix"));
-/// # Ok::<(), tungstenite::http::Error>(())
-/// ```
-#[derive(Clone, Debug)]
-pub struct HandshakeResponse {
-    status: u16,
-    subprotocol: Option<String>,
-    headers: HeaderMap,
-}
-
-impl From<Response> for HandshakeResponse {
-    fn from(response: Response) -> Self {
-        let subprotocol = response
-            .headers()
-            .get(header::SEC_WEBSOCKET_PROTOCOL)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let status = response.status().as_u16();
-        Self { status, subprotocol, headers: response.into_parts().0.headers }
-    }
-}
-
-impl HandshakeResponse {
-    /// The HTTP status: 101 (Switching Protocols) for a real handshake.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use rig::transport::HandshakeResponse;
-    /// let response = tungstenite::http::Response::builder().status(101).body(None)?;
-    /// assert_eq!(HandshakeResponse::from(response).status(), 101);
-    /// # Ok::<(), tungstenite::http::Error>(())
-    /// ```
-    #[must_use]
-    pub fn status(&self) -> u16 {
-        self.status
-    }
-
-    /// The subprotocol the server selected, if any (always one we offered).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use rig::transport::HandshakeResponse;
-    /// let response = tungstenite::http::Response::builder().status(101).body(None)?;
-    /// assert_eq!(HandshakeResponse::from(response).subprotocol(), None);
-    /// # Ok::<(), tungstenite::http::Error>(())
-    /// ```
-    #[must_use]
-    pub fn subprotocol(&self) -> Option<&str> {
-        self.subprotocol.as_deref()
-    }
-
-    /// All response headers.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use rig::transport::HandshakeResponse;
-    /// let response =
-    ///     tungstenite::http::Response::builder().status(101).header("server", "cowboy").body(None)?;
-    /// assert_eq!(HandshakeResponse::from(response).headers()["server"], "cowboy");
-    /// # Ok::<(), tungstenite::http::Error>(())
-    /// ```
-    #[must_use]
-    pub fn headers(&self) -> &HeaderMap {
-        &self.headers
     }
 }
 

@@ -22,7 +22,7 @@ use std::io::{ErrorKind, Read as _};
 
 use tungstenite::WebSocket;
 use tungstenite::error::{CapacityError, ProtocolError, SubProtocolError};
-use tungstenite::handshake::client::{Request, Response, generate_request};
+use tungstenite::handshake::client::{Request, Response};
 use tungstenite::handshake::derive_accept_key;
 use tungstenite::handshake::machine::{HandshakeMachine, RoundResult, StageResult, TryParse};
 use tungstenite::http::{StatusCode, header};
@@ -37,8 +37,9 @@ const READ_CHUNK: usize = 4096;
 
 /// An upgrade in progress: writing the request or reading the response.
 ///
-/// The request goes out through tungstenite's handshake machine; the
-/// response is read here. tungstenite's reader treats a response arriving
+/// The request, written by [`request_head`](super::request_head) (not by
+/// tungstenite, which would log its secrets), goes out through tungstenite's
+/// handshake machine; the response is read here. tungstenite's reader treats a response arriving
 /// in many small reads as an attack (more than 64 reads averaging under
 /// 128 bytes fail with `AttackAttempt`), and a slow or segmenting path can
 /// deliver an honest 200-byte answer one byte per read. So the head is
@@ -80,7 +81,7 @@ impl Upgrade {
         limits: WebSocketConfig,
     ) -> Result<Self, tungstenite::Error> {
         let offered = offered_subprotocols(&request);
-        let (bytes, key) = generate_request(request)?;
+        let (bytes, key) = super::request_head::encode(&request)?;
         let check = ResponseCheck { accept_key: derive_accept_key(key.as_bytes()), offered };
         let stage = Stage::Writing(HandshakeMachine::start_write(stream, bytes));
         Ok(Self { stage, check, limits })

@@ -141,6 +141,9 @@ impl fmt::Display for Host {
 ///
 /// The path and query are kept verbatim (an empty path becomes `/`), so
 /// whatever the caller percent-encoded reaches the server unchanged.
+/// `Display` and `Debug` hide the values of secret query parameters
+/// (see [`crate::redact`]); [`to_uri_string`](Self::to_uri_string) is the
+/// URL as sent.
 ///
 /// # Examples
 ///
@@ -155,7 +158,7 @@ impl fmt::Display for Host {
 /// assert_eq!(url.to_string(), "wss://example.com/socket/websocket?vsn=2.0.0");
 /// # Ok::<(), rig::transport::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct WsUrl {
     scheme: Scheme,
     host: Host,
@@ -266,9 +269,37 @@ impl FromStr for WsUrl {
     }
 }
 
+impl WsUrl {
+    /// The URL as sent, secrets included (`Display` hides them).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let url = rig::transport::WsUrl::parse("ws://h:4000/socket/websocket?token=abc")?;
+    /// assert_eq!(url.to_uri_string(), "ws://h:4000/socket/websocket?token=abc");
+    /// assert_eq!(url.to_string(), "ws://h:4000/socket/websocket?token=***");
+    /// # Ok::<(), rig::transport::Error>(())
+    /// ```
+    #[must_use]
+    pub fn to_uri_string(&self) -> String {
+        format!("{}://{}{}", self.scheme.as_str(), self.host_header(), self.path_and_query)
+    }
+}
+
 impl fmt::Display for WsUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://{}{}", self.scheme.as_str(), self.host_header(), self.path_and_query)
+        f.write_str(&crate::redact::url(&self.to_uri_string()))
+    }
+}
+
+impl fmt::Debug for WsUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WsUrl")
+            .field("scheme", &self.scheme)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("path_and_query", &crate::redact::url(&self.path_and_query))
+            .finish()
     }
 }
 

@@ -58,8 +58,13 @@ impl RigServer {
 
     /// Like [`RigServer::start`], but returns what went wrong instead of panicking.
     pub(crate) fn try_start(args: &[&str]) -> Result<Self, String> {
+        Self::try_start_with_env(args, &[])
+    }
+
+    /// Like [`RigServer::try_start`], with these environment variables set.
+    pub(crate) fn try_start_with_env(args: &[&str], env: &[(&str, &str)]) -> Result<Self, String> {
         let mut command = Command::new(rig_binary());
-        command.arg("serve");
+        command.arg("serve").envs(env.iter().copied());
         if !args.contains(&"--addr") {
             command.args(["--addr", "127.0.0.1:0"]);
         }

@@ -38,9 +38,11 @@ impl Failure {
         self
     }
 
-    /// Prints the failure on stderr and gives its exit code.
+    /// Prints the failure on stderr and gives its exit code. The message
+    /// goes through the command's redactor once more: a failure built from
+    /// a library error or a server's answer may quote what the user sent.
     pub(crate) fn report(&self) -> ExitCode {
-        eprintln!("rig: {}", self.message);
+        eprintln!("rig: {}", crate::logger::redact(&self.message));
         if let Some(hint) = &self.hint {
             eprintln!("hint: {hint}");
         }

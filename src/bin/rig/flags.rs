@@ -127,8 +127,10 @@ pub(crate) struct Client {
 impl ClientFlags {
     /// Checks the flags and builds the socket options for `url`.
     pub(crate) fn client(&self, url: &str) -> Result<Client, Failure> {
-        let url = parse_url(url)?;
         let mut redactor = Redactor::default();
+        // Userinfo is always secret, even in a URL that does not parse.
+        redactor.add_userinfo(url);
+        let url = parse_url(url)?;
         let mut params = url.params.clone();
         for pair in &self.params {
             let (key, value) = split_pair("--param", pair)?;
@@ -168,12 +170,21 @@ impl ClientFlags {
                     .hint("write it as 'Name: value'"));
             };
             redactor.add_param(name.trim(), value.trim());
+            if rig::redact::is_secret_name(name.trim()) {
+                // `Bearer <token>`, `Basic <credentials>`: the credential
+                // alone may be printed apart from its scheme.
+                if let Some((_, credential)) = value.trim().split_once(' ') {
+                    redactor.add(credential.trim());
+                }
+            }
             builder = builder.header(name.trim(), value.trim());
             headers.push((name.trim().to_owned(), value.trim().to_owned()));
         }
         if let Some(connector) = self.tls()? {
             builder = builder.tls(connector);
         }
+        // From here on, every log record and printed failure hides them.
+        crate::logger::set_redactor(&redactor);
         let options = builder.build().map_err(|e| {
             Failure::usage(format!("bad settings: {}", redactor.apply(&e.to_string())))
         })?;

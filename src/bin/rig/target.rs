@@ -1,7 +1,8 @@
 //! What the user points a client command at: the socket URL (as phoenix.js
-//! takes it), `k=v` parameters, and the redaction of secrets in anything
-//! printed.
+//! takes it) and `k=v` parameters. Secrets in anything printed are hidden by
+//! the library's [`Redactor`] (see `rig::redact`).
 
+pub(crate) use rig::redact::Redactor;
 use serde_json::Value;
 
 use crate::exit::Failure;
@@ -20,7 +21,7 @@ pub(crate) struct SocketUrl {
 /// `wss://...`, or `http(s)://` (taken as `ws(s)://`).
 pub(crate) fn parse_url(url: &str) -> Result<SocketUrl, Failure> {
     let bad = |why: &str| {
-        Failure::usage(format!("bad url {:?}: {why}", redact_query(url)))
+        Failure::usage(format!("bad url {:?}: {why}", rig::redact::url(url)))
             .hint("give the socket URL as phoenix.js takes it, e.g. ws://localhost:4000/socket")
     };
     let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("no scheme"))?;
@@ -99,75 +100,6 @@ pub(crate) fn join_payload(pairs: &[String]) -> Result<String, Failure> {
     Ok(Value::Object(object).to_string())
 }
 
-/// Names of query parameters whose values are secrets.
-fn is_secret_key(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    ["token", "secret", "password", "passwd", "auth", "key", "session", "signature"]
-        .iter()
-        .any(|s| key.contains(s))
-}
-
-/// Replaces every query value of a URL-looking text with `***`.
-pub(crate) fn redact_query(url: &str) -> String {
-    match url.split_once('?') {
-        None => url.to_owned(),
-        Some((base, query)) => {
-            let pairs: Vec<String> = query
-                .split('&')
-                .map(|p| match p.split_once('=') {
-                    Some((k, _)) => format!("{k}=***"),
-                    None => p.to_owned(),
-                })
-                .collect();
-            format!("{base}?{}", pairs.join("&"))
-        }
-    }
-}
-
-/// Hides secrets (the token, secret-looking parameter values) in any text
-/// the CLI prints.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Redactor {
-    secrets: Vec<String>,
-}
-
-impl Redactor {
-    /// Hides `secret` from now on (empty or tiny values are skipped: hiding
-    /// them would garble unrelated text).
-    pub(crate) fn add(&mut self, secret: &str) {
-        if secret.len() >= 3 && !self.secrets.iter().any(|s| s == secret) {
-            self.secrets.push(secret.to_owned());
-        }
-    }
-
-    /// Hides the value of `key=value` when the key names a secret.
-    pub(crate) fn add_param(&mut self, key: &str, value: &str) {
-        if is_secret_key(key) {
-            self.add(value);
-        }
-    }
-
-    /// `text` with every secret replaced by `***`.
-    pub(crate) fn apply(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for secret in &self.secrets {
-            out = out.replace(secret.as_str(), "***");
-            // The connect URL percent-encodes it.
-            let encoded: String = secret
-                .bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                        char::from(b).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect();
-            out = out.replace(encoded.as_str(), "***");
-        }
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,6 +142,7 @@ mod tests {
             redactor.apply(text),
             "ws://h/socket/websocket?token=***&api_key=***&user_id=42: ***"
         );
-        assert_eq!(redact_query("ws://h/s?token=x&a"), "ws://h/s?token=***&a");
+        let bad = parse_url("ftp://ann:pw-1@h/s?jwt=j").unwrap_err();
+        assert!(!bad.message.contains("pw-1") && !bad.message.contains("jwt=j"), "{}", bad.message);
     }
 }

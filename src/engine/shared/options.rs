@@ -1,10 +1,13 @@
 //! [`SocketOptions`]: one Phoenix socket, the session settings plus what the
 //! I/O thread needs (headers, timeouts, TLS, limits, failure policy).
 
+use std::borrow::Cow;
+use std::fmt;
 use std::time::Duration;
 
 use super::options_builder::SocketOptionsBuilder;
 use crate::protocol::SessionConfig;
+use crate::redact;
 use crate::transport::{DEFAULT_READ_BUDGET, TlsConnector, WebSocketConfig};
 
 /// One Phoenix socket: the [`SessionConfig`] (phoenix.js options) plus the
@@ -26,7 +29,9 @@ use crate::transport::{DEFAULT_READ_BUDGET, TlsConnector, WebSocketConfig};
 /// assert_eq!(options.connect_timeout(), Duration::from_secs(5));
 /// # Ok::<(), rig::protocol::ConfigError>(())
 /// ```
-#[derive(Debug)]
+///
+/// `Debug` hides the values of secret headers (`authorization`, `cookie`,
+/// `x-api-key`, ...: see [`crate::redact`]).
 pub struct SocketOptions {
     pub(crate) session: SessionConfig,
     pub(crate) headers: Vec<(String, String)>,
@@ -115,5 +120,69 @@ impl SocketOptions {
 
     pub(crate) fn is_secure(&self) -> bool {
         self.session.endpoint().get(..4).is_some_and(|s| s.eq_ignore_ascii_case("wss:"))
+    }
+}
+
+/// Headers as `Debug` may show them: secret values hidden.
+fn shown_headers(headers: &[(String, String)]) -> Vec<(&str, Cow<'_, str>)> {
+    headers.iter().map(|(name, value)| (name.as_str(), redact::header_value(name, value))).collect()
+}
+
+impl fmt::Debug for SocketOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SocketOptions")
+            .field("session", &self.session)
+            .field("headers", &shown_headers(&self.headers))
+            .field("connect_timeout", &self.connect_timeout)
+            .field("close_timeout", &self.close_timeout)
+            .field("tls", &self.tls)
+            .field("websocket", &self.websocket)
+            .field("read_budget", &self.read_budget)
+            .field("local_addr", &self.local_addr)
+            .field("retry_refused", &self.retry_refused)
+            .field("retry_certificate_errors", &self.retry_certificate_errors)
+            .field("outbox", &self.outbox)
+            .finish()
+    }
+}
+
+impl fmt::Debug for SocketOptionsBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SocketOptionsBuilder")
+            .field("session", &self.session)
+            .field("headers", &shown_headers(&self.headers))
+            .field("connect_timeout", &self.connect_timeout)
+            .field("close_timeout", &self.close_timeout)
+            .field("tls", &self.tls)
+            .field("websocket", &self.websocket)
+            .field("read_budget", &self.read_budget)
+            .field("local_addr", &self.local_addr)
+            .field("retry_refused", &self.retry_refused)
+            .field("retry_certificate_errors", &self.retry_certificate_errors)
+            .field("outbox", &self.outbox)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_secret_headers_and_userinfo() {
+        let builder = SocketOptions::builder("ws://ann:pw-1@h/socket")
+            .header("authorization", "Bearer tok-1")
+            .header("cookie", "sid=ck-1")
+            .header("x-api-key", "key-1")
+            .header("origin", "http://h");
+        let shown = format!("{builder:?}");
+        for secret in ["pw-1", "tok-1", "ck-1", "key-1"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("http://h"), "{shown}");
+        let shown = format!("{:?}", builder.build().unwrap());
+        for secret in ["pw-1", "tok-1", "ck-1", "key-1"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
     }
 }

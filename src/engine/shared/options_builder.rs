@@ -10,8 +10,7 @@ use crate::transport::{TlsConnector, WebSocketConfig};
 ///
 /// # Examples
 ///
-/// See [`SocketOptions`].
-#[derive(Debug)]
+/// See [`SocketOptions`]. `Debug` hides the values of secret headers.
 #[must_use]
 pub struct SocketOptionsBuilder {
     pub(crate) session: SessionConfigBuilder,

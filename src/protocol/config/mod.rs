@@ -230,7 +230,7 @@ impl SessionConfig {
 impl fmt::Debug for SessionConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionConfig")
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &crate::redact::url(&self.endpoint))
             .field("auth_token", &self.auth_token.as_ref().map(|_| "<fn>"))
             .field("serializer", &self.serializer)
             .field("timeout", &self.timeout)

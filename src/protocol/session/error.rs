@@ -72,7 +72,7 @@ pub enum ConfigError {
     /// and without query or fragment. Pass connect params with `params`.
     #[error("endpoint {endpoint:?} {reason}")]
     InvalidEndpoint {
-        /// The endpoint as given.
+        /// The endpoint as given, with its userinfo hidden.
         endpoint: String,
         /// What is wrong with it.
         reason: &'static str,

@@ -41,7 +41,7 @@ impl Session {
     pub fn handle_frame(&mut self, now: Instant, frame: Frame) -> Result<(), DecodeError> {
         self.stats.frames_received = self.stats.frames_received.saturating_add(1);
         if log::log_enabled!(log::Level::Trace) {
-            log::trace!("recv {frame:?}");
+            log::trace!("recv {}", crate::redact::text(&format!("{frame:?}")));
         }
         match self.config.serializer.decode(frame) {
             Ok(msg) => self.route(now, msg),

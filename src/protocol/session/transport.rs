@@ -38,7 +38,7 @@ impl Session {
         if self.state != SocketState::Connecting {
             return;
         }
-        log::debug!("socket open: {}", self.config.endpoint);
+        log::debug!("socket open: {}", crate::redact::url(&self.config.endpoint));
         self.state = SocketState::Open;
         self.connect_request = None;
         self.clean_close = false;
@@ -166,7 +166,7 @@ impl Session {
         let params = (self.config.params)();
         let token = self.config.auth_token.as_mut().map(|token| token());
         let url = url::connect_url(&self.config.endpoint, &params, self.config.serializer.vsn());
-        log::debug!("connecting to {url} (attempt {attempt})");
+        log::debug!("connecting to {} (attempt {attempt})", crate::redact::url(&url));
         self.connect_request = Some(ConnectRequest {
             url,
             protocols: url::protocols(token.as_deref()),
@@ -216,7 +216,7 @@ impl Session {
         }
         let frame = self.config.serializer.encode(&msg)?;
         if log::log_enabled!(log::Level::Trace) {
-            log::trace!("send {frame:?}");
+            log::trace!("send {}", crate::redact::text(&format!("{frame:?}")));
         }
         self.stats.frames_sent = self.stats.frames_sent.saturating_add(1);
         self.transmits.push_back(frame);

@@ -14,6 +14,7 @@ pub(crate) mod fixtures;
 pub(crate) mod harness;
 mod presence_conformance;
 mod replay;
+mod secrets_in_logs;
 mod session_behaviour;
 mod session_edges;
 mod session_fixtures;

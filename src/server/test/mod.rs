@@ -5,6 +5,7 @@ mod inbox;
 mod presence;
 mod room;
 mod scale;
+mod secrets_in_logs;
 mod session;
 mod socket;
 mod stats;

@@ -6,6 +6,7 @@ mod failures;
 #[cfg(feature = "native-tls")]
 mod native_tls;
 mod pki;
+mod secrets;
 mod tls;
 mod url;
 mod ws;

@@ -76,3 +76,39 @@ fn resolves_literals_and_localhost() {
     let addrs = resolve(&url).unwrap();
     assert!(addrs.iter().all(|a| a.ip().is_loopback() && a.port() == 9), "{addrs:?}");
 }
+
+#[test]
+fn display_and_debug_hide_secret_query_values() {
+    let url =
+        WsUrl::parse("ws://h/socket/websocket?token=ab&jwt=j-1&user_id=42&vsn=2.0.0").unwrap();
+    assert_eq!(url.to_string(), "ws://h/socket/websocket?token=***&jwt=***&user_id=42&vsn=2.0.0");
+    assert_eq!(
+        url.to_uri_string(),
+        "ws://h/socket/websocket?token=ab&jwt=j-1&user_id=42&vsn=2.0.0"
+    );
+    let debug = format!("{url:?}");
+    assert!(!debug.contains("j-1") && !debug.contains("=ab"), "{debug}");
+    let request = crate::transport::ConnectRequest::new(url)
+        .header("Authorization", "Bearer tok-1")
+        .header("cookie", "sid=ck-1")
+        .header("x-api-key", "key-1")
+        .header("user-agent", "rig")
+        .subprotocol("base64url.bearer.phx.c2VjcmV0");
+    let debug = format!("{request:?}");
+    for secret in ["j-1", "=ab", "tok-1", "ck-1", "key-1", "c2VjcmV0"] {
+        assert!(!debug.contains(secret), "{secret} in {debug}");
+    }
+    assert!(debug.contains("rig"), "{debug}");
+    // The request on the wire keeps them all.
+    let http = request.to_http().unwrap();
+    assert_eq!(http.uri().query(), Some("token=ab&jwt=j-1&user_id=42&vsn=2.0.0"));
+}
+
+#[test]
+fn userinfo_never_shows_in_errors() {
+    let err = WsUrl::parse("ws://ann:pw-1@h/socket").unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("pw-1"));
+    let err =
+        crate::protocol::SessionConfig::builder("wss://ann:pw-1@h/socket?x=1").build().unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("pw-1"), "{err}");
+}
