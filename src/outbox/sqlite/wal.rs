@@ -122,7 +122,7 @@ mod tests {
             frame.extend(11_u32.to_be_bytes());
             frame.extend(22_u32.to_be_bytes());
             let body = vec![n as u8; page as usize];
-            sum = checksum(false, checksum(false, sum, &frame), &body);
+            sum = checksum(false, checksum(false, sum, &frame[..8]), &body);
             frame.extend(sum.0.to_be_bytes());
             frame.extend(sum.1.to_be_bytes());
             frame.extend(body);
