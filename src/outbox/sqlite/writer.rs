@@ -80,7 +80,8 @@ fn finish(conn: &Connection, path: &std::path::Path, queue: &Mutex<Queue>, batch
                     path.display(),
                     batch.len()
                 );
-                queue.note_write_error();
+                let full = err.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull);
+                queue.note_write_error(full);
             }
         }
         for op in batch.iter() {

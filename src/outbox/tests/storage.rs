@@ -76,6 +76,7 @@ fn a_full_file_refuses_pushes_with_disk_full_and_still_drains() {
     assert_eq!(pending.len(), accepted);
     let refused = outbox.enqueue("t", "e", payload(0)).unwrap_err();
     assert!(matches!(refused, Error::DiskFull { .. }), "{refused:?}");
+    assert!(outbox.stats().disk_full, "drain-only shows in the status");
     for entry in &pending[..2] {
         assert!(outbox.mark_sent(entry.id));
         assert!(outbox.ack(entry.id));
@@ -83,6 +84,7 @@ fn a_full_file_refuses_pushes_with_disk_full_and_still_drains() {
     outbox.flush().unwrap();
     // The deletes reached the file and freed room in it for a new push.
     outbox.enqueue("t", "e", payload(1)).unwrap();
+    assert!(!outbox.stats().disk_full);
     outbox.close().unwrap();
     let reopened = SqliteOutbox::open(db.path(), limits).unwrap();
     assert_eq!(reopened.stats().entries, accepted - 1);
