@@ -107,3 +107,94 @@ fn tls_shows_version_cipher_and_certificate_and_checks_trust() {
     assert_eq!(insecure.code, Some(0), "{insecure:?}");
     assert!(insecure.stderr.contains("warning: --insecure"), "{}", insecure.stderr);
 }
+
+/// A deliberately slow server, not a timing assertion.
+#[expect(clippy::disallowed_methods, reason = "a deliberately slow server, not a timing assertion")]
+fn pause(ms: u64) {
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+}
+
+/// A server on 127.0.0.1:0 for one connection; `serve` gets the accepted
+/// stream and returns what the test checks.
+fn one_connection<T: Send + 'static>(
+    serve: impl FnOnce(std::net::TcpStream) -> T + Send + 'static,
+) -> (String, std::thread::JoinHandle<T>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/socket", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || serve(listener.accept().unwrap().0));
+    (url, server)
+}
+
+#[test]
+fn an_upgrade_reply_sent_one_byte_at_a_time_is_cut_by_the_timeout() {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    // Reads the request, then drips a valid 101 reply one byte per 50 ms
+    // (each read of the client sees a byte long before a per-read timeout);
+    // returns how many bytes went out before the client hung up, and how
+    // many the reply has.
+    let (url, server) = one_connection(|stream| {
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut key = String::new();
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap() > 2 {
+            if let Some(value) = line.to_ascii_lowercase().strip_prefix("sec-websocket-key:") {
+                key = line[line.len() - value.len()..].trim().to_owned();
+            }
+            line.clear();
+        }
+        let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
+        let reply = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+        );
+        let mut stream = stream;
+        let mut sent = 0;
+        for byte in reply.as_bytes() {
+            if stream.write_all(&[*byte]).is_err() {
+                break;
+            }
+            sent += 1;
+            pause(50);
+        }
+        (sent, reply.len())
+    });
+    let done = diagnose(&url, "x", &["--timeout", "1000", "--json"]);
+    assert_eq!(done.code, Some(3), "{done:?}");
+    let r = report(&done.stdout);
+    assert_eq!(step_names(&r), steps(&[("dns", true), ("tcp", true), ("websocket", false)]));
+    let detail = r["steps"][2]["detail"].as_str().unwrap();
+    assert!(detail.contains("timed out") && detail.contains("1000 ms"), "{detail}");
+    assert!(r["steps"][2]["hint"].as_str().unwrap().contains("--timeout"), "{r:#}");
+    let (sent, whole) = server.join().unwrap();
+    assert!(sent < whole, "the reply was never cut: {sent} of {whole} bytes");
+}
+
+#[test]
+fn the_timeout_bounds_the_whole_run_not_each_reply() {
+    // Each heartbeat is answered after 300 ms, well within a 1000 ms read
+    // timeout, but five of them need 1500 ms: more than the run may take.
+    // Returns how many heartbeats were answered.
+    let (url, server) = one_connection(|stream| {
+        let mut socket = tungstenite::accept(stream).unwrap();
+        let mut answered = 0;
+        while let Ok(message) = socket.read() {
+            let Ok(text) = message.to_text() else { break };
+            let Ok(frame) = serde_json::from_str::<serde_json::Value>(text) else { break };
+            pause(300);
+            let reply = serde_json::json!([null, frame[1], "phoenix", "phx_reply", {"status": "ok", "response": {}}]);
+            if socket.send(tungstenite::Message::text(reply.to_string())).is_err() {
+                break;
+            }
+            answered += 1;
+        }
+        answered
+    });
+    let done = diagnose(&url, "x", &["--timeout", "1000", "--json"]);
+    assert_eq!(done.code, Some(3), "{done:?}");
+    let r = report(&done.stdout);
+    let want = [("dns", true), ("tcp", true), ("websocket", true), ("heartbeat", false)];
+    assert_eq!(step_names(&r), steps(&want));
+    let detail = r["steps"][3]["detail"].as_str().unwrap();
+    assert!(detail.contains("timed out"), "{detail}");
+    let answered = server.join().unwrap();
+    assert!(answered < 5, "every heartbeat was waited for: {answered}");
+}

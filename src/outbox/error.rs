@@ -57,9 +57,11 @@ pub enum Error {
     #[error("payload refused: {0}")]
     Payload(&'static str),
     /// The database file is not an outbox database or is damaged (SQLite
-    /// reports it corrupt or "not a database", or the integrity check fails).
-    /// Fatal for this file: move it aside (it may be inspected with the
-    /// `sqlite3` shell) and open a new one.
+    /// reports it corrupt or "not a database", the integrity check fails,
+    /// or its write-ahead log was damaged after a crash so that SQLite would
+    /// silently drop committed pushes). Fatal for this file: nothing was
+    /// changed; move it aside with its `-wal` (they may be inspected with
+    /// the `sqlite3` shell) and open a new one.
     #[error("outbox database {path} is corrupt: {detail}")]
     Corrupt {
         /// The database file.
@@ -86,8 +88,32 @@ pub enum Error {
         /// The highest version this build reads.
         known: i64,
     },
-    /// Any other database failure: the disk is full, an I/O error, the file
-    /// cannot be created. The operation did not take effect (an enqueue that
+    /// The disk (or the file system holding the outbox) is full: this push
+    /// was not accepted. Not fatal: the outbox is drain-only until space is
+    /// freed, so the pushes it holds are still read, sent and deleted, and
+    /// pushes are accepted again as soon as a write fits (acked entries free
+    /// room inside the file). An outbox file can always be opened on a full
+    /// disk: opening writes nothing to a file that exists.
+    #[error(
+        "outbox database {path}: the disk is full; stored pushes still drain, new pushes are refused until space is freed"
+    )]
+    DiskFull {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// The outbox file, its directory or its file system is read-only: the
+    /// outbox cannot be opened (a WAL database needs its `-wal` file
+    /// beside it) or written. Fatal for this file: remount it read-write,
+    /// give the process write access, or open a copy elsewhere.
+    #[error("outbox database {path} is read-only: {detail}")]
+    ReadOnly {
+        /// The database file.
+        path: PathBuf,
+        /// What is read-only, as far as it could be told.
+        detail: String,
+    },
+    /// Any other database failure: an I/O error, the file cannot be
+    /// created. The operation did not take effect (an enqueue that
     /// fails this way was not accepted).
     #[error("outbox database {path}: {detail}")]
     Database {

@@ -231,4 +231,8 @@ pub struct Stats {
     /// reported to its caller; a failed delete leaves the entry on disk, to
     /// be sent again after a restart).
     pub write_errors: u64,
+    /// The last write ran out of space ([`Error::DiskFull`](super::Error::DiskFull)):
+    /// the outbox is drain-only (stored pushes are sent and deleted, new
+    /// ones refused) until a write fits again. Always false in memory.
+    pub disk_full: bool,
 }

@@ -83,6 +83,23 @@
 //! refused at [`SqliteOutbox::open`] with [`Error::Corrupt`] or
 //! [`Error::Locked`], and a failed write fails only the pushes in it.
 //!
+//! # Storage faults
+//!
+//! - **Full disk**: opening an existing outbox writes nothing, so it opens
+//!   on a full disk and is *drain-only*: its pushes are read, sent and
+//!   deleted (the deletes of a failed batch are committed on their own),
+//!   and new pushes fail with [`Error::DiskFull`] ([`Stats::disk_full`] is
+//!   set) until a write fits again: acked entries free room inside the file.
+//! - **Read-only**: a file, directory or file system that cannot be written
+//!   is [`Error::ReadOnly`], which says which (a WAL database needs its
+//!   `-wal` file beside it, so even reading needs a writable directory).
+//! - **A damaged write-ahead log**: after a crash SQLite replays the `-wal`
+//!   file up to its first bad frame and silently drops the rest. The log is
+//!   checked first; committed frames behind a bad one (or a damaged header
+//!   with frames after it) are [`Error::Corrupt`], and the files are left
+//!   as they were for inspection. Damage that reaches the end of the log
+//!   cannot be told from a write torn by the crash, and passes.
+//!
 //! # Examples
 //!
 //! ```

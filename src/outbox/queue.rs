@@ -278,10 +278,13 @@ impl Queue {
 
     pub(crate) fn note_commit(&mut self) {
         self.stats.commits += 1;
+        self.stats.disk_full = false;
     }
 
-    pub(crate) fn note_write_error(&mut self) {
+    /// A batch failed; `disk_full` when for want of space.
+    pub(crate) fn note_write_error(&mut self, disk_full: bool) {
         self.stats.write_errors += 1;
+        self.stats.disk_full |= disk_full;
     }
 
     pub(crate) fn stats(&self) -> Stats {

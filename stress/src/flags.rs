@@ -19,7 +19,7 @@ use serde::Serialize;
 /// invariant held, 1 on any violation, 2 on a usage or environment error.
 #[derive(argh::FromArgs, Debug)]
 #[argh(
-    note = "Report (--json FILE): config, seed, mode (in-process|child-process|namespace), proxy_used, interrupted, wall_s, faults {{resets, stalls, restarts}}, pushes {{sent, acked, lost, recorded, duplicates, requeued, outbox_left, error_replies, timeouts, failed, unresolved}}, events {{expected, delivered, lost, dropped, cut_by_fault, duplicated, reordered, stale, epochs}}, channels {{total, never_joined, unrecovered}}, reconnects, connections, heartbeat_timeouts, time_to_recover_us and latency_us {{count, p50, p90, p99, p999, max}}, server {{...}}, proxy {{...}}, netns_dropped_packets, resources {{peak_rss_kb, cpu_pct, clients_peak_rss_kb, clients_cpu_pct, engine_cpu_pct}}, violations [...]. Lost means: an acknowledged push the server never recorded, or a stream event missing inside one join (a gap) that the engine did not count as a drop; events a fault cut are cut_by_fault, not lost.",
+    note = "Report (--json FILE): config, seed, mode (in-process|child-process|namespace), proxy_used, interrupted, wall_s, faults {{resets, stalls, restarts, skipped}}, pushes {{sent, acked, lost, recorded, duplicates, requeued, outbox_left, error_replies, timeouts, failed, unresolved}}, events {{expected, delivered, lost, dropped, cut_by_fault, duplicated, reordered, stale, epochs}}, channels {{total, never_joined, unrecovered}}, reconnects, connections, heartbeat_timeouts, time_to_recover_us and latency_us {{count, p50, p90, p99, p999, max}}, server {{...}}, proxy {{...}}, netns_dropped_packets, resources {{peak_rss_kb, cpu_pct, clients_peak_rss_kb, clients_cpu_pct, engine_cpu_pct}}, violations [...]. Lost means: an acknowledged push the server never recorded, or a stream event missing inside one join (a gap) that the engine did not count as a drop; events a fault cut are cut_by_fault, not lost.",
     error_code(1, "an invariant was violated (listed on stderr and in violations)"),
     error_code(2, "usage or environment error (bad flag; --loss without root, ip or nft)")
 )]
@@ -50,16 +50,17 @@ pub(crate) struct Flags {
     /// the clients then run in a network namespace) (default 0)
     #[argh(option, default = "0")]
     pub(crate) loss: u8,
-    /// reset every proxied connection about every MS ms (default 0 = never)
+    /// reset every proxied connection about every MS ms (default 0 = never; else at least 100)
     #[argh(option, default = "0")]
     pub(crate) reset_every: u64,
-    /// stall every proxied connection about every MS ms (default 0 = never)
+    /// stall every proxied connection about every MS ms (default 0 = never; else at least 100)
     #[argh(option, default = "0")]
     pub(crate) stall_every: u64,
     /// length of each stall in ms (default 500)
     #[argh(option, default = "500")]
     pub(crate) stall_for: u64,
-    /// shut the server down and restart it on the same port about every MS ms (default 0 = never)
+    /// shut the server down and restart it on the same port about every MS ms
+    /// (default 0 = never; else at least 100)
     #[argh(option, default = "0")]
     pub(crate) restart_server_every: u64,
     /// how long the server stays down at each restart, in ms (default 200)
@@ -97,6 +98,14 @@ pub(crate) struct Flags {
 
 /// The most clients one run drives.
 pub(crate) const MAX_CLIENTS: u32 = 100_000;
+
+/// The shortest fault period (`--reset-every`, `--stall-every`,
+/// `--restart-server-every`). A shorter one is refused rather than warned
+/// about: every socket's first reconnect waits at least 10 ms and a restart
+/// keeps the server down for `--restart-down` (200 ms), so faults that
+/// close would kill each connection before it rejoined, and the run would
+/// report "unrecovered" for a schedule no client could survive.
+pub(crate) const MIN_FAULT_PERIOD_MS: u64 = 100;
 
 /// The most clients with a SQLite outbox each (`--outbox-dir`).
 pub(crate) const MAX_SQLITE_CLIENTS: u32 = 256;
@@ -153,6 +162,19 @@ impl Config {
                  {MAX_SQLITE_CLIENTS} clients, got {}",
                 flags.clients
             ));
+        }
+        for (flag, period) in [
+            ("--reset-every", flags.reset_every),
+            ("--stall-every", flags.stall_every),
+            ("--restart-server-every", flags.restart_server_every),
+        ] {
+            if period > 0 && period < MIN_FAULT_PERIOD_MS {
+                return Err(format!(
+                    "{flag} is in milliseconds and must be 0 (off) or at least \
+                     {MIN_FAULT_PERIOD_MS}, got {period}: faults that close leave no time to \
+                     reconnect and rejoin"
+                ));
+            }
         }
         if flags.stall_every > 0 && flags.stall_for == 0 {
             return Err("--stall-for must be at least 1 ms when --stall-every is set".into());
@@ -236,9 +258,17 @@ mod tests {
         assert!(parse(&["--loss", "101"]).unwrap_err().contains("--loss"));
         assert!(parse(&["--rate", "0"]).unwrap_err().contains("--rate"));
         assert!(
-            parse(&["--stall-every", "5", "--stall-for", "0"]).unwrap_err().contains("--stall-for")
+            parse(&["--stall-every", "500", "--stall-for", "0"])
+                .unwrap_err()
+                .contains("--stall-for")
         );
         assert!(parse(&["--bogus"]).is_err());
+        for flag in ["--reset-every", "--stall-every", "--restart-server-every"] {
+            let err = parse(&[flag, "99"]).unwrap_err();
+            assert!(err.contains(flag) && err.contains("at least 100"), "{err}");
+            assert!(parse(&[flag, "100"]).is_ok(), "{flag} 100");
+            assert!(parse(&[flag, "0"]).is_ok(), "{flag} 0 turns it off");
+        }
         assert!(
             parse(&["--outbox-dir", "/tmp", "--clients", "257"])
                 .unwrap_err()

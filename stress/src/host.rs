@@ -141,11 +141,19 @@ pub(crate) struct FaultCounts {
     pub(crate) resets: u64,
     pub(crate) stalls: u64,
     pub(crate) restarts: u64,
+    /// Planned faults not started because the faulty phase was over by
+    /// their turn (the ones before them ran late).
+    pub(crate) skipped: u64,
 }
 
 /// Runs the faulty phase: `config.duration()` of scheduled faults, each
 /// told to `side` when it happens (a stall when it ends); a signal ends it
-/// early.
+/// early. It ends at `config.duration()` whatever is still planned: a
+/// fault takes time of its own (a restart keeps the server down for
+/// `--restart-down`, then waits for the port), so faults may fall behind
+/// their plan, and the rest of a plan that fell behind is skipped, not run
+/// after the phase. Stalls in progress are still seen to their end (at
+/// most `--stall-for`), so recovery from them is measured.
 pub(crate) fn run_schedule(
     config: &Config,
     server: &mut ServerSlot,
@@ -165,12 +173,14 @@ pub(crate) fn run_schedule(
     );
     let stall = ms(config.stall_for_ms);
     let start = clock::now();
+    let end = start + config.duration();
     let mut counts = FaultCounts::default();
     // Stalls in progress: when each ends (then recovery is measured).
     let mut stall_ends: Vec<Instant> = Vec::new();
     let mut faults = plan.into_iter().peekable();
     loop {
-        let next_fault = faults.peek().map(|p| start + p.at);
+        let phase_over = clock::now() >= end;
+        let next_fault = if phase_over { None } else { faults.peek().map(|p| start + p.at) };
         let next_end = stall_ends.iter().min().copied();
         let next = match (next_fault, next_end) {
             (Some(f), Some(e)) => f.min(e),
@@ -207,7 +217,14 @@ pub(crate) fn run_schedule(
             }
         }
     }
-    stop.sleep((start + config.duration()).saturating_duration_since(clock::now()));
+    counts.skipped = u64::try_from(faults.count()).unwrap_or(u64::MAX);
+    if counts.skipped > 0 {
+        log::warn!(
+            "{} planned faults skipped: the faulty phase ended before their turn",
+            counts.skipped
+        );
+    }
+    stop.sleep(end.saturating_duration_since(clock::now()));
     Ok(counts)
 }
 

@@ -105,7 +105,7 @@ fn a_short_run_with_resets_stalls_and_a_restart_passes_and_reports_everything() 
                 "reordered",
             ],
         ),
-        ("faults", &["resets", "stalls", "restarts"]),
+        ("faults", &["resets", "stalls", "restarts", "skipped"]),
         ("time_to_recover_us", &["count", "p50", "p90", "p99", "max"]),
         ("latency_us", &["count", "p50", "p90", "p99", "p999", "max"]),
         ("resources", &["peak_rss_kb", "cpu_pct", "engine_cpu_pct"]),
@@ -173,6 +173,10 @@ fn usage_errors_exit_2_and_help_documents_the_contract() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    let fast = stress(&["--reset-every", "5", "--stall-every", "7"]);
+    let err = String::from_utf8_lossy(&fast.stderr);
+    assert_eq!(fast.status.code(), Some(2), "{err}");
+    assert!(err.contains("--reset-every") && err.contains("at least 100"), "{err}");
     let help = stress(&["--help"]);
     assert_eq!(help.status.code(), Some(0));
     let text = String::from_utf8_lossy(&help.stdout);
@@ -194,6 +198,38 @@ fn usage_errors_exit_2_and_help_documents_the_contract() {
     }
     assert!(text.contains("Exit 0"), "{text}");
     assert!(!text.contains("--inject-loss"), "internal flags stay hidden:\n{text}");
+}
+
+#[test]
+fn the_faulty_phase_ends_at_duration_and_skips_the_faults_that_fell_behind() {
+    // About 20 restarts are planned in 2 s, but each keeps the server down
+    // for 400 ms: at most 5 fit in the phase, the rest must be skipped
+    // rather than run one after another past it (counts, not a clock).
+    let json = report_path("behind");
+    let args = [
+        "--clients",
+        "5",
+        "--topics",
+        "1",
+        "--duration",
+        "2",
+        "--restart-server-every",
+        "100",
+        "--restart-down",
+        "400",
+        "--seed",
+        "14",
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    let out = stress(&args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{err}");
+    let r = read_report(&json);
+    let restarts = r["faults"]["restarts"].as_u64().unwrap();
+    let skipped = r["faults"]["skipped"].as_u64().unwrap();
+    assert!((1..=5).contains(&restarts), "{r:#}");
+    assert!(restarts + skipped >= 15, "the plan had about 20: {r:#}");
 }
 
 #[test]

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::exit::{self, CONNECTION, Failure, OK};
 use crate::flags::{Client, client_command};
-use crate::probe::{self, Step};
+use crate::probe::{self, Deadline, Step};
 use crate::probe_ws;
 use crate::push::print_line;
 
@@ -111,9 +111,11 @@ fn encode_component(text: &str) -> String {
         .collect()
 }
 
-/// Runs the steps in order; the first failure skips the rest.
+/// Runs the steps in order; the first failure skips the rest. `--timeout`
+/// bounds the whole run: every step gets what is left of it.
 fn probe_all(client: &Client, url: &str, redacted: &str, topic: Option<&str>) -> Vec<Step> {
     let clock = Clock::real();
+    let deadline = Deadline::new(&clock, client.timeout);
     let mut steps = Vec::new();
     let parsed = match WsUrl::parse(url) {
         Ok(parsed) => parsed,
@@ -122,18 +124,18 @@ fn probe_all(client: &Client, url: &str, redacted: &str, topic: Option<&str>) ->
             return steps;
         }
     };
-    let (step, addrs) = probe::dns(&parsed, &clock);
+    let (step, addrs) = probe::dns(&parsed, &clock, &deadline);
     steps.push(step);
     if addrs.is_empty() {
         return steps;
     }
-    let (step, tcp) = probe::tcp(&addrs, client.timeout, &clock);
+    let (step, tcp) = probe::tcp(&addrs, &deadline, &clock);
     steps.push(step);
     let Some(tcp) = tcp else { return steps };
     let host = parsed.host().to_string();
     let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
     let stream = if parsed.scheme() == Scheme::Wss {
-        let (step, tls) = probe::tls(tcp, &host);
+        let (step, tls) = probe::tls(tcp, &host, &deadline);
         steps.push(step);
         let Some((stream, chain)) = tls else { return steps };
         let step = probe::certificate(&chain, &host, client.tls_ca.as_deref(), client.insecure);
@@ -144,7 +146,7 @@ fn probe_all(client: &Client, url: &str, redacted: &str, topic: Option<&str>) ->
         }
         stream
     } else {
-        probe::Stream::Plain(tcp)
+        probe::Stream::plain(tcp, &deadline)
     };
     let (step, socket) = probe_ws::upgrade(stream, url, &client.headers, redacted);
     steps.push(step);

@@ -1,13 +1,19 @@
 //! The steps of `rig diagnose`, each on plain blocking sockets so every
 //! layer can be timed and named: DNS, TCP, TLS, certificate, WebSocket
 //! upgrade, heartbeats, join.
+//!
+//! `--timeout` is the budget of the whole run ([`Deadline`]): every step
+//! gets what is left of it. A socket timeout alone bounds one `read`, not a
+//! step: a server that sends its upgrade reply one byte per second never
+//! lets a one-second read timeout fire, so each read and write is given
+//! the time left until the deadline instead.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rig::time::Clock;
+use rig::time::{Clock, Instant};
 use rig::transport::{WsUrl, resolve};
 use rustls::pki_types::ServerName;
 use serde_json::{Value, json};
@@ -39,43 +45,128 @@ impl Step {
     }
 }
 
-/// A plain or TLS stream.
-pub(crate) enum Stream {
+/// The end of the whole run: `--timeout` after it started.
+#[derive(Clone, Debug)]
+pub(crate) struct Deadline {
+    clock: Clock,
+    at: Instant,
+    budget: Duration,
+}
+
+impl Deadline {
+    /// `budget` from now on `clock`.
+    pub(crate) fn new(clock: &Clock, budget: Duration) -> Self {
+        Self { clock: clock.clone(), at: clock.now() + budget, budget }
+    }
+
+    /// The time left; `None` once it is over (a zero socket timeout would
+    /// mean "wait forever", so less than a millisecond counts as over).
+    pub(crate) fn remaining(&self) -> Option<Duration> {
+        Some(self.at.saturating_duration_since(self.clock.now()))
+            .filter(|left| *left >= Duration::from_millis(1))
+    }
+
+    /// Whether the run is out of time.
+    pub(crate) fn is_over(&self) -> bool {
+        self.remaining().is_none()
+    }
+
+    /// The detail of a step cut short by the deadline.
+    pub(crate) fn expired(&self, waiting_for: &str) -> String {
+        format!(
+            "timed out: no {waiting_for} within the --timeout of {} ms (it bounds the whole run)",
+            self.budget.as_millis()
+        )
+    }
+
+    /// Gives `tcp`'s next read and write the time left, or fails with
+    /// `TimedOut` when none is.
+    fn arm(&self, tcp: &TcpStream) -> std::io::Result<()> {
+        let left = self.remaining().ok_or_else(timed_out)?;
+        tcp.set_read_timeout(Some(left))?;
+        tcp.set_write_timeout(Some(left))
+    }
+}
+
+fn timed_out() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::TimedOut, "the --timeout of the run is over")
+}
+
+/// A socket timeout shows as `WouldBlock` (EAGAIN) on a blocking socket;
+/// tungstenite would take that for a non-blocking pause and hand back a
+/// half-done handshake, so it becomes `TimedOut`.
+fn no_would_block(err: std::io::Error) -> std::io::Error {
+    if err.kind() == std::io::ErrorKind::WouldBlock { timed_out() } else { err }
+}
+
+/// A plain or TLS stream whose every read and write ends by the run's
+/// [`Deadline`].
+pub(crate) struct Stream {
+    inner: Inner,
+    deadline: Deadline,
+}
+
+enum Inner {
     Plain(TcpStream),
     Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
 }
 
+impl Stream {
+    /// A plain TCP stream bounded by `deadline`.
+    pub(crate) fn plain(tcp: TcpStream, deadline: &Deadline) -> Self {
+        Self { inner: Inner::Plain(tcp), deadline: deadline.clone() }
+    }
+
+    /// The run's deadline this stream obeys.
+    pub(crate) fn deadline(&self) -> &Deadline {
+        &self.deadline
+    }
+
+    fn tcp(&self) -> &TcpStream {
+        match &self.inner {
+            Inner::Plain(s) => s,
+            Inner::Tls(s) => &s.sock,
+        }
+    }
+}
+
 impl std::fmt::Debug for Stream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Plain(_) => "Stream::Plain",
-            Self::Tls(_) => "Stream::Tls",
+        f.write_str(match self.inner {
+            Inner::Plain(_) => "Stream::Plain",
+            Inner::Tls(_) => "Stream::Tls",
         })
     }
 }
 
 impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            Self::Plain(s) => s.read(buf),
-            Self::Tls(s) => s.read(buf),
+        self.deadline.arm(self.tcp())?;
+        match &mut self.inner {
+            Inner::Plain(s) => s.read(buf),
+            Inner::Tls(s) => s.read(buf),
         }
+        .map_err(no_would_block)
     }
 }
 
 impl Write for Stream {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self {
-            Self::Plain(s) => s.write(buf),
-            Self::Tls(s) => s.write(buf),
+        self.deadline.arm(self.tcp())?;
+        match &mut self.inner {
+            Inner::Plain(s) => s.write(buf),
+            Inner::Tls(s) => s.write(buf),
         }
+        .map_err(no_would_block)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Self::Plain(s) => s.flush(),
-            Self::Tls(s) => s.flush(),
+        self.deadline.arm(self.tcp())?;
+        match &mut self.inner {
+            Inner::Plain(s) => s.flush(),
+            Inner::Tls(s) => s.flush(),
         }
+        .map_err(no_would_block)
     }
 }
 
@@ -84,38 +175,57 @@ pub(crate) fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 100_000.0).round() / 100.0
 }
 
-/// DNS: the addresses of the URL's host.
-pub(crate) fn dns(url: &WsUrl, clock: &Clock) -> (Step, Vec<SocketAddr>) {
+/// DNS: the addresses of the URL's host. The lookup blocks in the system
+/// resolver, which takes no timeout, so it runs on its own thread and is
+/// left behind (the process exits) when the deadline comes first.
+pub(crate) fn dns(url: &WsUrl, clock: &Clock, deadline: &Deadline) -> (Step, Vec<SocketAddr>) {
+    let hint = "check the host name in the URL";
     let start = clock.now();
-    match resolve(url) {
+    let (sender, answer) = crossbeam_channel::bounded(1);
+    let lookup = url.clone();
+    let spawned = std::thread::Builder::new().name("rig-dns".into()).spawn(move || {
+        // The receiver is gone only when the deadline passed: nobody to tell.
+        let _late = sender.send(resolve(&lookup));
+    });
+    if let Err(e) = spawned {
+        return (Step::failed("dns", format!("cannot start the lookup: {e}"), hint), Vec::new());
+    }
+    let Some(left) = deadline.remaining() else {
+        return (Step::failed("dns", deadline.expired("address"), hint), Vec::new());
+    };
+    let Ok(resolved) = answer.recv_timeout(left) else {
+        return (Step::failed("dns", deadline.expired("address"), hint), Vec::new());
+    };
+    match resolved {
         Ok(addrs) if !addrs.is_empty() => {
             let took = clock.now() - start;
             let list: Vec<String> = addrs.iter().map(ToString::to_string).collect();
             let detail = format!("{} in {:.2} ms", list.join(", "), ms(took));
             (Step::ok("dns", detail, json!({"addresses": list, "ms": ms(took)})), addrs)
         }
-        Ok(_) => (Step::failed("dns", "no address", "check the host name in the URL"), Vec::new()),
-        Err(e) => {
-            (Step::failed("dns", e.to_string(), "check the host name in the URL"), Vec::new())
-        }
+        Ok(_) => (Step::failed("dns", "no address", hint), Vec::new()),
+        Err(e) => (Step::failed("dns", e.to_string(), hint), Vec::new()),
     }
 }
 
 /// TCP: a connect to each address in turn until one answers.
 pub(crate) fn tcp(
     addrs: &[SocketAddr],
-    timeout: Duration,
+    deadline: &Deadline,
     clock: &Clock,
 ) -> (Step, Option<TcpStream>) {
     let mut failures = Vec::new();
     let mut timed_out = false;
     for addr in addrs {
+        let Some(left) = deadline.remaining() else {
+            failures.push(deadline.expired("connection"));
+            timed_out = true;
+            break;
+        };
         let start = clock.now();
-        match TcpStream::connect_timeout(addr, timeout) {
+        match TcpStream::connect_timeout(addr, left) {
             Ok(stream) => {
                 let took = clock.now() - start;
-                let _ = stream.set_read_timeout(Some(timeout));
-                let _ = stream.set_write_timeout(Some(timeout));
                 let _ = stream.set_nodelay(true);
                 let detail = format!("connected to {addr} in {:.2} ms", ms(took));
                 let data = json!({"address": addr.to_string(), "ms": ms(took)});
@@ -139,6 +249,7 @@ pub(crate) fn tcp(
 pub(crate) fn tls(
     tcp: TcpStream,
     host: &str,
+    deadline: &Deadline,
 ) -> (Step, Option<(Stream, Vec<rustls::pki_types::CertificateDer<'static>>)>) {
     let hint = "is it a TLS port? use ws:// for a plain one, wss:// for TLS";
     let Ok(config) = crate::insecure::client_config() else {
@@ -154,8 +265,15 @@ pub(crate) fn tls(
     };
     let mut stream = rustls::StreamOwned::new(conn, tcp);
     while stream.conn.is_handshaking() {
-        if let Err(e) = stream.conn.complete_io(&mut stream.sock) {
-            return (Step::failed("tls", format!("handshake: {e}"), hint), None);
+        let done =
+            deadline.arm(&stream.sock).and_then(|()| stream.conn.complete_io(&mut stream.sock));
+        if let Err(e) = done {
+            let detail = if deadline.is_over() {
+                deadline.expired("TLS handshake")
+            } else {
+                format!("handshake: {e}")
+            };
+            return (Step::failed("tls", detail, hint), None);
         }
     }
     let version =
@@ -174,7 +292,8 @@ pub(crate) fn tls(
         format!("{version}, {cipher}"),
         json!({"version": version, "cipher": cipher}),
     );
-    (step, Some((Stream::Tls(Box::new(stream)), chain)))
+    let stream = Stream { inner: Inner::Tls(Box::new(stream)), deadline: deadline.clone() };
+    (step, Some((stream, chain)))
 }
 
 /// The certificate: subject, issuer, expiry, and the verification result.

@@ -45,6 +45,7 @@ pub(crate) fn upgrade(
     redacted_url: &str,
 ) -> (Step, Option<WebSocket<Stream>>) {
     let hint_path = "check the socket path (phoenix.js style: ws://host:4000/socket)";
+    let deadline = stream.deadline().clone();
     let mut request = match url.into_client_request() {
         Ok(request) => request,
         Err(e) => return (Step::failed("websocket", format!("bad request: {e}"), hint_path), None),
@@ -92,8 +93,20 @@ pub(crate) fn upgrade(
             step.data = json!({"status": status});
             (step, None)
         }
+        Err(_) if deadline.is_over() => {
+            (Step::failed("websocket", deadline.expired("complete upgrade reply"), SLOW), None)
+        }
         Err(e) => (Step::failed("websocket", e.to_string(), hint_path), None),
     }
+}
+
+/// The hint for a step the run's deadline cut short.
+const SLOW: &str = "the server answers too slowly: raise --timeout, or check what is in between";
+
+/// Why a wait for a reply failed: the deadline, or what `err` says.
+fn read_failure(socket: &WebSocket<Stream>, err: &tungstenite::Error) -> String {
+    let deadline = socket.get_ref().deadline();
+    if deadline.is_over() { deadline.expired("reply") } else { err.to_string() }
 }
 
 /// Waits for the reply with ref `r`, skipping other messages.
@@ -113,7 +126,7 @@ fn await_reply(
             }
             Ok(WsMessage::Close(frame)) => return Err(format!("the server closed: {frame:?}")),
             Ok(_) => {}
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(read_failure(socket, &e)),
         }
     }
 }
@@ -127,14 +140,17 @@ pub(crate) fn heartbeats(socket: &mut WebSocket<Stream>, vsn1: bool, clock: &Clo
         let start = clock.now();
         if let Err(e) = socket.send(WsMessage::text(frame(vsn1, None, &r, "phoenix", "heartbeat")))
         {
-            return Step::failed("heartbeat", format!("send: {e}"), hint);
+            return Step::failed("heartbeat", format!("send: {}", read_failure(socket, &e)), hint);
         }
         match await_reply(socket, vsn1, &r) {
             Ok((status, _)) if status == "ok" => samples.push(clock.now() - start),
             Ok((status, response)) => {
                 return Step::failed("heartbeat", format!("reply {status}: {response}"), hint);
             }
-            Err(e) => return Step::failed("heartbeat", e, hint),
+            Err(e) => {
+                let hint = if socket.get_ref().deadline().is_over() { SLOW } else { hint };
+                return Step::failed("heartbeat", e, hint);
+            }
         }
     }
     samples.sort_unstable();
@@ -174,11 +190,12 @@ pub(crate) fn join(socket: &mut WebSocket<Stream>, vsn1: bool, topic: &str, cloc
             step.data = json!({"topic": topic, "response": response});
             step
         }
+        Err(e) if socket.get_ref().deadline().is_over() => Step::failed("join", e, SLOW),
         Err(e) => Step::failed("join", e, "the server did not reply to the join"),
     }
 }
 
-/// Closes the socket politely (reads are bounded by the stream's timeout).
+/// Closes the socket politely (reads and writes end by the run's deadline).
 pub(crate) fn close(mut socket: WebSocket<Stream>) {
     let _ = socket.close(None);
     while socket.read().is_ok() {}

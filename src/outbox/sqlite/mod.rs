@@ -1,10 +1,17 @@
 //! The SQLite backend: a durable outbox in one file.
 
 mod store;
+mod wal;
 mod writer;
 
 #[cfg(test)]
 mod tests;
+
+/// SQLite's error mapped to the outbox's, for the storage tests.
+#[cfg(test)]
+pub(crate) fn store_classify(path: &Path, err: &rusqlite::Error) -> Error {
+    store::classify(path, err)
+}
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -57,7 +64,9 @@ impl SqliteOutbox {
     /// # Errors
     ///
     /// [`Error::Corrupt`] if the file is not an outbox database or is
-    /// damaged, [`Error::Locked`] if another owner holds it,
+    /// damaged (its write-ahead log included: see the [module docs](super)),
+    /// [`Error::Locked`] if another owner holds it, [`Error::ReadOnly`] if
+    /// it or its directory cannot be written,
     /// [`Error::Schema`] if a newer rig wrote it, [`Error::Database`] if it
     /// cannot be created or read or the thread cannot start.
     ///
@@ -80,6 +89,23 @@ impl SqliteOutbox {
     pub fn open(path: impl AsRef<Path>, limits: Limits) -> Result<Self, Error> {
         let path = path.as_ref().to_owned();
         let (conn, entries) = store::open(&path)?;
+        Self::start(path, limits, conn, entries)
+    }
+
+    /// [`open`](Self::open) with the file capped at `max_pages` pages of
+    /// SQLite's: a disk that fills up, for tests.
+    #[cfg(test)]
+    pub(crate) fn open_capped(path: &Path, limits: Limits, max_pages: u32) -> Result<Self, Error> {
+        let (conn, entries) = store::open_capped(path, Some(max_pages))?;
+        Self::start(path.to_owned(), limits, conn, entries)
+    }
+
+    fn start(
+        path: PathBuf,
+        limits: Limits,
+        conn: rusqlite::Connection,
+        entries: Vec<super::Entry>,
+    ) -> Result<Self, Error> {
         let mut queue = Queue::new(limits, id::fresh_stamp());
         for entry in entries {
             queue.restore(entry);

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OptionalExtension as _, params};
 
 use crate::outbox::{Entry, Error, OutboxId};
@@ -24,7 +25,42 @@ pub(super) fn classify(path: &Path, err: &rusqlite::Error) -> Error {
             Error::Corrupt { path, detail: err.to_string() }
         }
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Locked { path },
+        Some(ErrorCode::DiskFull) => Error::DiskFull { path },
+        Some(ErrorCode::ReadOnly) => {
+            let detail = read_only_reason(&path).unwrap_or_else(|| err.to_string());
+            Error::ReadOnly { path, detail }
+        }
+        // On a read-only file system SQLite cannot create the `-wal` file
+        // and says only "disk I/O error" or "unable to open": ask the OS.
+        Some(ErrorCode::SystemIoFailure | ErrorCode::CannotOpen) => match read_only_reason(&path) {
+            Some(detail) => Error::ReadOnly { path, detail },
+            None => Error::Database { path, detail: err.to_string() },
+        },
         _ => Error::Database { path, detail: err.to_string() },
+    }
+}
+
+/// Why `path` cannot be written, if it cannot: opened for writing (not
+/// created, not truncated, nothing written), the OS says why.
+fn read_only_reason(path: &Path) -> Option<String> {
+    let target = if path.exists() { path } else { path.parent()? };
+    let probe = if target.is_dir() {
+        // A directory cannot be opened for writing: its metadata must do.
+        std::fs::metadata(target)
+            .ok()
+            .filter(|m| m.permissions().readonly())
+            .map(|_| std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+    } else {
+        std::fs::OpenOptions::new().write(true).open(target).err()
+    };
+    match probe?.kind() {
+        std::io::ErrorKind::ReadOnlyFilesystem => {
+            Some(format!("the file system holding {} is mounted read-only", target.display()))
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            Some(format!("this process may not write {}", target.display()))
+        }
+        _ => None,
     }
 }
 
@@ -33,25 +69,53 @@ pub(super) fn classify(path: &Path, err: &rusqlite::Error) -> Error {
 /// The connection holds the file exclusively (`locking_mode=EXCLUSIVE`, no
 /// wait on a busy lock), so a second owner gets [`Error::Locked`] at once
 /// instead of two processes replaying the same entries.
+///
+/// Opening an existing outbox writes nothing (the journal mode and schema
+/// version are only set when they differ), so it works on a full disk: the
+/// stored pushes can drain. The write-ahead log is checked before SQLite
+/// replays it ([`wal`](super::wal)): damage that would drop committed
+/// pushes is [`Error::Corrupt`], and the files are left as they were.
 pub(super) fn open(path: &Path) -> Result<(Connection, Vec<Entry>), Error> {
+    open_capped(path, None)
+}
+
+/// [`open`], with SQLite's `max_page_count` set to `max_pages` when given:
+/// a file that cannot grow past it, as on a full disk.
+pub(super) fn open_capped(
+    path: &Path,
+    max_pages: Option<u32>,
+) -> Result<(Connection, Vec<Entry>), Error> {
     let fail = |e: rusqlite::Error| classify(path, &e);
     let conn = Connection::open(path).map_err(fail)?;
     conn.busy_timeout(Duration::ZERO).map_err(fail)?;
     conn.pragma_update(None, "locking_mode", "EXCLUSIVE").map_err(fail)?;
-    let mode: String = conn
-        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-        .map_err(fail)?;
+    if let Some(pages) = max_pages {
+        conn.pragma_update(None, "max_page_count", pages).map_err(fail)?;
+    }
+    let mode: String =
+        conn.pragma_query_value(None, "journal_mode", |row| row.get(0)).map_err(fail)?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(Error::Database {
-            path: path.to_owned(),
-            detail: format!("cannot use the WAL journal (got journal_mode {mode})"),
-        });
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(fail)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Database {
+                path: path.to_owned(),
+                detail: format!("cannot use the WAL journal (got journal_mode {mode})"),
+            });
+        }
     }
     conn.pragma_update(None, "synchronous", "FULL").map_err(fail)?;
     // Take the write lock now (and keep it: exclusive mode) and check the
-    // file before anything is replayed from it.
+    // file before anything is replayed from it. The lock comes before the
+    // log is read, so no other owner is appending to it; SQLite's own
+    // recovery only reads the log, and nothing is written before the check.
     conn.execute_batch("BEGIN IMMEDIATE").map_err(fail)?;
-    let setup = check_and_create(path, &conn);
+    let mut wal_path = path.as_os_str().to_owned();
+    wal_path.push("-wal");
+    let checked = super::wal::check(Path::new(&wal_path))
+        .map_err(|detail| Error::Corrupt { path: path.to_owned(), detail });
+    let setup = checked.and_then(|()| check_and_create(path, &conn));
     let entries = setup.and_then(|()| load(path, &conn));
     match entries {
         Ok(entries) => {
@@ -62,6 +126,13 @@ pub(super) fn open(path: &Path) -> Result<(Connection, Vec<Entry>), Error> {
             // The transaction only read or created an empty table: nothing
             // to lose by rolling it back; the first error is the one to tell.
             let _rollback = conn.execute_batch("ROLLBACK");
+            // Closing would checkpoint the log's valid part into the file
+            // and delete the log: the damaged frames and those behind them
+            // are the evidence (and the pushes), so both stay as they are.
+            let kept = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true);
+            if let Err(e) = kept {
+                log::error!("outbox {}: the log may be checkpointed on close: {e}", path.display());
+            }
             Err(err)
         }
     }
@@ -93,6 +164,11 @@ fn check_and_create(path: &Path, conn: &Connection) -> Result<(), Error> {
             path: path.to_owned(),
             detail: format!("not an outbox database (holds {name:?})"),
         });
+    }
+    if version == SCHEMA_VERSION {
+        // Nothing to create or stamp: an existing outbox opens read-only
+        // as far as the disk is concerned (it may be full).
+        return Ok(());
     }
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS outbox (

@@ -55,7 +55,17 @@ pub(super) fn run(conn: Connection, path: PathBuf, ops: Receiver<Op>, queue: Arc
 /// Commits one batch, updates the mirror, then wakes the callers.
 fn finish(conn: &Connection, path: &std::path::Path, queue: &Mutex<Queue>, batch: &mut Vec<Op>) {
     let writes = batch.iter().any(|op| matches!(op, Op::Insert { .. } | Op::Delete(_)));
-    let result = if writes { commit(conn, batch) } else { Ok(()) };
+    let result = if writes { commit(conn, batch, true) } else { Ok(()) };
+    let inserts = batch.iter().any(|op| matches!(op, Op::Insert { .. }));
+    let deletes = batch.iter().any(|op| matches!(op, Op::Delete(_)));
+    if result.is_err() && inserts && deletes {
+        // The inserts may be what failed (a full disk): the deletes go on
+        // their own, so a full outbox still drains (an acked entry left on
+        // disk would only be sent again after a restart).
+        if let Err(err) = commit(conn, batch, false) {
+            log::warn!("outbox {}: deletes not written: {err}", path.display());
+        }
+    }
     {
         // The mirror changes before anyone is woken, and all entries of the
         // batch at once: `pending` never shows a later entry of a topic
@@ -70,7 +80,8 @@ fn finish(conn: &Connection, path: &std::path::Path, queue: &Mutex<Queue>, batch
                     path.display(),
                     batch.len()
                 );
-                queue.note_write_error();
+                let full = err.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull);
+                queue.note_write_error(full);
             }
         }
         for op in batch.iter() {
@@ -98,11 +109,13 @@ fn finish(conn: &Connection, path: &std::path::Path, queue: &Mutex<Queue>, batch
     }
 }
 
-/// Runs the batch's writes in one transaction.
-fn commit(conn: &Connection, batch: &[Op]) -> rusqlite::Result<()> {
+/// Runs the batch's writes (without its inserts unless `inserts`) in one
+/// transaction.
+fn commit(conn: &Connection, batch: &[Op], inserts: bool) -> rusqlite::Result<()> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let written = batch.iter().try_for_each(|op| match op {
-        Op::Insert { entry, .. } => store::insert(conn, entry),
+        Op::Insert { entry, .. } if inserts => store::insert(conn, entry),
+        Op::Insert { .. } => Ok(()),
         Op::Delete(seq) => store::delete(conn, *seq),
         Op::Flush(_) | Op::Stop => Ok(()),
     });

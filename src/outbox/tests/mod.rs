@@ -6,4 +6,5 @@ mod crash;
 mod memory;
 mod queue;
 mod sqlite;
+mod storage;
 pub(crate) mod util;

@@ -19,6 +19,13 @@ impl TempDb {
         db
     }
 
+    /// A database at `path`, removed (with its WAL) on drop.
+    pub(crate) fn at(path: PathBuf) -> Self {
+        let db = Self { path };
+        db.remove();
+        db
+    }
+
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
