@@ -97,3 +97,44 @@ fn live_status_line_on_a_terminal_then_ctrl_c_exits_0() {
     assert!(before.ends_with(" drops=0") || before.ends_with('\n'), "{before:?}");
     assert!(last.contains(" events printed, ") && last.contains(" reconnects"), "{last:?}");
 }
+
+/// Runs `rig args` on a fresh pseudo-terminal until it exits (at most
+/// `within`); its exit status and everything it wrote.
+fn run_on_a_terminal(args: &[&str], within: Duration) -> (std::process::ExitStatus, String) {
+    let (mut master, slave_path) = open_pty();
+    let slave = File::options().read(true).write(true).open(&slave_path).unwrap();
+    let mut command = rig(args);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::from(slave));
+    let mut child = command.spawn().unwrap();
+    drop(command);
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = master.read(&mut buf) {
+            seen.extend_from_slice(&buf[..n]);
+        }
+        seen
+    });
+    let status = wait_with_deadline(&mut child, within).expect("rig exits in time");
+    let seen = reader.join().unwrap();
+    (status, String::from_utf8_lossy(&seen).into_owned())
+}
+
+#[test]
+fn demo_on_a_terminal_redraws_a_topic_table_in_place() {
+    let (status, text) =
+        run_on_a_terminal(&["demo", "--duration", "3", "--rate", "100"], Duration::from_secs(60));
+    assert_eq!(status.code(), Some(0), "{text}");
+    for word in ["TOPIC", "EVENTS/S", "stream:demo", "room:demo", "presence:demo", "joined"] {
+        assert!(text.contains(word), "{word} missing: {text:?}");
+    }
+    // Each redraw (and each line logged above the table) moves the cursor
+    // up over the 5 lines of the last drawing and erases them.
+    assert!(text.matches("\x1b[5A\r\x1b[J").count() >= 2, "{text:?}");
+    // The table is erased before the summary, which stays.
+    let (_, last) = text.trim_end().rsplit_once("\r\x1b[J").unwrap();
+    assert!(last.starts_with("summary: "), "{last:?}");
+}

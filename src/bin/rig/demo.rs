@@ -3,6 +3,7 @@
 //! midway the server restarts on the same port, so a reconnect and rejoin
 //! can be watched. Ends with a summary.
 
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use crate::exit::{self, CONNECTION, Failure, OK};
 use crate::latency::{Samples, WallMicros, stamp};
 use crate::push::print_line;
 use crate::status_line::{rtt_text, state_name};
+use crate::top::{Tally, TopView};
 
 /// Watch the engine live against the embedded server on loopback: event rate,
 /// end-to-end latency, heartbeat RTT, queues, drops and a server restart midway
@@ -62,6 +64,9 @@ fn run(args: &DemoArgs) -> Result<u8, Failure> {
         None => return Err(Failure::new(CONNECTION, "the embedded server did not start")),
     };
     print_line(&format!("embedded server on {url}; stream:demo at {} events/s", args.rate))?;
+    // On a terminal the figures are a table redrawn in place; otherwise
+    // one plain line per second (logs, pipes, tests).
+    let mut live = Live::new(std::io::stdout().is_terminal());
     let engine = Engine::start(EngineConfig::builder().build())
         .map_err(|e| Failure::new(CONNECTION, format!("cannot start the engine: {e}")))?;
     let options = SocketOptions::builder(url)
@@ -89,10 +94,12 @@ fn run(args: &DemoArgs) -> Result<u8, Failure> {
     let mut window_events = 0u64;
     let mut last_tick = started;
     let mut other = 0u64;
+    let mut tallies: [Tally; 3] = Default::default();
     loop {
         select! {
             recv(stream.1.receiver()) -> message => {
                 let Ok(message) = message else { continue };
+                tallies[0].count(clock.now());
                 if message.is_event("event") {
                     events += 1;
                     window_events += 1;
@@ -101,17 +108,23 @@ fn run(args: &DemoArgs) -> Result<u8, Failure> {
                     }
                 }
             }
-            recv(room.1.receiver()) -> message => other += u64::from(message.is_ok()),
+            recv(room.1.receiver()) -> message => {
+                if message.is_ok() {
+                    other += 1;
+                    tallies[1].count(clock.now());
+                }
+            }
             recv(presence.1.receiver()) -> message => {
                 if let Ok(message) = message {
                     other += 1;
-                    print_line(&format!("  presence: {} {}", message.event, crate::connect::payload_text(&message.payload)))?;
+                    tallies[2].count(clock.now());
+                    live.log(&format!("  presence: {} {}", message.event, crate::connect::payload_text(&message.payload)))?;
                 }
             }
             recv(status) -> entry => {
                 if let Ok(entry) = entry {
                     if !matches!(entry, Status::WaitingToReconnect { .. }) {
-                        print_line(&format!("  status: {entry}"))?;
+                        live.log(&format!("  status: {entry}"))?;
                     }
                 }
             }
@@ -125,10 +138,15 @@ fn run(args: &DemoArgs) -> Result<u8, Failure> {
                 let latency = window.quantiles([0.5, 0.99]);
                 all.extend(&window);
                 window.clear();
-                print_line(&live_line(elapsed, rate, latency, &socket, &engine, &stream.1))?;
+                let line = live_line(elapsed, rate, latency, &socket, &engine, &stream.1);
+                let topics = [&stream, &room, &presence];
+                let rows: Vec<_> = tallies.iter_mut().zip(topics).map(|(tally, (channel, sub))| {
+                    tally.row(channel.topic(), Duration::from_secs_f64(span), now, sub.dropped(), channel.state())
+                }).collect();
+                live.tick(&line, &rows)?;
             }
             recv(restart) -> _ => {
-                print_line(&format!("  restarting the embedded server on {addr}: watch the reconnect and rejoin"))?;
+                live.log(&format!("  restarting the embedded server on {addr}: watch the reconnect and rejoin"))?;
                 if let Some(old) = server.take() {
                     old.shutdown();
                 }
@@ -139,6 +157,7 @@ fn run(args: &DemoArgs) -> Result<u8, Failure> {
         }
     }
     all.extend(&window);
+    live.finish()?;
     let elapsed = clock.now().saturating_duration_since(started).as_secs_f64();
     let health = socket.health();
     let drops = health.dropped + stream.1.dropped() + room.1.dropped() + presence.1.dropped();
@@ -165,6 +184,53 @@ fn run(args: &DemoArgs) -> Result<u8, Failure> {
         server.shutdown();
     }
     Ok(OK)
+}
+
+/// Where the live figures go: a table redrawn in place on a terminal,
+/// plain lines otherwise.
+#[derive(Debug)]
+struct Live {
+    table: Option<TopView>,
+}
+
+impl Live {
+    fn new(terminal: bool) -> Self {
+        Self { table: terminal.then(TopView::default) }
+    }
+
+    /// A line that stays (a status change, the restart).
+    fn log(&mut self, line: &str) -> Result<(), Failure> {
+        match &mut self.table {
+            Some(view) => written(view.log(&mut std::io::stdout().lock(), line)),
+            None => print_line(line),
+        }
+    }
+
+    /// This second's figures.
+    fn tick(&mut self, line: &str, rows: &[crate::top::TopicRow]) -> Result<(), Failure> {
+        match &mut self.table {
+            Some(view) => written(view.draw(&mut std::io::stdout().lock(), line, rows)),
+            None => print_line(line),
+        }
+    }
+
+    /// Takes the table off the screen before the summary.
+    fn finish(&mut self) -> Result<(), Failure> {
+        match &mut self.table {
+            Some(view) => written(view.clear(&mut std::io::stdout().lock())),
+            None => Ok(()),
+        }
+    }
+}
+
+/// As [`print_line`]: a closed pipe is not a failure of the demo.
+fn written(result: std::io::Result<()>) -> Result<(), Failure> {
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure::new(exit::REFUSED, format!("cannot write to stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn stopped(e: rig::engine::EngineError) -> Failure {

@@ -29,6 +29,7 @@ mod push;
 mod serve;
 mod status_line;
 mod target;
+mod top;
 
 /// rig: Phoenix Channels from the command line.
 #[derive(FromArgs, Debug)]
