@@ -5,6 +5,7 @@
 //! percent-encoded like JavaScript's `encodeURIComponent`.
 
 use base64::Engine as _;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::session::ConfigError;
 
@@ -67,24 +68,22 @@ pub(crate) fn protocols(token: Option<&str>) -> Vec<String> {
     }
 }
 
-/// Percent-encodes like `encodeURIComponent`: everything but
-/// `A-Z a-z 0-9 - _ . ! ~ * ' ( )` becomes `%XX` of its UTF-8 bytes.
-fn encode_component(out: &mut String, s: &str) {
-    for b in s.bytes() {
-        let keep = b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b);
-        if keep {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(hex_digit(b >> 4));
-            out.push(hex_digit(b & 0x0f));
-        }
-    }
-}
+/// What `encodeURIComponent` escapes: everything but
+/// `A-Z a-z 0-9 - _ . ! ~ * ' ( )`, as `%XX` of its UTF-8 bytes.
+const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
 
-/// The uppercase hex digit of a nibble (`n < 16`).
-fn hex_digit(n: u8) -> char {
-    char::from_digit(u32::from(n), 16).map_or('0', |c| c.to_ascii_uppercase())
+/// Appends `s` percent-encoded like `encodeURIComponent`.
+fn encode_component(out: &mut String, s: &str) {
+    out.extend(utf8_percent_encode(s, URI_COMPONENT));
 }
 
 #[cfg(test)]

@@ -163,26 +163,8 @@ pub(crate) fn query_param(query: &str, name: &str) -> Option<String> {
 }
 
 fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let hex = |at: usize| bytes.get(at).and_then(|c| (*c as char).to_digit(16));
-        match b {
-            b'+' => out.push(b' '),
-            b'%' => match (hex(i + 1), hex(i + 2)) {
-                (Some(hi), Some(lo)) => {
-                    // Two hex digits make at most 255.
-                    out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            other => out.push(other),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    // A form-encoded `+` is a space; `%2B` stays a plus (decoded after).
+    percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned()
 }
 
 /// The `101 Switching Protocols` response.
