@@ -73,6 +73,8 @@ mod engine_presence_view;
 #[cfg(feature = "server")]
 mod engine_reconnect;
 #[cfg(feature = "server")]
+mod engine_reconnect_storm;
+#[cfg(feature = "server")]
 mod engine_scale;
 #[cfg(feature = "server")]
 mod engine_socket_memory;

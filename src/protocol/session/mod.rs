@@ -122,6 +122,12 @@
 //!   a time.
 //! - Pushes of a channel that closes are abandoned at once instead of timing
 //!   out, and messages are not delivered to a channel that is leaving.
+//! - The reconnect backoff starts over when a connection proves healthy (a
+//!   heartbeat or join reply, or [`SessionConfig::healthy_after`] open),
+//!   not as soon as it opens (gRPC's connection backoff does the same): a
+//!   server that completes the upgrade and then breaks every connection is
+//!   retried with growing delays, and those cycles count toward
+//!   `max_reconnect_attempts`.
 
 mod commands;
 mod error;
@@ -201,6 +207,8 @@ pub struct Session {
     refs: RefCounter,
     reconnect: Retry,
     reconnect_timer: Option<TimerKey>,
+    /// When the open connection opened, until it proves healthy.
+    unproven_since: Option<Instant>,
     heartbeat: Heartbeat,
     /// Messages made while the socket was not open (phoenix.js `sendBuffer`),
     /// with the push they belong to.
@@ -279,6 +287,7 @@ impl Session {
             refs: RefCounter::default(),
             reconnect,
             reconnect_timer: None,
+            unproven_since: None,
             heartbeat: Heartbeat::default(),
             send_buffer: VecDeque::new(),
             channels: BTreeMap::new(),
