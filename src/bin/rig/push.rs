@@ -4,7 +4,7 @@ use std::io::{Read as _, Write as _};
 use std::process::ExitCode;
 
 use rig::engine::PushError;
-use rig::protocol::Payload;
+use rig::protocol::{AbandonReason, ErrorCause, Payload};
 
 use crate::connect::{self, payload_text};
 use crate::exit::{self, CONNECTION, Failure, OK, REFUSED, TIMEOUT};
@@ -88,12 +88,32 @@ fn run(args: &PushArgs) -> Result<u8, Failure> {
             )
             .hint("raise --timeout, or check that the channel replies to this event"));
         }
-        Err(other) => {
-            return Err(Failure::new(REFUSED, format!("{} {}: {other}", args.topic, args.event)));
-        }
+        Err(error) => return Err(push_failure(&args.topic, &args.event, &error)),
     };
     connected.engine.shutdown();
     Ok(code)
+}
+
+/// One sentence, an exit code and a hint for a push that got no reply
+/// (other than a timeout). The engine ends a push at once when its channel
+/// crashes or closes, so these come without waiting for `--timeout`.
+fn push_failure(topic: &str, event: &str, error: &PushError) -> Failure {
+    match error {
+        PushError::Abandoned(AbandonReason::ChannelError(ErrorCause::Server { .. })) => {
+            Failure::new(REFUSED, format!("{topic} {event}: the channel crashed on the server"))
+                .hint("the channel process died handling this event; on Phoenix an event the channel does not handle does this")
+        }
+        PushError::Abandoned(AbandonReason::ChannelError(cause)) => Failure::new(
+            CONNECTION,
+            format!("{topic} {event}: the connection went down before a reply ({cause})"),
+        )
+        .hint("run `rig diagnose <url>` to see which step fails"),
+        PushError::Abandoned(AbandonReason::ChannelClosed) => {
+            Failure::new(REFUSED, format!("{topic} {event}: channel closed by the server"))
+        }
+        PushError::Abandoned(reason) => Failure::new(REFUSED, format!("{topic} {event}: {reason}")),
+        other => Failure::new(REFUSED, format!("{topic} {event}: {other}")),
+    }
 }
 
 /// The payload argument, checked to be JSON (`-`: read from stdin).
@@ -137,6 +157,19 @@ mod tests {
         assert_eq!(read_payload(None).unwrap(), "{}");
         assert_eq!(read_payload(Some(r#" {"n":1} "#)).unwrap(), r#"{"n":1}"#);
         assert_eq!(read_payload(Some("{")).unwrap_err().code, exit::USAGE);
+    }
+
+    #[test]
+    fn a_crashed_or_closed_channel_is_named_as_such() {
+        let crashed = PushError::Abandoned(AbandonReason::ChannelError(ErrorCause::Server {
+            payload: Payload::json("{}"),
+        }));
+        let failure = push_failure("room:lobby", "boom", &crashed);
+        assert_eq!(failure.code, REFUSED);
+        assert_eq!(failure.message, "room:lobby boom: the channel crashed on the server");
+        let closed = PushError::Abandoned(AbandonReason::ChannelClosed);
+        let failure = push_failure("room:lobby", "close", &closed);
+        assert_eq!(failure.message, "room:lobby close: channel closed by the server");
     }
 
     #[test]

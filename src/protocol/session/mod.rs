@@ -84,7 +84,8 @@
 //!
 //! Every [`PushId`] resolves exactly once: [`Event::Reply`],
 //! [`Event::PushTimeout`] or [`Event::PushAbandoned`] (its channel closed or
-//! was removed). A push made before the join completes is buffered with its
+//! was removed, or it was sent and its channel then errored:
+//! [`AbandonReason::ChannelError`]). A push made before the join completes is buffered with its
 //! timeout running and sent when the join succeeds; its timeout restarts
 //! when it is sent, as in phoenix.js. A join resolves with the outcome of its
 //! first attempt that has one; later automatic rejoins show up as
@@ -122,6 +123,12 @@
 //!   a time.
 //! - Pushes of a channel that closes are abandoned at once instead of timing
 //!   out, and messages are not delivered to a channel that is leaving.
+//! - Pushes already sent when their channel errors (`phx_error`, or the
+//!   connection went down) are abandoned at once with
+//!   [`AbandonReason::ChannelError`] and the cause; phoenix.js keeps their
+//!   reply bindings until they time out, though the channel process that
+//!   would reply is gone. Pushes not yet sent stay buffered for the rejoin
+//!   in both.
 //! - The reconnect backoff starts over when a connection proves healthy (a
 //!   heartbeat or join reply, or [`SessionConfig::healthy_after`] open),
 //!   not as soon as it opens (gRPC's connection backoff does the same): a
