@@ -163,3 +163,22 @@ fn a_token_flag_is_a_usage_error_that_points_to_the_environment() {
         assert!(done.stderr.contains("--token-env"), "{}", done.stderr);
     }
 }
+
+/// A push over the server's message limit: the server closes with 1009
+/// while rig is still writing it. rig names the close, not the failed write
+/// ("broken pipe").
+#[test]
+fn a_push_over_the_server_limit_reports_close_1009() {
+    let server = RigServer::start(&["--token", "secret", "--max-frame-size", "65536"]);
+    let payload = format!(r#"{{"s":"{}"}}"#, "a".repeat(8_000_000));
+    let done = push(&server, &["room:lobby", "echo", "-"], &payload);
+    assert_eq!(done.code, Some(3), "{:?} {}", done.code, done.stderr);
+    assert!(
+        done.stderr.contains(
+            "rig: room:lobby echo: the server closed the connection with 1009 (message too big)"
+        ),
+        "{}",
+        done.stderr
+    );
+    assert!(done.stderr.contains("--max-frame-size"), "{}", done.stderr);
+}

@@ -67,6 +67,8 @@ mod engine_outbox;
 mod engine_outbox_crash;
 mod engine_outbox_edges;
 #[cfg(feature = "server")]
+mod engine_oversized_push;
+#[cfg(feature = "server")]
 mod engine_presence;
 #[cfg(feature = "server")]
 mod engine_presence_view;

@@ -89,6 +89,7 @@ mod read_pause;
 mod ready;
 mod request;
 mod rustls_stream;
+mod salvage;
 mod state;
 mod stream;
 mod tcp;
