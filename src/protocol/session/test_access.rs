@@ -1,6 +1,8 @@
 //! Test access to the session's internals the public API does not show.
 
 use super::{PushId, Session};
+use crate::protocol::message::Ref;
+use crate::protocol::push::PushKind;
 use crate::timer::TimerKey;
 
 impl Session {
@@ -21,7 +23,7 @@ impl Session {
 
     /// Makes a ref as if a frame had been sent, for transcript rows a
     /// well-behaved client never sends.
-    pub(crate) fn burn_ref(&mut self) -> crate::protocol::message::Ref {
+    pub(crate) fn burn_ref(&mut self) -> Ref {
         self.refs.next()
     }
 
@@ -62,7 +64,7 @@ impl Session {
         assert_eq!(owners.len(), self.send_buffer.len(), "one frame per push, all owned");
         for push in owners {
             let kind = self.pushes.get(push).map(|r| r.kind);
-            assert_eq!(kind, Some(crate::protocol::push::PushKind::Join), "{push} in the send buffer");
+            assert_eq!(kind, Some(PushKind::Join), "{push} in the send buffer");
         }
     }
 }
