@@ -121,3 +121,64 @@ fn serializer_v1_and_extra_headers_work() {
     assert_eq!(done.code, Some(0), "{done:?}");
     assert_eq!(done.stdout, "{\"v\":1}\n");
 }
+
+/// A push whose channel crashes (`boom`; on Phoenix any unhandled event)
+/// exits 1 as soon as `phx_error` arrives, long before `--timeout`.
+#[test]
+fn a_channel_that_crashes_on_the_push_exits_1_at_once() {
+    let server = RigServer::start_secret();
+    for event in ["boom", "no_such_event"] {
+        let done = push(&server, &["room:lobby", event, "--timeout", "30000"], "");
+        assert_eq!(done.code, Some(1), "{done:?}");
+        assert!(done.stdout.is_empty(), "{done:?}");
+        let want = format!("rig: room:lobby {event}: the channel crashed on the server");
+        assert!(done.stderr.contains(&want), "{}", done.stderr);
+    }
+}
+
+/// A push whose channel the server closes (`close`: `{:stop, ...}` with no
+/// reply) says so, not "abandoned: ChannelClosed".
+#[test]
+fn a_channel_closed_by_the_server_on_the_push_exits_1() {
+    let server = RigServer::start_secret();
+    let done = push(&server, &["room:lobby", "close", "--timeout", "30000"], "");
+    assert_eq!(done.code, Some(1), "{done:?}");
+    assert!(
+        done.stderr.contains("rig: room:lobby close: channel closed by the server"),
+        "{}",
+        done.stderr
+    );
+}
+
+/// `--token` is no flag of the client commands: the usage error points to
+/// `RIG_TOKEN` and `--token-env`.
+#[test]
+fn a_token_flag_is_a_usage_error_that_points_to_the_environment() {
+    for flag in [&["--token", "x"][..], &["--token=x"][..]] {
+        let mut args = vec!["push", "ws://127.0.0.1:1/socket", "room:a", "echo"];
+        args.extend_from_slice(flag);
+        let done = run(rig(&args), "");
+        assert_eq!(done.code, Some(2), "{done:?}");
+        assert!(done.stderr.contains("RIG_TOKEN"), "{}", done.stderr);
+        assert!(done.stderr.contains("--token-env"), "{}", done.stderr);
+    }
+}
+
+/// A push over the server's message limit: the server closes with 1009
+/// while rig is still writing it. rig names the close, not the failed write
+/// ("broken pipe").
+#[test]
+fn a_push_over_the_server_limit_reports_close_1009() {
+    let server = RigServer::start(&["--token", "secret", "--max-frame-size", "65536"]);
+    let payload = format!(r#"{{"s":"{}"}}"#, "a".repeat(8_000_000));
+    let done = push(&server, &["room:lobby", "echo", "-"], &payload);
+    assert_eq!(done.code, Some(3), "{:?} {}", done.code, done.stderr);
+    assert!(
+        done.stderr.contains(
+            "rig: room:lobby echo: the server closed the connection with 1009 (message too big)"
+        ),
+        "{}",
+        done.stderr
+    );
+    assert!(done.stderr.contains("--max-frame-size"), "{}", done.stderr);
+}

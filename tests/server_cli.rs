@@ -298,3 +298,38 @@ fn quiet_prints_no_status_and_one_summary_at_exit() {
     }
     client.expect_close(1001);
 }
+
+/// Messages up to 8,000,000 bytes pass by default, as on Phoenix with
+/// Bandit; `--max-frame-size` lowers the limit, and a larger message gets
+/// close 1009.
+#[test]
+fn messages_up_to_8_000_000_bytes_pass_by_default_and_max_frame_size_lowers_it() {
+    let join = r#"["1","1","room:big","phx_join",{}]"#;
+    let joined =
+        r#"["1","1","room:big","phx_reply",{"response":{"joined":"room:big"},"status":"ok"}]"#;
+    let big = "a".repeat(7_900_000);
+    let push = format!(r#"["1","2","room:big","echo",{{"s":"{big}"}}]"#);
+
+    let server = RigServer::start(&[]);
+    let mut client = WsClient::connect(server.addr(), "/socket/websocket?vsn=2.0.0");
+    client.send_text(join);
+    client.expect_text(joined);
+    client.send_text(&push);
+    let reply =
+        format!(r#"["1","2","room:big","phx_reply",{{"response":{{"s":"{big}"}},"status":"ok"}}]"#);
+    match client.expect_frame() {
+        Received::Text(text) => {
+            assert!(text == reply, "a {} byte reply that is not the echo", text.len())
+        }
+        other => panic!("expected the echo of a 7.9 MB push, got {other:?}"),
+    }
+    client.close_expecting(1000, 1000);
+
+    let small = RigServer::start(&["--max-frame-size", "1000"]);
+    let mut client = WsClient::connect(small.addr(), "/socket/websocket?vsn=2.0.0");
+    client.send_text(join);
+    client.expect_text(joined);
+    client.send_text(&format!(r#"["1","2","room:big","echo",{{"s":"{}"}}]"#, "a".repeat(2000)));
+    client.expect_close(1009);
+    assert_healthy(&small);
+}

@@ -75,11 +75,15 @@ mod engine_outbox;
 mod engine_outbox_crash;
 mod engine_outbox_edges;
 #[cfg(feature = "server")]
+mod engine_oversized_push;
+#[cfg(feature = "server")]
 mod engine_presence;
 #[cfg(feature = "server")]
 mod engine_presence_view;
 #[cfg(feature = "server")]
 mod engine_reconnect;
+#[cfg(feature = "server")]
+mod engine_reconnect_storm;
 #[cfg(feature = "server")]
 mod engine_scale;
 #[cfg(feature = "server")]

@@ -9,6 +9,13 @@ use super::push_log::PushLog;
 use super::tls::TlsConfig;
 use crate::protocol::{ServerSerializer, V1Serializer, V2Serializer};
 
+/// The default largest message from a client: Bandit's `max_frame_size`
+/// default, so a push real Phoenix takes is taken here too.
+const DEFAULT_MAX_FRAME: usize = 8_000_000;
+/// The default unsent bytes per client: room for a reply echoing the
+/// largest message twice over.
+const DEFAULT_MAX_OUTGOING: usize = 16 << 20;
+
 /// How the embedded server listens and what it accepts.
 ///
 /// Built with [`ServerConfig::builder`]; every setting has a default.
@@ -38,7 +45,8 @@ pub struct ServerConfig {
 
 impl ServerConfig {
     /// A builder with the defaults: `127.0.0.1:0`, no token, no TLS, idle
-    /// timeout 60 s, frames up to 1 MiB, 4 MiB of unsent data per client.
+    /// timeout 60 s, messages up to 8,000,000 bytes (as Phoenix on Bandit),
+    /// 16 MiB of unsent data per client.
     ///
     /// # Examples
     ///
@@ -53,8 +61,8 @@ impl ServerConfig {
                 token: None,
                 tls: None,
                 idle_timeout: Duration::from_secs(60),
-                max_frame: 1 << 20,
-                max_outgoing: 4 << 20,
+                max_frame: DEFAULT_MAX_FRAME,
+                max_outgoing: DEFAULT_MAX_OUTGOING,
                 // Frame size is limited by the WebSocket layer (`max_frame`).
                 serializers: vec![
                     Arc::new(V2Serializer::with_max_frame(usize::MAX)),
@@ -120,7 +128,7 @@ impl ServerConfig {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(rig::server::ServerConfig::builder().build().max_frame(), 1 << 20);
+    /// assert_eq!(rig::server::ServerConfig::builder().build().max_frame(), 8_000_000);
     /// ```
     #[must_use]
     pub fn max_frame(&self) -> usize {
@@ -147,7 +155,7 @@ impl ServerConfig {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(rig::server::ServerConfig::builder().build().max_outgoing(), 4 << 20);
+    /// assert_eq!(rig::server::ServerConfig::builder().build().max_outgoing(), 16 << 20);
     /// ```
     #[must_use]
     pub fn max_outgoing(&self) -> usize {
@@ -243,7 +251,8 @@ impl ServerConfigBuilder {
     }
 
     /// The largest WebSocket message accepted from a client; a larger one
-    /// closes that connection with 1009. Default 1 MiB.
+    /// closes that connection with 1009. Default 8,000,000 bytes, Bandit's
+    /// `max_frame_size` default (what real Phoenix accepts).
     ///
     /// # Examples
     ///
@@ -257,7 +266,8 @@ impl ServerConfigBuilder {
     }
 
     /// How many bytes may wait unsent for one client (one that does not read)
-    /// before the server drops it. Default 4 MiB.
+    /// before the server drops it. Default 16 MiB: twice the default
+    /// message limit, so the reply echoing the largest message fits.
     ///
     /// # Examples
     ///

@@ -91,6 +91,7 @@ mod request;
 mod request_head;
 mod response;
 mod rustls_stream;
+mod salvage;
 mod state;
 mod stream;
 mod tcp;

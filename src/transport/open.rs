@@ -17,7 +17,7 @@ const MAX_CLOSE_REASON: usize = 123;
 
 /// The close code sent when the peer's close frame had none (RFC 6455 7.4.1:
 /// "no status received").
-const NO_STATUS: u16 = 1005;
+pub(crate) const NO_STATUS: u16 = 1005;
 
 /// What one read batch saw besides data frames.
 #[derive(Debug, Default)]
@@ -57,6 +57,14 @@ pub(crate) fn read_frames(
                 return Ok(read);
             }
             Err(tungstenite::Error::ConnectionClosed) => {
+                read.finished = true;
+                return Ok(read);
+            }
+            // The peer sent its close and then reset the connection (a
+            // server that hangs up with our data unread): the close frame
+            // says why; the reset only ends it.
+            Err(tungstenite::Error::Io(e)) if read.peer_close.is_some() => {
+                log::debug!("connection ended after the peer's close frame: {e}");
                 read.finished = true;
                 return Ok(read);
             }

@@ -94,7 +94,11 @@ impl Connection {
     ///
     /// # Errors
     ///
-    /// A fatal [`Error`] from the socket; the connection is closed then.
+    /// A fatal [`Error`] from the socket; the connection is closed then. A
+    /// write that fails because the peer hung up (broken pipe, reset) on an
+    /// open connection is reported by the next
+    /// [`handle_ready`](Self::handle_ready) instead, as the peer's close
+    /// when its close frame can still be read.
     ///
     /// # Examples
     ///
@@ -108,11 +112,26 @@ impl Connection {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn flush(&mut self) -> Result<(), Error> {
-        let result = self.flush_output();
-        if result.is_err() {
-            self.phase = Phase::Closed;
+        match self.flush_output() {
+            // The peer is gone, but its close frame may wait unread: the
+            // next `handle_ready` (the interest asks for it at once) reads
+            // it and reports the close instead of the failed write.
+            Err(e)
+                if super::salvage::is_write_failure(&e)
+                    && matches!(
+                        self.phase,
+                        Phase::Open(_) | Phase::Closing { by_us: false, .. }
+                    ) =>
+            {
+                self.deferred = Some(e);
+                Ok(())
+            }
+            Err(e) => {
+                self.phase = Phase::Closed;
+                Err(e)
+            }
+            Ok(()) => Ok(()),
         }
-        result
     }
 
     /// Flushes without changing state on failure (the caller decides).

@@ -59,7 +59,7 @@ impl Connection {
             tcp.rearm_reads(trust);
         }
         let result = match self.deferred.take() {
-            Some(e) => Err(e),
+            Some(e) => Err(self.salvage_peer_close(e, out)),
             None => self.advance(readable, writable, out),
         };
         if result.is_err() || matches!(result, Ok(Progress::Closed)) {
@@ -173,7 +173,9 @@ impl Connection {
                 _ => Ok(Progress::Closed),
             };
         }
-        self.flush_output()?;
+        if let Err(e) = self.flush_output() {
+            return Err(self.salvage_peer_close(e, out));
+        }
         Ok(Progress::Continue)
     }
 }

@@ -70,10 +70,28 @@ fn parse_args() -> Rig {
                 let _ = write!(stdout, "{}", early.output).and_then(|()| stdout.flush());
                 std::process::exit(0);
             }
-            eprintln!("{}\nRun {command} --help for more information.", early.output.trim_end());
+            eprintln!("{}", early.output.trim_end());
+            if let Some(hint) = usage_hint(&early.output) {
+                eprintln!("hint: {hint}");
+            }
+            eprintln!("Run {command} --help for more information.");
             std::process::exit(i32::from(exit::USAGE));
         }
     }
+}
+
+/// A hint for a usage error argh reports without one: client commands take
+/// no `--token` (a token on the command line shows in `ps` and in shell
+/// history); they read it from the environment.
+fn usage_hint(output: &str) -> Option<&'static str> {
+    let token_flag = output.lines().any(|line| {
+        line.strip_prefix("Unrecognized argument: ")
+            .is_some_and(|arg| arg == "--token" || arg.starts_with("--token="))
+    });
+    token_flag.then_some(
+        "client commands read the token from the environment, never from a flag: \
+         RIG_TOKEN=... rig ..., or --token-env VAR to name another variable",
+    )
 }
 
 fn main() -> ExitCode {

@@ -3,8 +3,8 @@
 use std::io::{Read as _, Write as _};
 use std::process::ExitCode;
 
-use rig::engine::PushError;
-use rig::protocol::Payload;
+use rig::engine::{PushError, Status};
+use rig::protocol::{AbandonReason, ErrorCause, Payload};
 
 use crate::connect::{self, payload_text};
 use crate::exit::{self, CONNECTION, Failure, OK, REFUSED, TIMEOUT};
@@ -88,12 +88,91 @@ fn run(args: &PushArgs) -> Result<u8, Failure> {
             )
             .hint("raise --timeout, or check that the channel replies to this event"));
         }
-        Err(other) => {
-            return Err(Failure::new(REFUSED, format!("{} {}: {other}", args.topic, args.event)));
+        Err(PushError::Abandoned(AbandonReason::ChannelError(ErrorCause::Transport(_)))) => {
+            // The connection went down under the push; the status that
+            // follows says how (a close code and reason, e.g. 1009 for a
+            // message over the server's limit, or the failed write).
+            return Err(connection_lost(&connected, &args.topic, &args.event, &redactor));
         }
+        Err(error) => return Err(push_failure(&args.topic, &args.event, &error)),
     };
     connected.engine.shutdown();
     Ok(code)
+}
+
+/// The failure for a push whose connection went down: the close or
+/// failure the engine reports right after the push ended, if it comes
+/// within [`LOST_STATUS_WAIT`].
+fn connection_lost(
+    connected: &connect::Connected,
+    topic: &str,
+    event: &str,
+    redactor: &crate::target::Redactor,
+) -> Failure {
+    let deadline = crossbeam_channel::after(LOST_STATUS_WAIT);
+    loop {
+        crossbeam_channel::select! {
+            recv(connected.status) -> status => {
+                let Ok(status) = status else { break };
+                if let Status::Closed { code: Some(code), reason } = &status {
+                    return closed_under_push(topic, event, *code, &redactor.apply(reason));
+                }
+                if let Some(failure) = connect::fatal_status(&status, redactor) {
+                    return failure;
+                }
+            }
+            recv(deadline) -> _ => break,
+        }
+    }
+    Failure::new(CONNECTION, format!("{topic} {event}: the connection went down before a reply"))
+        .hint("run `rig diagnose <url>` to see which step fails")
+}
+
+/// The server closed the connection while the push was out.
+fn closed_under_push(topic: &str, event: &str, code: u16, reason: &str) -> Failure {
+    let meaning = match code {
+        1009 => " (message too big)",
+        1011 => " (server error)",
+        1001 => " (going away)",
+        1008 => " (policy violation)",
+        _ => "",
+    };
+    let reason = if reason.is_empty() { String::new() } else { format!(": {reason}") };
+    let failure = Failure::new(
+        CONNECTION,
+        format!("{topic} {event}: the server closed the connection with {code}{meaning}{reason}"),
+    );
+    if code == 1009 {
+        failure.hint("the server refuses messages this large (rig serve --max-frame-size, Bandit's max_frame_size)")
+    } else {
+        failure.hint("run `rig diagnose <url>` to see which step fails")
+    }
+}
+
+/// How long a push whose connection went down waits for the status saying
+/// how (rig-io reports it in the same turn; this only bounds the wait).
+const LOST_STATUS_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// One sentence, an exit code and a hint for a push that got no reply
+/// (other than a timeout). The engine ends a push at once when its channel
+/// crashes or closes, so these come without waiting for `--timeout`.
+fn push_failure(topic: &str, event: &str, error: &PushError) -> Failure {
+    match error {
+        PushError::Abandoned(AbandonReason::ChannelError(ErrorCause::Server { .. })) => {
+            Failure::new(REFUSED, format!("{topic} {event}: the channel crashed on the server"))
+                .hint("the channel process died handling this event; on Phoenix an event the channel does not handle does this")
+        }
+        PushError::Abandoned(AbandonReason::ChannelError(cause)) => Failure::new(
+            CONNECTION,
+            format!("{topic} {event}: the connection went down before a reply ({cause})"),
+        )
+        .hint("run `rig diagnose <url>` to see which step fails"),
+        PushError::Abandoned(AbandonReason::ChannelClosed) => {
+            Failure::new(REFUSED, format!("{topic} {event}: channel closed by the server"))
+        }
+        PushError::Abandoned(reason) => Failure::new(REFUSED, format!("{topic} {event}: {reason}")),
+        other => Failure::new(REFUSED, format!("{topic} {event}: {other}")),
+    }
 }
 
 /// The payload argument, checked to be JSON (`-`: read from stdin).
@@ -137,6 +216,31 @@ mod tests {
         assert_eq!(read_payload(None).unwrap(), "{}");
         assert_eq!(read_payload(Some(r#" {"n":1} "#)).unwrap(), r#"{"n":1}"#);
         assert_eq!(read_payload(Some("{")).unwrap_err().code, exit::USAGE);
+    }
+
+    #[test]
+    fn a_crashed_or_closed_channel_is_named_as_such() {
+        let crashed = PushError::Abandoned(AbandonReason::ChannelError(ErrorCause::Server {
+            payload: Payload::json("{}"),
+        }));
+        let failure = push_failure("room:lobby", "boom", &crashed);
+        assert_eq!(failure.code, REFUSED);
+        assert_eq!(failure.message, "room:lobby boom: the channel crashed on the server");
+        let closed = PushError::Abandoned(AbandonReason::ChannelClosed);
+        let failure = push_failure("room:lobby", "close", &closed);
+        assert_eq!(failure.message, "room:lobby close: channel closed by the server");
+    }
+
+    #[test]
+    fn a_close_under_the_push_names_the_code() {
+        let failure = closed_under_push("room:a", "echo", 1009, "");
+        assert_eq!(failure.code, CONNECTION);
+        assert_eq!(
+            failure.message,
+            "room:a echo: the server closed the connection with 1009 (message too big)"
+        );
+        let failure = closed_under_push("room:a", "echo", 4000, "bye");
+        assert_eq!(failure.message, "room:a echo: the server closed the connection with 4000: bye");
     }
 
     #[test]

@@ -44,6 +44,10 @@ pub(crate) struct ServeArgs {
     /// close connections silent for this many seconds (default 60)
     #[argh(option, default = "60")]
     idle_timeout: u64,
+    /// largest WebSocket message accepted from a client, in bytes; a larger
+    /// one closes the connection with 1009 (default 8000000, as Phoenix on Bandit)
+    #[argh(option, default = "8_000_000")]
+    max_frame_size: usize,
     /// no live status line on stderr (the summary at exit is still printed)
     #[argh(switch, short = 'q')]
     quiet: bool,
@@ -57,7 +61,11 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), String> {
     let addr = resolve(&args.addr)?;
     let mut config = ServerConfig::builder()
         .addr(addr)
-        .idle_timeout(Duration::from_secs(args.idle_timeout.max(1)));
+        .idle_timeout(Duration::from_secs(args.idle_timeout.max(1)))
+        .max_frame(args.max_frame_size)
+        // Room for a reply echoing the largest message, and never less
+        // than the library's default.
+        .max_outgoing(args.max_frame_size.saturating_mul(2).max(16 << 20));
     if let Some(token) = args.token {
         config = config.token(token);
     }

@@ -183,6 +183,22 @@ impl SocketOptionsBuilder {
         self.session(|s| s.max_reconnect_attempts(attempts))
     }
 
+    /// How long a connection must stay open to count as healthy when no
+    /// heartbeat or join reply proved it sooner (default 5 s); only then
+    /// does the reconnect backoff start over, so a server that breaks every
+    /// connection after the upgrade counts toward `max_reconnect_attempts`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = rig::engine::SocketOptions::builder("ws://h/socket").healthy_after(std::time::Duration::from_secs(2));
+    /// # b.build()?;
+    /// # Ok::<(), rig::protocol::ConfigError>(())
+    /// ```
+    pub fn healthy_after(self, after: Duration) -> Self {
+        self.session(|s| s.healthy_after(after))
+    }
+
     /// Closes a channel on a join `error` reply instead of rejoining.
     ///
     /// # Examples

@@ -236,6 +236,26 @@ impl SessionConfigBuilder {
         self
     }
 
+    /// How long a connection must stay open to count as healthy when no
+    /// heartbeat or join reply proved it sooner (default 5 s). The
+    /// reconnect backoff starts over only on a healthy connection, so a
+    /// server that accepts the upgrade and then breaks every connection is
+    /// retried with growing delays, and each such cycle counts toward
+    /// [`max_reconnect_attempts`](Self::max_reconnect_attempts).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let b = rig::protocol::SessionConfig::builder("ws://h/socket").healthy_after(Duration::from_secs(2));
+    /// assert_eq!(b.build()?.healthy_after(), Duration::from_secs(2));
+    /// # Ok::<(), rig::protocol::ConfigError>(())
+    /// ```
+    pub fn healthy_after(mut self, after: Duration) -> Self {
+        self.config.healthy_after = after;
+        self
+    }
+
     /// Closes a channel on a join `error` reply instead of rejoining with
     /// backoff (default `false`, as phoenix.js).
     ///

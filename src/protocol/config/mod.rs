@@ -46,6 +46,7 @@ pub struct SessionConfig {
     pub(crate) rejoin: Backoff,
     pub(crate) seed: u64,
     pub(crate) max_reconnect_attempts: Option<u32>,
+    pub(crate) healthy_after: Duration,
     pub(crate) join_errors_fatal: bool,
 }
 
@@ -75,6 +76,7 @@ impl SessionConfig {
                 rejoin: Backoff::rejoin(),
                 seed: 0,
                 max_reconnect_attempts: None,
+                healthy_after: Duration::from_secs(5),
                 join_errors_fatal: false,
             },
         }
@@ -183,7 +185,9 @@ impl SessionConfig {
     }
 
     /// How many reconnects in a row are tried before giving up (`None` =
-    /// forever, the default).
+    /// forever, the default). A connection that opens but breaks before it
+    /// proved healthy ([`healthy_after`](Self::healthy_after)) does not
+    /// start the count over.
     ///
     /// # Examples
     ///
@@ -195,6 +199,24 @@ impl SessionConfig {
     #[must_use]
     pub fn max_reconnect_attempts(&self) -> Option<u32> {
         self.max_reconnect_attempts
+    }
+
+    /// How long a connection must stay open before it counts as healthy
+    /// when no heartbeat or join reply proved it sooner (5 s). Only a
+    /// healthy connection starts the reconnect backoff over; one that
+    /// breaks before is a failed attempt (see
+    /// [`max_reconnect_attempts`](Self::max_reconnect_attempts)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let c = rig::protocol::SessionConfig::builder("ws://h/socket").build()?;
+    /// assert_eq!(c.healthy_after().as_secs(), 5);
+    /// # Ok::<(), rig::protocol::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn healthy_after(&self) -> Duration {
+        self.healthy_after
     }
 
     /// Whether a join `error` reply closes the channel instead of backing
@@ -240,6 +262,7 @@ impl fmt::Debug for SessionConfig {
             .field("rejoin", &self.rejoin)
             .field("seed", &self.seed)
             .field("max_reconnect_attempts", &self.max_reconnect_attempts)
+            .field("healthy_after", &self.healthy_after)
             .field("join_errors_fatal", &self.join_errors_fatal)
             .finish_non_exhaustive()
     }

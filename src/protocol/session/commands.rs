@@ -32,10 +32,15 @@ impl Session {
     /// # Ok::<(), rig::protocol::ConfigError>(())
     /// ```
     pub fn connect(&mut self, _now: Instant) {
+        if matches!(self.state, SocketState::Connecting | SocketState::Open) {
+            return;
+        }
+        // A connect the user asks for starts the backoff over (opening no
+        // longer does; see `connection_healthy`).
+        self.reset_reconnect();
         match self.state {
-            SocketState::Connecting | SocketState::Open => {}
             SocketState::Closing => self.after_close = AfterClose::ConnectNow,
-            SocketState::Closed => self.start_connect(0),
+            _ => self.start_connect(0),
         }
     }
 

@@ -338,7 +338,10 @@ impl TransportReason {
 /// # Examples
 ///
 /// ```
-/// assert_ne!(rig::protocol::AbandonReason::ChannelClosed, rig::protocol::AbandonReason::ChannelRemoved);
+/// use rig::protocol::{AbandonReason, ErrorCause, Payload};
+/// assert_ne!(AbandonReason::ChannelClosed, AbandonReason::ChannelRemoved);
+/// let crashed = AbandonReason::ChannelError(ErrorCause::Server { payload: Payload::empty() });
+/// assert_eq!(crashed.to_string(), "the channel crashed on the server");
 /// ```
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[non_exhaustive]
@@ -349,6 +352,27 @@ pub enum AbandonReason {
     ChannelRemoved,
     /// The serializer could not encode it; it was never sent.
     Encode(EncodeError),
+    /// It was sent, and then its channel errored: the channel crashed on
+    /// the server (`phx_error`) or the connection went down. The channel
+    /// process that would have replied is gone, so no reply can come; the
+    /// push resolves at once instead of waiting for its timeout. The
+    /// channel rejoins by itself; push again once it is joined if the push
+    /// is safe to repeat.
+    ChannelError(ErrorCause),
+}
+
+impl std::fmt::Display for AbandonReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ChannelClosed => f.write_str("the channel closed"),
+            Self::ChannelRemoved => f.write_str("the channel was removed"),
+            Self::Encode(e) => write!(f, "cannot be encoded: {e}"),
+            Self::ChannelError(ErrorCause::Server { .. }) => {
+                f.write_str("the channel crashed on the server")
+            }
+            Self::ChannelError(cause) => write!(f, "the channel errored: {cause}"),
+        }
+    }
 }
 
 /// Why a channel closed.

@@ -141,12 +141,14 @@ impl Session {
         let pending = self.heartbeat.pending.as_ref().filter(|(p, _)| p.as_str() == r.as_str());
         if let Some((_, sent)) = pending {
             let rtt = now.saturating_duration_since(*sent);
+            self.connection_healthy();
             self.schedule_heartbeat(now);
             self.emit(Event::Rtt { rtt, kind: RttKind::Heartbeat });
             return true;
         }
         let ping = self.heartbeat.pings.iter().position(|(p, _)| p.as_str() == r.as_str());
         if let Some((_, sent)) = ping.and_then(|index| self.heartbeat.pings.remove(index)) {
+            self.connection_healthy();
             self.emit(Event::Rtt { rtt: now.saturating_duration_since(sent), kind: RttKind::Ping });
             return true;
         }
@@ -160,7 +162,11 @@ impl Session {
         self.disarm(&mut slot);
         self.pushes.clear_ref(push);
         match kind {
-            PushKind::Join => self.join_replied(now, channel, push, reply),
+            PushKind::Join => {
+                // Any join reply, ok or error, shows a server that speaks Phoenix.
+                self.connection_healthy();
+                self.join_replied(now, channel, push, reply);
+            }
             PushKind::Leave => {
                 let reason = self.leave_close_reason(channel);
                 self.resolve_reply(push, reply);

@@ -84,7 +84,8 @@
 //!
 //! Every [`PushId`] resolves exactly once: [`Event::Reply`],
 //! [`Event::PushTimeout`] or [`Event::PushAbandoned`] (its channel closed or
-//! was removed). A push made before the join completes is buffered with its
+//! was removed, or it was sent and its channel then errored:
+//! [`AbandonReason::ChannelError`]). A push made before the join completes is buffered with its
 //! timeout running and sent when the join succeeds; its timeout restarts
 //! when it is sent, as in phoenix.js. A join resolves with the outcome of its
 //! first attempt that has one; later automatic rejoins show up as
@@ -122,6 +123,18 @@
 //!   a time.
 //! - Pushes of a channel that closes are abandoned at once instead of timing
 //!   out, and messages are not delivered to a channel that is leaving.
+//! - Pushes already sent when their channel errors (`phx_error`, or the
+//!   connection went down) are abandoned at once with
+//!   [`AbandonReason::ChannelError`] and the cause; phoenix.js keeps their
+//!   reply bindings until they time out, though the channel process that
+//!   would reply is gone. Pushes not yet sent stay buffered for the rejoin
+//!   in both.
+//! - The reconnect backoff starts over when a connection proves healthy (a
+//!   heartbeat or join reply, or [`SessionConfig::healthy_after`] open),
+//!   not as soon as it opens (gRPC's connection backoff does the same): a
+//!   server that completes the upgrade and then breaks every connection is
+//!   retried with growing delays, and those cycles count toward
+//!   `max_reconnect_attempts`.
 
 mod commands;
 mod error;
@@ -130,6 +143,8 @@ mod ids;
 mod inbound;
 mod ops;
 mod queries;
+#[cfg(test)]
+mod test_access;
 mod timers;
 mod transport;
 
@@ -201,6 +216,8 @@ pub struct Session {
     refs: RefCounter,
     reconnect: Retry,
     reconnect_timer: Option<TimerKey>,
+    /// When the open connection opened, until it proves healthy.
+    unproven_since: Option<Instant>,
     heartbeat: Heartbeat,
     /// Messages made while the socket was not open (phoenix.js `sendBuffer`),
     /// with the push they belong to.
@@ -279,6 +296,7 @@ impl Session {
             refs: RefCounter::default(),
             reconnect,
             reconnect_timer: None,
+            unproven_since: None,
             heartbeat: Heartbeat::default(),
             send_buffer: VecDeque::new(),
             channels: BTreeMap::new(),
@@ -373,71 +391,5 @@ impl std::fmt::Debug for Session {
             .field("timers", &self.timers.len())
             .field("stats", &self.stats)
             .finish_non_exhaustive()
-    }
-}
-
-/// Test access to internals the public API does not show.
-#[cfg(test)]
-impl Session {
-    /// Refs waiting for a reply (phoenix.js `chan_reply_*` bindings).
-    pub(crate) fn refs_waiting(&self) -> usize {
-        self.pushes.refs_waiting()
-    }
-
-    /// Messages in the socket send buffer.
-    pub(crate) fn send_buffer_len(&self) -> usize {
-        self.send_buffer.len()
-    }
-
-    /// Sets the last ref made, e.g. to reach the wrap-around.
-    pub(crate) fn set_last_ref(&mut self, last: u64) {
-        self.refs.set(last);
-    }
-
-    /// Makes a ref as if a frame had been sent, for transcript rows a
-    /// well-behaved client never sends.
-    pub(crate) fn burn_ref(&mut self) -> super::message::Ref {
-        self.refs.next()
-    }
-
-    /// Armed timers.
-    pub(crate) fn timer_count(&self) -> usize {
-        self.timers.len()
-    }
-
-    /// Checks that every armed timer has an owner that will disarm it (the
-    /// heartbeat, the reconnect, a channel's rejoin, a push) and every key
-    /// an owner holds is armed: no timer is forgotten in the wheel.
-    pub(crate) fn check_timer_owners(&self) {
-        let held: Vec<TimerKey> =
-            [self.heartbeat.timer, self.heartbeat.deadline, self.reconnect_timer]
-                .into_iter()
-                .chain(self.channels.values().map(|c| c.rejoin_timer))
-                .chain(self.pushes.timers())
-                .flatten()
-                .collect();
-        for key in &held {
-            assert!(self.timers.is_armed(*key), "an owner holds a dead timer key {key:?}");
-        }
-        let distinct: std::collections::HashSet<_> = held.iter().collect();
-        assert_eq!(distinct.len(), held.len(), "two owners hold the same timer");
-        assert_eq!(self.timers.len(), held.len(), "armed timers without an owner: {self:?}");
-    }
-
-    /// Checks that a push is marked as having a frame in the send buffer
-    /// exactly when it has one (the mark spares `unbuffer` its scan).
-    pub(crate) fn check_send_buffer_marks(&self) {
-        let owners: std::collections::HashSet<PushId> =
-            self.send_buffer.iter().filter_map(|(_, owner)| *owner).collect();
-        for push in self.pushes.ids() {
-            let marked = self.pushes.get(push).is_some_and(|r| r.in_send_buffer);
-            assert_eq!(marked, owners.contains(&push), "{push}: mark vs send buffer");
-        }
-        // The documented bound: join frames only, one per channel at most.
-        assert_eq!(owners.len(), self.send_buffer.len(), "one frame per push, all owned");
-        for push in owners {
-            let kind = self.pushes.get(push).map(|r| r.kind);
-            assert_eq!(kind, Some(super::push::PushKind::Join), "{push} in the send buffer");
-        }
     }
 }

@@ -147,9 +147,27 @@ impl Session {
             ChannelState::Joined | ChannelState::Errored => {}
         }
         self.set_channel_state(channel, ChannelState::Errored);
-        self.emit(Event::ChannelError { channel, cause });
+        self.emit(Event::ChannelError { channel, cause: cause.clone() });
+        self.abandon_in_flight(channel, &cause);
         if self.is_connected() {
             self.schedule_rejoin(now, channel);
+        }
+    }
+
+    /// The pushes of `channel` that were sent and wait for a reply end now
+    /// with [`AbandonReason::ChannelError`]: the channel errored, so the
+    /// process that would reply is gone. phoenix.js leaves them to time
+    /// out; rig says why at once. Pushes still buffered (never sent) stay
+    /// and go out after the rejoin, as in phoenix.js.
+    fn abandon_in_flight(&mut self, channel: ChannelId, cause: &ErrorCause) {
+        for push in self.pushes.of_channel(channel) {
+            let in_flight = self
+                .pushes
+                .get(push)
+                .is_some_and(|r| r.kind == PushKind::Message && r.sent_ref.is_some());
+            if in_flight {
+                self.resolve_abandoned(push, AbandonReason::ChannelError(cause.clone()));
+            }
         }
     }
 
@@ -167,7 +185,9 @@ impl Session {
                 self.reset_join_attempt(channel);
             }
             self.set_channel_state(channel, ChannelState::Errored);
-            self.emit(Event::ChannelError { channel, cause: ErrorCause::Transport(reason) });
+            let cause = ErrorCause::Transport(reason);
+            self.emit(Event::ChannelError { channel, cause: cause.clone() });
+            self.abandon_in_flight(channel, &cause);
         }
     }
 

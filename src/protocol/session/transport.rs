@@ -45,7 +45,10 @@ impl Session {
         self.established = self.established.saturating_add(1);
         self.stats.connections = self.stats.connections.saturating_add(1);
         self.flush_send_buffer();
-        self.reset_reconnect();
+        // The backoff starts over only once the connection proves healthy:
+        // a server that accepts the upgrade and then breaks must not get a
+        // fresh 10 ms schedule on every open.
+        self.unproven_since = Some(now);
         self.schedule_heartbeat(now);
         self.emit(Event::Open);
         let ids: Vec<_> = self.channels.keys().copied().collect();
@@ -134,6 +137,11 @@ impl Session {
         self.connect_request = None;
         self.transmits.clear();
         self.stop_heartbeat();
+        // Open for `healthy_after` counts as healthy even without a reply.
+        let opened = self.unproven_since.take();
+        if opened.is_some_and(|at| now.saturating_duration_since(at) >= self.config.healthy_after) {
+            self.reconnect.reset();
+        }
         self.trigger_channel_errors(TransportReason::ConnectionClosed);
         self.emit(Event::Closed { code, reason });
         let after = std::mem::replace(&mut self.after_close, AfterClose::Stay);
@@ -190,6 +198,15 @@ impl Session {
         let slot = self.reconnect_timer.take();
         self.reconnect_timer = Some(self.arm(slot, at, Timer::Reconnect));
         self.emit(Event::ReconnectScheduled { at, attempt: self.reconnect.attempt() });
+    }
+
+    /// The open connection proved healthy (a heartbeat or join reply, or
+    /// `healthy_after` open): the reconnect backoff starts over. Does
+    /// nothing once the connection already counted as healthy.
+    pub(crate) fn connection_healthy(&mut self) {
+        if self.unproven_since.take().is_some() {
+            self.reconnect.reset();
+        }
     }
 
     /// phoenix.js `reconnectTimer.reset()`.

@@ -22,3 +22,5 @@ mod session_fixtures_codecs;
 mod session_fixtures_more;
 mod session_long_run;
 mod session_props;
+mod session_push_outcomes;
+mod session_reconnect_storm;

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use super::harness::{Harness, Scenario, count, outcomes};
 use crate::protocol::{
-    AbandonReason, Backoff, ChannelState, CloseReason, DecodeError, EncodeError, Event, Frame,
-    Jitter, Message, Payload, RttKind, Serializer, Session, SessionError, SocketState,
-    V2Serializer,
+    AbandonReason, Backoff, ChannelState, CloseReason, DecodeError, EncodeError, ErrorCause, Event,
+    Frame, Jitter, Message, Payload, RttKind, Serializer, Session, SessionError, SocketState,
+    TransportReason, V2Serializer,
 };
 
 #[test]
@@ -116,11 +116,17 @@ fn remove_abandons_pending_pushes() {
     let buffered = h.push(ids[0], "e", "{}");
     assert!(h.session.remove(ids[0]));
     let events = h.take_events();
-    for push in [sent, buffered] {
-        let want =
-            Event::PushAbandoned { push, channel: ids[0], reason: AbandonReason::ChannelRemoved };
-        assert_eq!(outcomes(&events, push), [want]);
-    }
+    // The sent push ended when the connection closed under its channel.
+    let lost =
+        AbandonReason::ChannelError(ErrorCause::Transport(TransportReason::ConnectionClosed));
+    let want_sent = Event::PushAbandoned { push: sent, channel: ids[0], reason: lost };
+    assert_eq!(outcomes(&events, sent), [want_sent]);
+    let want = Event::PushAbandoned {
+        push: buffered,
+        channel: ids[0],
+        reason: AbandonReason::ChannelRemoved,
+    };
+    assert_eq!(outcomes(&events, buffered), [want]);
     assert!(
         events.contains(&Event::ChannelClosed { channel: ids[0], reason: CloseReason::Removed })
     );

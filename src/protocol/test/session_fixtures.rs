@@ -27,7 +27,7 @@ use super::replay::Replay;
 use crate::protocol::{
     AbandonReason, ChannelState, CloseReason, DecodeError, EncodeError, ErrorCause, Event, Frame,
     Message, Payload, RttKind, Serializer, SessionConfigBuilder, SocketState, TransportError,
-    V2Serializer,
+    TransportReason, V2Serializer,
 };
 
 fn secret(b: SessionConfigBuilder) -> SessionConfigBuilder {
@@ -165,7 +165,8 @@ fn echo_reply_push_replays() {
         [Event::Reply { reply, .. }] => {
             Some((reply.status.to_string(), reply.response.as_json().unwrap().to_owned()))
         }
-        [] => None,
+        // No reply: abandoned when the connection closed (row 22).
+        [Event::PushAbandoned { reason: AbandonReason::ChannelError(_), .. }] => None,
         other => panic!("{other:?}"),
     };
     let [echo, echo_error, noreply, push_me, shout, string, list] = pushes[..] else { panic!() };
@@ -195,8 +196,14 @@ fn echo_reply_push_replays() {
         pos(&|e| matches!(e, Event::Message { .. }))
             < pos(&|e| matches!(e, Event::Reply { push, .. } if *push == push_me))
     );
+    // noreply was still waiting when the connection closed (row 22): it
+    // ended then, and its timeout never fires.
+    let lost =
+        AbandonReason::ChannelError(ErrorCause::Transport(TransportReason::ConnectionClosed));
+    let want = Event::PushAbandoned { push: noreply, channel: ch, reason: lost };
+    assert_eq!(outcomes(&events, noreply), [want]);
     r.h.advance(Duration::from_secs(10));
-    assert_eq!(outcomes(&r.events(), noreply), [Event::PushTimeout { push: noreply, channel: ch }]);
+    assert_eq!(outcomes(&r.events(), noreply).len(), 1, "resolved exactly once");
 }
 
 /// Run twice: with the default timeout both replies arrive; with a 1 s
@@ -277,7 +284,18 @@ fn crash_rejoin_replays() {
         matches!(e, Event::ChannelError { cause: ErrorCause::Server { .. }, .. })
     });
     assert_eq!(server_errors, 2);
-    assert!(outcomes(&events, boom).is_empty(), "boom gets no reply; it times out later");
+    // boom gets no reply: it ends at once with the server's crash as cause.
+    assert!(
+        matches!(
+            &outcomes(&events, boom)[..],
+            [Event::PushAbandoned {
+                reason: AbandonReason::ChannelError(ErrorCause::Server { .. }),
+                ..
+            }]
+        ),
+        "{:?}",
+        outcomes(&events, boom)
+    );
     assert!(matches!(&outcomes(&events, back)[..], [Event::Reply { reply, .. }] if reply.is_ok()));
 }
 
