@@ -20,5 +20,6 @@ pub(crate) mod invoker;
 pub(crate) mod outbox_push;
 pub(crate) mod presence;
 pub(crate) mod push;
+pub(crate) mod push_handlers;
 pub(crate) mod socket;
 pub(crate) mod subscription;
