@@ -12,11 +12,13 @@
 
 pub(crate) mod channel;
 pub(crate) mod channel_overflow;
+pub(crate) mod channel_send;
 pub(crate) mod client;
 pub(crate) mod filter_socket;
 pub(crate) mod filter_subscription;
 pub(crate) mod inline;
 pub(crate) mod invoker;
+pub(crate) mod lifecycle;
 pub(crate) mod outbox_push;
 pub(crate) mod presence;
 pub(crate) mod push;

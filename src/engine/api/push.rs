@@ -213,7 +213,6 @@ impl Push {
     /// assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(5))?, "error");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    #[must_use = "the callbacks are handed over when the push handle is dropped"]
     pub fn on_ok(mut self, callback: impl FnOnce(Reply) + Send + 'static) -> Self {
         self.handlers.get_or_insert_default().ok = Some(Box::new(callback));
         self
@@ -225,7 +224,6 @@ impl Push {
     /// # Examples
     ///
     /// See [`on_ok`](Self::on_ok).
-    #[must_use = "the callbacks are handed over when the push handle is dropped"]
     pub fn on_error(mut self, callback: impl FnOnce(Reply) + Send + 'static) -> Self {
         self.handlers.get_or_insert_default().error = Some(Box::new(callback));
         self
@@ -238,7 +236,6 @@ impl Push {
     /// # Examples
     ///
     /// See [`on_ok`](Self::on_ok).
-    #[must_use = "the callbacks are handed over when the push handle is dropped"]
     pub fn on_timeout(mut self, callback: impl FnOnce() + Send + 'static) -> Self {
         self.handlers.get_or_insert_default().timeout = Some(Box::new(callback));
         self

@@ -130,6 +130,7 @@ mod ids;
 mod inbound;
 mod ops;
 mod queries;
+mod send;
 mod timers;
 mod transport;
 

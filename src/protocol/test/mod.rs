@@ -21,3 +21,4 @@ mod session_fixtures_codecs;
 mod session_fixtures_more;
 mod session_long_run;
 mod session_props;
+mod session_send;
