@@ -50,7 +50,7 @@ fn round_trip(
     assert_eq!((&*pushed.event, pushed.payload.as_json()), ("pushed", Some(r#"{"p":3}"#)));
 
     // a broadcast reaches the sender's own subscriptions, filtered by event
-    let _no_reply = room.push("shout", Payload::json(r#"{"s":4}"#));
+    room.send("shout", Payload::json(r#"{"s":4}"#)).unwrap();
     let shout = shouts.recv_timeout(WAIT).unwrap();
     assert_eq!(shout.payload.as_json(), Some(r#"{"s":4}"#));
     assert!(shout.join_ref.is_none() && shout.r#ref.is_none());

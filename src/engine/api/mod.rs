@@ -3,6 +3,10 @@
 //! `Channel`, `Push`, `Subscription` / `Binding`, `FilterSubscription` /
 //! `FilterBinding` and `ChannelPresence`.
 //!
+//! Beside them: the per-status push callbacks (`push_handlers`),
+//! `Channel::send` (a message without a reply, `channel_send`) and the
+//! lifecycle callbacks of sockets and channels (`lifecycle`).
+//!
 //! In scope: turning calls into commands for rig-io, reading the state
 //! rig-io and the workers publish (`shared`), waiting on a push's outcome,
 //! writing durable pushes to the outbox on the caller's thread. Out of
