@@ -116,3 +116,31 @@ fn callbacks_run_beside_wait_and_then() {
     both.sort();
     assert_eq!(both, ["on_ok", "then true"]);
 }
+
+#[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+struct Echo {
+    n: u32,
+}
+
+#[test]
+fn typed_payloads_go_in_and_come_out_through_the_engine() {
+    let server = server();
+    let engine = engine();
+    let (socket, _status) = socket_with(&engine, server.url(), |o| o);
+    let room = joined(&socket, "room:typed");
+    let all = room.subscribe_all().unwrap();
+
+    let reply = room.push("echo", Payload::from_serde(&Echo { n: 7 }).unwrap()).wait().unwrap();
+    assert_eq!(reply.decode::<Echo>().unwrap(), Echo { n: 7 });
+
+    let pushed = room.push("push_me", Payload::from(serde_json::json!({"n": "seven"})));
+    assert!(pushed.wait().is_ok());
+    let message = all.recv_timeout(WAIT).unwrap();
+    let err = message.decode::<Echo>().unwrap_err();
+    let rig::protocol::PayloadError::Json { context, message: why, line, column } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(context, r#"event "pushed" on room:typed"#);
+    assert!(why.starts_with("invalid type: string \"seven\""), "{why}");
+    assert_eq!((*line, *column), (1, 12));
+}

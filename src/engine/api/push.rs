@@ -281,6 +281,8 @@ impl Push {
     }
 
     /// The receiver the outcome arrives on, e.g. for `crossbeam_channel::select!`.
+    /// An outcome taken from it directly bypasses the status callbacks
+    /// ([`on_ok`](Self::on_ok), ...): use one or the other.
     ///
     /// # Examples
     ///
