@@ -144,3 +144,20 @@ fn typed_payloads_go_in_and_come_out_through_the_engine() {
     assert!(why.starts_with("invalid type: string \"seven\""), "{why}");
     assert_eq!((*line, *column), (1, 12));
 }
+
+#[test]
+fn on_decoded_hands_the_handler_typed_events_or_the_reason_they_do_not_fit() {
+    let server = server();
+    let engine = engine();
+    let (socket, _status) = socket_with(&engine, server.url(), |o| o);
+    socket.connect().unwrap();
+    let room = socket.channel("room:typed_on", Payload::empty()).unwrap();
+    let (tx, rx) = crossbeam_channel::unbounded();
+    room.on_decoded("shout", move |echo: Result<Echo, _>| tx.send(echo).unwrap()).unwrap();
+    room.join().wait().unwrap();
+    room.send("shout", Payload::from_serde(&Echo { n: 3 }).unwrap()).unwrap();
+    room.send("shout", Payload::json(r#"{"m":3}"#)).unwrap();
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), Ok(Echo { n: 3 }));
+    let err = rx.recv_timeout(WAIT).unwrap().unwrap_err();
+    assert!(err.to_string().contains("missing field `n`"), "{err}");
+}

@@ -17,6 +17,7 @@
 pub(crate) mod channel;
 pub(crate) mod channel_overflow;
 pub(crate) mod channel_send;
+pub(crate) mod channel_typed;
 pub(crate) mod client;
 pub(crate) mod filter_socket;
 pub(crate) mod filter_subscription;
