@@ -95,7 +95,9 @@ impl Push {
     ///
     /// # Errors
     ///
-    /// [`PushError`] when there is no reply.
+    /// [`PushError::Reply`] when the server answered with another status
+    /// than `ok` (the reply inside); the other [`PushError`]s when there is
+    /// no reply.
     ///
     /// # Examples
     ///
@@ -191,7 +193,9 @@ impl Push {
     /// callbacks are handed to the engine when the handle is dropped (or
     /// run once [`wait`](Self::wait) has the outcome).
     ///
-    /// A channel or engine going away runs none of the three: use
+    /// A handle that could not reach the engine (it had stopped) runs them
+    /// on the calling thread. A channel or engine going away runs none of
+    /// the three: use
     /// [`then`](Self::then) or [`wait`](Self::wait) to see every outcome.
     ///
     /// # Examples
