@@ -15,17 +15,19 @@
 //! | `channel.onError(f)` | [`Channel::on_error`] |
 //! | `channel.onClose(f)` | [`Channel::on_close`] |
 //!
-//! Callbacks live as long as the socket (phoenix.js `off` has no
-//! counterpart yet); take `Fn`, so keep state behind an atomic or a lock.
+//! A socket's callbacks live as long as the socket, a channel's until it
+//! closes (phoenix.js `off` has no counterpart yet). They take `Fn`, so
+//! keep state behind an atomic or a lock.
 
 use std::sync::Arc;
 
 use super::channel::Channel;
 use super::socket::Socket;
+use crate::engine::shared::callback::StatusHandler;
 use crate::engine::shared::command::Command;
 use crate::engine::shared::error::EngineError;
 use crate::engine::shared::failure::{ConnectionError, ErrorKind};
-use crate::engine::shared::status::{ChannelChange, Status};
+use crate::engine::shared::status::{ChannelChange, ChannelRef, Status};
 use crate::protocol::{CloseReason, ErrorCause};
 use crate::time::Instant;
 
@@ -53,8 +55,17 @@ impl Socket {
         &self,
         callback: impl Fn(&Status) + Send + Sync + 'static,
     ) -> Result<(), EngineError> {
+        self.on_status_of(None, Arc::new(callback))
+    }
+
+    /// Registers a lifecycle callback, for one channel or the socket.
+    fn on_status_of(
+        &self,
+        scope: Option<ChannelRef>,
+        handler: StatusHandler,
+    ) -> Result<(), EngineError> {
         let link = self.link();
-        link.send(Command::OnStatus { socket: link.socket, handler: Arc::new(callback) })
+        link.send(Command::OnStatus { socket: link.socket, scope, handler })
     }
 
     /// Calls `callback` each time the WebSocket opens (phoenix.js
@@ -214,13 +225,17 @@ impl Channel {
         callback: impl Fn(&ErrorCause) + Send + Sync + 'static,
     ) -> Result<(), EngineError> {
         let me = self.channel_ref().clone();
-        self.socket().on_status(move |status| {
-            if let Status::Channel { channel, change: ChannelChange::Error(cause) } = status {
-                if *channel == me {
-                    callback(cause);
+        let scope = Some(me.clone());
+        self.socket().on_status_of(
+            scope,
+            Arc::new(move |status: &Status| {
+                if let Status::Channel { channel, change: ChannelChange::Error(cause) } = status {
+                    if *channel == me {
+                        callback(cause);
+                    }
                 }
-            }
-        })
+            }),
+        )
     }
 
     /// Calls `callback` when this channel closes for good (phoenix.js
@@ -251,12 +266,16 @@ impl Channel {
         callback: impl Fn(&CloseReason) + Send + Sync + 'static,
     ) -> Result<(), EngineError> {
         let me = self.channel_ref().clone();
-        self.socket().on_status(move |status| {
-            if let Status::Channel { channel, change: ChannelChange::Closed(reason) } = status {
-                if *channel == me {
-                    callback(reason);
+        let scope = Some(me.clone());
+        self.socket().on_status_of(
+            scope,
+            Arc::new(move |status: &Status| {
+                if let Status::Channel { channel, change: ChannelChange::Closed(reason) } = status {
+                    if *channel == me {
+                        callback(reason);
+                    }
                 }
-            }
-        })
+            }),
+        )
     }
 }

@@ -34,7 +34,9 @@ impl SocketSlot {
                 self.session.disconnect(now, CLOSE_NORMAL, "removed");
             }
             Command::WatchStatus { sender, .. } => self.watch(sender),
-            Command::OnStatus { handler, .. } => self.on_status(ctx.dispatcher, handler),
+            Command::OnStatus { scope, handler, .. } => {
+                self.on_status(ctx.dispatcher, scope, handler);
+            }
             Command::Ping { reply, .. } => {
                 // Not open: the sender drops and the caller sees it.
                 if self.session.ping(now) {

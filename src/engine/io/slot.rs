@@ -153,7 +153,7 @@ impl SocketSlot {
     /// (counted), a dropped one is forgotten.
     pub(crate) fn status(&mut self, status: Status) {
         log::debug!("socket {}: {status}", self.key.0);
-        if let Some(lifecycle) = &self.lifecycle {
+        if let Some(lifecycle) = &mut self.lifecycle {
             lifecycle.publish(&status);
         }
         let counters = &self.counters;

@@ -24,7 +24,7 @@ use super::ids::{ChannelKey, PushKey, SocketKey, SubKey};
 use super::options::SocketOptions;
 use super::push_result::PushResult;
 use super::queue;
-use super::status::Status;
+use super::status::{ChannelRef, Status};
 use crate::protocol::{ChannelParams, Message, Payload};
 
 /// Something for rig-io to do.
@@ -44,9 +44,11 @@ pub(crate) enum Command {
         socket: SocketKey,
         sender: queue::Sender<Status>,
     },
-    /// A lifecycle callback: every later status entry, on a worker.
+    /// A lifecycle callback: every later status entry, on a worker. One
+    /// for a channel (`scope`) is dropped once that channel has closed.
     OnStatus {
         socket: SocketKey,
+        scope: Option<ChannelRef>,
         handler: StatusHandler,
     },
     Ping {
