@@ -13,6 +13,10 @@
 //! baselines parse the JSON text of the same message: how much cheaper the
 //! binary layout is than the text one.
 //!
+//! `codec/typed_broadcast` reads the broadcast into a borrowing struct:
+//! rig's decode plus [`Message::decode`] against `serde_json::from_str` of
+//! the same frame into a typed tuple.
+//!
 //! Decoding takes a [`Frame`] by value; each iteration clones it (an atomic
 //! reference count bump, no copy of the bytes).
 //!
@@ -134,6 +138,38 @@ fn v1_group(c: &mut Criterion) {
     group.finish();
 }
 
+/// The broadcast's payload as an application reads it, text borrowed.
+#[derive(Deserialize)]
+#[expect(dead_code, reason = "the fields are parsed, not read")]
+struct Shout<'a> {
+    text: &'a str,
+    user: &'a str,
+}
+
+/// The same V2 envelope with the payload typed: what serde_json alone does
+/// to reach a `Shout`.
+type TypedTuple<'a> = (Option<&'a str>, Option<&'a str>, &'a str, &'a str, Shout<'a>);
+
+/// Typed decode: rig's envelope decode then `Message::decode` into a
+/// borrowing struct, against one `serde_json::from_str` of the same frame
+/// into the typed tuple.
+fn typed_group(c: &mut Criterion) {
+    let ser = V2Serializer::default();
+    let frame = Frame::text(BROADCAST);
+    let mut group = c.benchmark_group("codec/typed_broadcast");
+    group.throughput(Throughput::Bytes(BROADCAST.len() as u64));
+    group.bench_function("rig_v2_decode_typed", |b| {
+        b.iter(|| {
+            let message = ser.decode(black_box(frame.clone())).unwrap();
+            message.decode::<Shout<'_>>().map(|_| ()).unwrap();
+        });
+    });
+    group.bench_function("serde_tuple_typed", |b| {
+        b.iter(|| serde_json::from_str::<TypedTuple<'_>>(black_box(BROADCAST)).unwrap());
+    });
+    group.finish();
+}
+
 fn codec(c: &mut Criterion) {
     text_group(c, "stream_event", STREAM_EVENT);
     text_group(c, "reply", REPLY);
@@ -158,6 +194,7 @@ fn codec(c: &mut Criterion) {
     );
     binary_group(c, "v2_binary_reply", &reply, REPLY);
     v1_group(c);
+    typed_group(c);
 }
 
 criterion_group!(benches, codec);

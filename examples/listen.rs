@@ -38,8 +38,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     let shout = channel.clone();
     channel.join().then(move |outcome| {
         println!("join: {outcome:?}");
-        if outcome.is_ok_and(|reply| reply.is_ok()) {
-            let _no_reply = shout.push("shout", Payload::json(r#"{"hello":"from rig"}"#));
+        // Ok only for an `ok` reply; `send`: the server answers a shout with a broadcast.
+        if outcome.is_ok() {
+            if let Err(err) = shout.send("shout", Payload::json(r#"{"hello":"from rig"}"#)) {
+                println!("shout: {err}");
+            }
         }
     });
 

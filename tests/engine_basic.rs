@@ -39,7 +39,8 @@ fn round_trip(
     // push / reply, both statuses
     let reply = room.push("echo", Payload::json(r#"{"n":1}"#)).wait().unwrap();
     assert_eq!((&*reply.status, reply.response.as_json()), ("ok", Some(r#"{"n":1}"#)));
-    let reply = room.push("echo_error", Payload::json(r#"{"n":2}"#)).wait().unwrap();
+    let refused = room.push("echo_error", Payload::json(r#"{"n":2}"#)).wait().unwrap_err();
+    let reply = refused.reply().expect("an error reply is an Err with the reply inside");
     assert_eq!((&*reply.status, reply.response.as_json()), ("error", Some(r#"{"n":2}"#)));
 
     // a server push arrives before the reply to the push that caused it
@@ -49,7 +50,7 @@ fn round_trip(
     assert_eq!((&*pushed.event, pushed.payload.as_json()), ("pushed", Some(r#"{"p":3}"#)));
 
     // a broadcast reaches the sender's own subscriptions, filtered by event
-    let _no_reply = room.push("shout", Payload::json(r#"{"s":4}"#));
+    room.send("shout", Payload::json(r#"{"s":4}"#)).unwrap();
     let shout = shouts.recv_timeout(WAIT).unwrap();
     assert_eq!(shout.payload.as_json(), Some(r#"{"s":4}"#));
     assert!(shout.join_ref.is_none() && shout.r#ref.is_none());
@@ -69,7 +70,8 @@ fn round_trip(
 
     // a refused join is an error reply
     let forbidden = socket.channel("room:forbidden", Payload::empty()).unwrap();
-    let reply = forbidden.join().wait().unwrap();
+    let refused = forbidden.join().wait().unwrap_err();
+    let reply = refused.reply().expect("the refusal is kept");
     assert_eq!(
         (&*reply.status, reply.response.as_json()),
         ("error", Some(r#"{"reason":"unauthorized"}"#))

@@ -150,7 +150,8 @@ fn an_error_reply_is_an_answer_acked_and_reported() {
     let room = socket.channel("room:errors", Payload::empty()).unwrap();
     room.join().wait().unwrap();
     let mut push = room.push_durable("echo_error", Payload::json(r#"{"why":"no"}"#)).unwrap();
-    let reply = reply_of(&mut push, WAIT).unwrap();
+    let refused = reply_of(&mut push, WAIT).unwrap_err();
+    let reply = refused.reply().expect("an error reply is an Err with the reply inside");
     assert_eq!(&*reply.status, "error");
     assert!(reply.response.as_json().unwrap().contains(r#""why":"no""#));
     assert_eq!(store.stats().entries, 0, "an error reply is not sent again");

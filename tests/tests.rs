@@ -39,6 +39,10 @@ mod server_scale;
 mod util;
 
 #[cfg(feature = "server")]
+mod engine_api_lifecycle;
+#[cfg(feature = "server")]
+mod engine_api_outcomes;
+#[cfg(feature = "server")]
 mod engine_basic;
 #[cfg(feature = "server")]
 mod engine_delivery;

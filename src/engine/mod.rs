@@ -25,6 +25,7 @@
 //!  FilterSubscription ◀ bounded  the workers also run each socket's filter table
 //!  (Socket::subscribe_filter)    (patterns, events, payload predicates) and deliver
 //!  status() ◀────── bounded ───  Status: connecting, open, closed, waiting, auth failed, channels
+//!  on_open/on_close ◀ worker 0 ─  the same entries, as lifecycle callbacks on the pool
 //!  health() ◀────── atomics ───  counters and gauges
 //!  rig-dns ◀─────── lookups ───  host names (never resolved on rig-io; io/resolver)
 //!  on_inline ◀───── in place ──  inline handlers run in the loop itself, on the message as read
@@ -69,8 +70,8 @@
 //!
 //! | what happens to a sent entry | outbox | its `Push` handle |
 //! |---|---|---|
-//! | reply `ok` | deleted (acked) | resolves with the reply |
-//! | reply `error` (or any status) | deleted: an application answer, sending it again would not change it | resolves with the reply |
+//! | reply `ok` | deleted (acked) | resolves `Ok` with the reply |
+//! | reply `error` (or any status) | deleted: an application answer, sending it again would not change it | resolves `Err(PushError::Reply)` with the reply inside |
 //! | timeout, connection lost, channel errored | back to pending, sent again at the next join (at once after a timeout) | keeps waiting |
 //! | channel left, closed by the server or removed | back to pending, for a later channel of the topic | `ChannelGone` |
 //! | cannot be encoded | dropped (logged) | `Abandoned(Encode)` |
@@ -109,7 +110,7 @@
 //! let reply = room.push("echo", Payload::json(r#"{"n":1}"#)).wait()?;
 //! assert_eq!(reply.response.as_json(), Some(r#"{"n":1}"#));
 //! // `shout` is broadcast to every member, the sender included (no reply).
-//! let _no_reply = room.push("shout", Payload::json(r#"{"text":"hello"}"#));
+//! room.send("shout", Payload::json(r#"{"text":"hello"}"#))?;
 //! let shout = shouts.recv_timeout(Duration::from_secs(5))?;
 //! assert_eq!(shout.payload.as_json(), Some(r#"{"text":"hello"}"#));
 //! # Ok::<(), Box<dyn std::error::Error>>(())

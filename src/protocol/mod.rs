@@ -17,6 +17,7 @@ mod reply;
 pub mod serializer;
 mod session;
 mod socket;
+mod typed;
 mod url;
 
 #[cfg(test)]
@@ -35,3 +36,4 @@ pub use session::{
     Session, SessionError, SessionStats, TransportError, TransportReason,
 };
 pub use socket::{CLOSE_NORMAL, ConnectRequest, SocketState};
+pub use typed::PayloadError;

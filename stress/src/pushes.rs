@@ -110,14 +110,14 @@ impl PushCounters {
     /// Counts the outcome of the push with outbox id `id`.
     pub(crate) fn resolve(&self, path: &dyn PushPath, id: Option<OutboxId>, outcome: &PushResult) {
         bump(match outcome {
-            Ok(reply) if reply.status == "ok" && path.recorded(reply) => {
+            Ok(reply) if path.recorded(reply) => {
                 if let Some(id) = id {
                     self.acked_ids.lock().push(id);
                 }
                 &self.acked
             }
-            Ok(reply) if reply.status == "ok" => &self.lost,
-            Ok(_) => &self.error_replies,
+            Ok(_) => &self.lost,
+            Err(PushError::Reply(_)) => &self.error_replies,
             Err(PushError::Timeout) => &self.timeouts,
             Err(_) => &self.failed,
         });
@@ -218,7 +218,8 @@ mod tests {
         let id = OutboxId::from_parts(7, 1);
         counters.resolve(&path, Some(id), &ok(r#"{"dup":false}"#));
         counters.resolve(&path, None, &ok("{}")); // not a push log's answer
-        counters.resolve(&path, None, &Ok(Reply::new("error", Payload::empty())));
+        let refused = PushError::Reply(Box::new(Reply::new("error", Payload::empty())));
+        counters.resolve(&path, None, &Err(refused));
         counters.resolve(&path, None, &Err(PushError::Timeout));
         counters.refused();
         let report = counters.report();

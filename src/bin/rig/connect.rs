@@ -127,8 +127,8 @@ pub(crate) fn join(
         .map_err(|e| Failure::usage(format!("bad topic {topic:?}: {e}")))?;
     let join = channel.join();
     match wait_outcome(connected, join.receiver(), timeout, redactor)? {
-        Ok(reply) if reply.is_ok() => Ok((channel, reply)),
-        Ok(reply) => Err(Failure::new(
+        Ok(reply) => Ok((channel, reply)),
+        Err(PushError::Reply(reply)) => Err(Failure::new(
             REFUSED,
             format!("join {topic} refused ({}): {}", reply.status, payload_text(&reply.response)),
         )

@@ -60,6 +60,11 @@ fn run(args: &PushArgs) -> Result<u8, Failure> {
         connect::join(&connected, &args.topic, Payload::json(join_params), timeout, &redactor)?;
     let push = channel.push(args.event.as_str(), Payload::json(payload));
     let outcome = connect::wait_outcome(&connected, push.receiver(), timeout, &redactor)?;
+    // Any reply is printed, an `error` one too (it is an `Err` of the outcome).
+    let outcome = outcome.or_else(|err| match err {
+        PushError::Reply(reply) => Ok(*reply),
+        other => Err(other),
+    });
     let code = match outcome {
         Ok(reply) => {
             print_line(&payload_text(&reply.response))?;

@@ -139,7 +139,8 @@ impl Channel {
     /// # let socket = engine.socket(rig::engine::SocketOptions::builder(server.url()).build()?)?;
     /// # socket.connect()?;
     /// let room = socket.channel("room:forbidden", rig::protocol::Payload::empty())?;
-    /// let reply = room.join_timeout(std::time::Duration::from_secs(5)).wait()?;
+    /// let refused = room.join_timeout(std::time::Duration::from_secs(5)).wait().unwrap_err();
+    /// let reply = refused.reply().expect("an error reply");
     /// assert_eq!(&*reply.status, "error");
     /// assert_eq!(reply.response.as_json(), Some(r#"{"reason":"unauthorized"}"#));
     /// # Ok::<(), Box<dyn std::error::Error>>(())

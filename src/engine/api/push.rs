@@ -5,14 +5,25 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
 use super::client::SocketLink;
+use super::push_handlers::OutcomeHandlers;
+use crate::engine::shared::callback::OutcomeCallback;
 use crate::engine::shared::command::{Command, PushSink};
 use crate::engine::shared::ids::PushKey;
 use crate::engine::shared::push_result::{PushError, PushResult};
+use crate::protocol::Reply;
 
 /// A push, join or leave in flight. It resolves exactly once; wait for it,
-/// poll it, or hand it a callback.
+/// poll it, or hand it callbacks.
 ///
-/// Dropping the handle does not cancel the push.
+/// Waiting gives `Ok` only for an `ok` reply: an `error` reply (a refused
+/// join, a handler's `{:error, ..}`) is [`PushError::Reply`] with the reply
+/// inside, as a timeout or a lost channel are errors too. The phoenix.js
+/// style, one callback per status (`push.receive("ok", ..)`), is
+/// [`on_ok`](Self::on_ok), [`on_error`](Self::on_error) and
+/// [`on_timeout`](Self::on_timeout).
+///
+/// Dropping the handle does not cancel the push; a handle given callbacks
+/// hands them to the engine when it is dropped.
 ///
 /// # Examples
 ///
@@ -32,6 +43,9 @@ use crate::engine::shared::push_result::{PushError, PushResult};
 /// let reply = room.push("echo", Payload::json(r#"{"n":1}"#)).wait()?;
 /// assert!(reply.is_ok());
 /// assert_eq!(reply.response.as_json(), Some(r#"{"n":1}"#));
+///
+/// let refused = room.push("echo_error", Payload::json(r#"{"n":2}"#)).wait().unwrap_err();
+/// assert_eq!(refused.reply().map(|r| &*r.status), Some("error"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
@@ -42,6 +56,9 @@ pub struct Push {
     outcome: Option<PushResult>,
     /// The outbox entry of a durable push.
     outbox_id: Option<crate::outbox::OutboxId>,
+    /// Callbacks per status, handed over when the outcome is known or the
+    /// handle goes away.
+    handlers: Option<Box<OutcomeHandlers>>,
 }
 
 impl Push {
@@ -49,14 +66,28 @@ impl Push {
     pub(crate) fn pair(link: &SocketLink) -> (Self, PushSink) {
         let key = PushKey(link.engine.keys.next());
         let (tx, rx) = crossbeam_channel::bounded(1);
-        let push = Self { key, link: Some(link.clone()), rx, outcome: None, outbox_id: None };
+        let push = Self {
+            key,
+            link: Some(link.clone()),
+            rx,
+            outcome: None,
+            outbox_id: None,
+            handlers: None,
+        };
         (push, PushSink { key, tx })
     }
 
     /// A handle that is already resolved (the command could not be sent).
     pub(crate) fn resolved(result: PushResult) -> Self {
         let (_tx, rx) = crossbeam_channel::bounded(1);
-        Self { key: PushKey(0), link: None, rx, outcome: Some(result), outbox_id: None }
+        Self {
+            key: PushKey(0),
+            link: None,
+            rx,
+            outcome: Some(result),
+            outbox_id: None,
+            handlers: None,
+        }
     }
 
     /// Blocks until the push resolves. Do not call it from a callback you
@@ -64,16 +95,20 @@ impl Push {
     ///
     /// # Errors
     ///
-    /// [`PushError`] when there is no reply.
+    /// [`PushError::Reply`] when the server answered with another status
+    /// than `ok` (the reply inside); the other [`PushError`]s when there is
+    /// no reply.
     ///
     /// # Examples
     ///
     /// See [`Push`].
     pub fn wait(mut self) -> PushResult {
-        if let Some(result) = self.outcome.take() {
-            return result;
-        }
-        self.rx.recv().unwrap_or(Err(PushError::EngineStopped))
+        let result = match self.outcome.take() {
+            Some(result) => result,
+            None => self.rx.recv().unwrap_or(Err(PushError::EngineStopped)),
+        };
+        self.run_handlers(&result);
+        result
     }
 
     /// Waits up to `timeout`; `None` if the push is still pending (the
@@ -89,6 +124,9 @@ impl Push {
                 Err(RecvTimeoutError::Timeout) => None,
                 Err(RecvTimeoutError::Disconnected) => Some(Err(PushError::EngineStopped)),
             };
+        }
+        if let Some(result) = self.outcome.clone() {
+            self.run_handlers(&result);
         }
         self.outcome.clone()
     }
@@ -114,6 +152,9 @@ impl Push {
                 Err(TryRecvError::Disconnected) => Some(Err(PushError::EngineStopped)),
             };
         }
+        if let Some(result) = self.outcome.clone() {
+            self.run_handlers(&result);
+        }
         self.outcome.clone()
     }
 
@@ -136,7 +177,90 @@ impl Push {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn then(mut self, callback: impl FnOnce(PushResult) + Send + 'static) {
-        let callback = Box::new(callback);
+        let callback: OutcomeCallback = match self.handlers.take() {
+            Some(handlers) => Box::new(move |outcome: PushResult| {
+                handlers.run(outcome.clone());
+                callback(outcome);
+            }),
+            None => Box::new(callback),
+        };
+        self.hand_over(callback);
+    }
+
+    /// Runs `callback` with the `ok` reply on the engine's dispatcher thread
+    /// (phoenix.js `push.receive("ok", ..)`). Chain it with
+    /// [`on_error`](Self::on_error) and [`on_timeout`](Self::on_timeout); the
+    /// callbacks are handed to the engine when the handle is dropped (or
+    /// run once [`wait`](Self::wait) has the outcome).
+    ///
+    /// A handle that could not reach the engine (it had stopped) runs them
+    /// on the calling thread. A channel or engine going away runs none of
+    /// the three: use
+    /// [`then`](Self::then) or [`wait`](Self::wait) to see every outcome.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let server = rig::server::Server::start(rig::server::ServerConfig::builder().build())?;
+    /// # let engine = rig::engine::Engine::start(Default::default())?;
+    /// # let socket = engine.socket(rig::engine::SocketOptions::builder(server.url()).build()?)?;
+    /// # socket.connect()?;
+    /// use rig::protocol::Payload;
+    /// let room = socket.channel("room:a", Payload::empty())?;
+    /// room.join().wait()?;
+    /// let (tx, rx) = crossbeam_channel::unbounded();
+    /// let (ok, error, timeout) = (tx.clone(), tx.clone(), tx);
+    /// room.push("echo_error", Payload::json(r#"{"n":1}"#))
+    ///     .on_ok(move |_| ok.send("ok").unwrap())
+    ///     .on_error(move |reply| error.send(if reply.status == "error" { "error" } else { "?" }).unwrap())
+    ///     .on_timeout(move || timeout.send("timeout").unwrap());
+    /// assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(5))?, "error");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn on_ok(mut self, callback: impl FnOnce(Reply) + Send + 'static) -> Self {
+        self.handlers.get_or_insert_default().ok = Some(Box::new(callback));
+        self
+    }
+
+    /// Runs `callback` with a reply whose status is not `ok` (phoenix.js
+    /// `push.receive("error", ..)`), on the engine's dispatcher thread.
+    ///
+    /// # Examples
+    ///
+    /// See [`on_ok`](Self::on_ok).
+    pub fn on_error(mut self, callback: impl FnOnce(Reply) + Send + 'static) -> Self {
+        self.handlers.get_or_insert_default().error = Some(Box::new(callback));
+        self
+    }
+
+    /// Runs `callback` when no reply came within the push timeout
+    /// (phoenix.js `push.receive("timeout", ..)`), on the engine's
+    /// dispatcher thread.
+    ///
+    /// # Examples
+    ///
+    /// See [`on_ok`](Self::on_ok).
+    pub fn on_timeout(mut self, callback: impl FnOnce() + Send + 'static) -> Self {
+        self.handlers.get_or_insert_default().timeout = Some(Box::new(callback));
+        self
+    }
+
+    /// Runs the status callbacks, once, on the dispatcher pool (on this
+    /// thread for a handle resolved at creation: it has no engine).
+    fn run_handlers(&mut self, result: &PushResult) {
+        let Some(handlers) = self.handlers.take() else { return };
+        match &self.link {
+            Some(link) => {
+                let run = Box::new(move |outcome: PushResult| handlers.run(outcome));
+                link.engine.dispatcher.outcome(run, result.clone());
+            }
+            None => handlers.run(result.clone()),
+        }
+    }
+
+    /// Gives `callback` the outcome on the dispatcher pool: at once if it
+    /// is known, else through rig-io when the push resolves.
+    fn hand_over(&mut self, callback: OutcomeCallback) {
         let ready = self.outcome.take().or_else(|| match self.rx.try_recv() {
             Ok(result) => Some(result),
             Err(TryRecvError::Empty) => None,
@@ -161,6 +285,8 @@ impl Push {
     }
 
     /// The receiver the outcome arrives on, e.g. for `crossbeam_channel::select!`.
+    /// An outcome taken from it directly bypasses the status callbacks
+    /// ([`on_ok`](Self::on_ok), ...): use one or the other.
     ///
     /// # Examples
     ///
@@ -209,5 +335,14 @@ impl Push {
     pub(crate) fn with_outbox_id(mut self, id: crate::outbox::OutboxId) -> Self {
         self.outbox_id = Some(id);
         self
+    }
+}
+
+impl Drop for Push {
+    /// Status callbacks not run yet go to the engine with the push.
+    fn drop(&mut self) {
+        if let Some(handlers) = self.handlers.take() {
+            self.hand_over(Box::new(move |outcome: PushResult| handlers.run(outcome)));
+        }
     }
 }

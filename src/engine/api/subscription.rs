@@ -36,7 +36,7 @@ use crate::protocol::Message;
 /// let room = socket.channel("room:lobby", Payload::empty())?;
 /// let shouts = room.subscribe("shout")?;
 /// room.join().wait()?;
-/// let _no_reply = room.push("shout", Payload::json(r#"{"hi":1}"#));
+/// room.send("shout", Payload::json(r#"{"hi":1}"#))?;
 /// let message = shouts.recv_timeout(Duration::from_secs(5))?;
 /// assert_eq!(message.payload.as_json(), Some(r#"{"hi":1}"#));
 /// assert_eq!(shouts.dropped(), 0);

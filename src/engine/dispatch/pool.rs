@@ -32,7 +32,7 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::Sender;
 
-use crate::engine::shared::callback::{MessageHandler, OutcomeCallback, Resume};
+use crate::engine::shared::callback::{MessageHandler, OutcomeCallback, Resume, Task};
 use crate::engine::shared::filter_set::SocketFilters;
 use crate::engine::shared::health::EngineCounters;
 use crate::engine::shared::idle::{DEFAULT_SLOW_HANDLER, IdleStrategy};
@@ -76,6 +76,8 @@ pub(crate) enum Job {
     Register(SubKey, MessageHandler),
     Unregister(SubKey),
     Outcome(OutcomeCallback, PushResult),
+    /// Other user code: a lifecycle callback with its status entry.
+    Run(Task),
     Stop,
 }
 

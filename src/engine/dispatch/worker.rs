@@ -136,6 +136,9 @@ impl Worker {
             Job::Outcome(callback, result) => {
                 guarded(&self.counters, move || callback(result));
             }
+            Job::Run(task) => {
+                guarded(&self.counters, task);
+            }
             Job::Stop => {}
         }
     }

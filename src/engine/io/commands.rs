@@ -3,7 +3,7 @@
 use super::slot::{ChannelEntry, PushEntry, PushTarget, SocketSlot, Sub, SubSink};
 use super::thread::Ctx;
 use crate::engine::dispatch::pool::{Dispatcher, Job};
-use crate::engine::shared::command::{Command, NewChannel, NewPush, PushSink, Sink};
+use crate::engine::shared::command::{Command, NewChannel, NewPush, NewSend, PushSink, Sink};
 use crate::engine::shared::push_result::{PushError, PushResult};
 use crate::engine::shared::status::ChannelRef;
 use crate::protocol::{CLOSE_NORMAL, PushId, SessionError, SocketState};
@@ -34,6 +34,9 @@ impl SocketSlot {
                 self.session.disconnect(now, CLOSE_NORMAL, "removed");
             }
             Command::WatchStatus { sender, .. } => self.watch(sender),
+            Command::OnStatus { scope, handler, .. } => {
+                self.on_status(ctx.dispatcher, scope, handler);
+            }
             Command::Ping { reply, .. } => {
                 // Not open: the sender drops and the caller sees it.
                 if self.session.ping(now) {
@@ -59,6 +62,18 @@ impl SocketSlot {
                 self.start_push(push, id, |session, id| {
                     session.push(now, id, event, payload, timeout)
                 });
+            }
+            Command::Send(new) => {
+                let NewSend { channel, event, payload, .. } = *new;
+                let sent = match self.channels.get(&channel) {
+                    Some(entry) => self.session.send(entry.id, event.clone(), payload),
+                    None => Ok(()),
+                };
+                if let Err(err) = sent {
+                    // The caller checked the channel was joined; it stopped
+                    // being joined before rig-io got here.
+                    log::warn!("send {event}: not sent: {err}");
+                }
             }
             Command::DurablePush { channel, id, push, .. } => {
                 self.outbox_register(ctx, channel, id, push);

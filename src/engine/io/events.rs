@@ -12,7 +12,7 @@ use crate::engine::shared::channel::bump;
 use crate::engine::shared::config::Overflow;
 use crate::engine::shared::failure::{ConnectionError, ErrorKind};
 use crate::engine::shared::health::{SocketCounters, add};
-use crate::engine::shared::push_result::{PushError, PushResult};
+use crate::engine::shared::push_result::{PushError, PushResult, outcome_of};
 use crate::engine::shared::status::{ChannelChange, ConnectionState, Status};
 use crate::protocol::{ChannelId, Event, Message, PushId, RttKind, TransportError};
 
@@ -104,7 +104,7 @@ impl SocketSlot {
             Event::Message { channel, message } => self.deliver(ctx, channel, message),
             Event::Reply { push, reply, .. } => {
                 if let Some(reply) = self.outbox_on_reply(ctx, push, reply) {
-                    self.resolve(ctx, push, Ok(reply));
+                    self.resolve(ctx, push, outcome_of(reply));
                 }
             }
             Event::PushTimeout { push, .. } => {

@@ -19,6 +19,7 @@ pub(crate) mod events;
 pub(crate) mod failure;
 pub(crate) mod filter_route;
 pub(crate) mod frames;
+pub(crate) mod lifecycle;
 pub(crate) mod link;
 pub(crate) mod outbox;
 pub(crate) mod resolver;

@@ -25,7 +25,7 @@ use crate::engine::shared::callback::OutcomeCallback;
 use crate::engine::shared::command::PushSink;
 use crate::engine::shared::ids::{ChannelKey, PushKey};
 use crate::engine::shared::outbox::OutboxShared;
-use crate::engine::shared::push_result::{PushError, PushResult};
+use crate::engine::shared::push_result::{PushError, PushResult, outcome_of};
 use crate::outbox::OutboxId;
 use crate::protocol::{AbandonReason, ChannelId, ChannelState, PushId, Reply, SessionError};
 
@@ -211,7 +211,7 @@ impl SocketSlot {
         let Some(durable) = self.durable.as_mut() else { return Some(reply) };
         let Some((id, _)) = durable.in_flight.remove(&push) else { return Some(reply) };
         durable.shared.store.ack(id);
-        durable.settle(ctx, id, Ok(reply));
+        durable.settle(ctx, id, outcome_of(reply));
         None
     }
 

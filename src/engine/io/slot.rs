@@ -94,6 +94,8 @@ pub(crate) struct SocketSlot {
     pub(crate) pushes: HashMap<PushId, PushEntry>,
     pub(crate) push_ids: HashMap<PushKey, PushId>,
     watchers: Vec<queue::Sender<Status>>,
+    /// Lifecycle callbacks, if any were given.
+    pub(crate) lifecycle: Option<Box<super::lifecycle::Lifecycle>>,
     /// Callers of `Socket::ping`, oldest first.
     pub(crate) pings: std::collections::VecDeque<Sender<std::time::Duration>>,
     pub(crate) frames: Vec<Data>,
@@ -128,6 +130,7 @@ impl SocketSlot {
             pushes: HashMap::default(),
             push_ids: HashMap::default(),
             watchers: Vec::new(),
+            lifecycle: None,
             pings: std::collections::VecDeque::new(),
             frames: Vec::new(),
             backpressure: Default::default(),
@@ -150,6 +153,9 @@ impl SocketSlot {
     /// (counted), a dropped one is forgotten.
     pub(crate) fn status(&mut self, status: Status) {
         log::debug!("socket {}: {status}", self.key.0);
+        if let Some(lifecycle) = &mut self.lifecycle {
+            lifecycle.publish(&status);
+        }
         let counters = &self.counters;
         self.watchers.retain(|tx| match tx.try_send(status.clone()) {
             Ok(()) => true,

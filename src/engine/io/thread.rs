@@ -210,6 +210,7 @@ impl IoThread {
             | Command::Disconnect { socket: key, .. }
             | Command::ReconnectNow(key)
             | Command::WatchStatus { socket: key, .. }
+            | Command::OnStatus { socket: key, .. }
             | Command::Ping { socket: key, .. }
             | Command::Join { socket: key, .. }
             | Command::Leave { socket: key, .. }
@@ -221,6 +222,7 @@ impl IoThread {
             | Command::DurablePush { socket: key, .. } => key,
             Command::AddChannel(ref new) => new.socket,
             Command::Push(ref new) => new.socket,
+            Command::Send(ref new) => new.socket,
         };
         if !self.sockets.contains_key(&key) {
             // The socket was removed: resolve what waits on an answer.

@@ -15,7 +15,7 @@ use bytestring::ByteString;
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use mio::Waker;
 
-use super::callback::{MessageHandler, OutcomeCallback};
+use super::callback::{MessageHandler, OutcomeCallback, StatusHandler};
 use super::channel::ChannelShared;
 use super::error::EngineError;
 use super::failure::ConnectionError;
@@ -24,7 +24,7 @@ use super::ids::{ChannelKey, PushKey, SocketKey, SubKey};
 use super::options::SocketOptions;
 use super::push_result::PushResult;
 use super::queue;
-use super::status::Status;
+use super::status::{ChannelRef, Status};
 use crate::protocol::{ChannelParams, Message, Payload};
 
 /// Something for rig-io to do.
@@ -44,6 +44,13 @@ pub(crate) enum Command {
         socket: SocketKey,
         sender: queue::Sender<Status>,
     },
+    /// A lifecycle callback: every later status entry, on a worker. One
+    /// for a channel (`scope`) is dropped once that channel has closed.
+    OnStatus {
+        socket: SocketKey,
+        scope: Option<ChannelRef>,
+        handler: StatusHandler,
+    },
     Ping {
         socket: SocketKey,
         reply: Sender<Duration>,
@@ -62,6 +69,8 @@ pub(crate) enum Command {
         push: PushSink,
     },
     Push(Box<NewPush>),
+    /// A message without a reply (`Channel::send`): nothing to resolve.
+    Send(Box<NewSend>),
     /// A durable push is in the outbox: file its handle, send when joined.
     DurablePush {
         socket: SocketKey,
@@ -125,6 +134,13 @@ pub(crate) struct NewPush {
     pub(crate) payload: Payload,
     pub(crate) timeout: Option<Duration>,
     pub(crate) push: PushSink,
+}
+
+pub(crate) struct NewSend {
+    pub(crate) socket: SocketKey,
+    pub(crate) channel: ChannelKey,
+    pub(crate) event: ByteString,
+    pub(crate) payload: Payload,
 }
 
 /// Where a push's outcome goes: its handle's one-slot channel.

@@ -41,4 +41,16 @@ pub enum EngineError {
     /// [`SocketOptionsBuilder::outbox`](crate::engine::SocketOptionsBuilder::outbox).
     #[error("the socket has no outbox")]
     NoOutbox,
+    /// [`Channel::send`](crate::engine::Channel::send) on a channel that is
+    /// not joined: a message without a reply is never buffered. Wait for the
+    /// join (or [`Channel::on_close`](crate::engine::Channel::on_close) /
+    /// the status stream), or use [`Channel::push`](crate::engine::Channel::push),
+    /// which waits for the join.
+    #[error("send on {topic}: the channel is {state}, not joined (nothing was sent)")]
+    NotJoined {
+        /// The channel's topic.
+        topic: String,
+        /// Its state when the send was asked for.
+        state: crate::protocol::ChannelState,
+    },
 }

@@ -70,6 +70,42 @@ impl Presence {
     pub fn phx_refs(&self) -> impl Iterator<Item = &str> {
         self.metas.iter().filter_map(|m| phx_ref(m)?.as_str())
     }
+
+    /// The metas read into `T`, oldest first (strings borrowed from the
+    /// presence where `T` holds `&str`).
+    ///
+    /// # Errors
+    ///
+    /// [`PayloadError::Json`](crate::protocol::PayloadError::Json) naming
+    /// the first meta that does not fit (line and column are 0: a meta is
+    /// a value, not text).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rig::protocol::presence::Presence;
+    /// use serde_json::json;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Meta<'a> { status: &'a str }
+    /// let p = Presence::new(vec![json!({"phx_ref": "a", "status": "away"})]);
+    /// let metas: Vec<Meta<'_>> = p.decode_metas()?;
+    /// assert_eq!(metas[0].status, "away");
+    /// # Ok::<(), rig::protocol::PayloadError>(())
+    /// ```
+    pub fn decode_metas<'de, T: Deserialize<'de>>(
+        &'de self,
+    ) -> Result<Vec<T>, crate::protocol::PayloadError> {
+        self.metas
+            .iter()
+            .enumerate()
+            .map(|(i, meta)| {
+                T::deserialize(meta).map_err(|e| {
+                    crate::protocol::PayloadError::json(format!("presence meta {i}"), &e)
+                })
+            })
+            .collect()
+    }
 }
 
 /// A whole presence state: key → presence. Keys iterate in sorted order,

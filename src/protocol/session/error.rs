@@ -50,6 +50,15 @@ pub enum SessionError {
         /// The channel's topic.
         topic: ByteString,
     },
+    /// A [`send`](crate::protocol::Session::send) (no reply, never
+    /// buffered) while the channel is not joined: the socket is down, or
+    /// the channel is joining or waits to rejoin. Send again once joined,
+    /// or use a push, which is buffered until then.
+    #[error("channel {topic:?} is not joined right now: a message without a reply is not buffered")]
+    Unavailable {
+        /// The channel's topic.
+        topic: ByteString,
+    },
     /// The message cannot be written by the configured serializer (e.g. a
     /// binary frame field over 255 bytes). Nothing was sent.
     #[error("encode: {0}")]

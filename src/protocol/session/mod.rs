@@ -143,6 +143,7 @@ mod ids;
 mod inbound;
 mod ops;
 mod queries;
+mod send;
 #[cfg(test)]
 mod test_access;
 mod timers;

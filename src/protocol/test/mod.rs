@@ -24,3 +24,4 @@ mod session_long_run;
 mod session_props;
 mod session_push_outcomes;
 mod session_reconnect_storm;
+mod session_send;

@@ -211,7 +211,7 @@ fn run(args: &Args) -> Result<bool, String> {
     }
     let mut failed = 0_u64;
     for join in joins {
-        if !join.wait().is_ok_and(|reply| reply.status == "ok") {
+        if join.wait().is_err() {
             failed += 1;
         }
     }
