@@ -73,6 +73,26 @@ pub(crate) fn pretty_line(ts: &str, message: &Message, color: bool) -> String {
     }
 }
 
+/// How `rig monitor` prints an event (`--format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// One JSON object per line.
+    Json,
+    /// `HH:MM:SS.mmm topic event payload`, colored when `color`.
+    Pretty { color: bool },
+}
+
+impl Format {
+    /// The line for `message`, stamped with the time it arrived.
+    pub(crate) fn line(self, message: &Message) -> String {
+        let ts = rfc3339(unix_now());
+        match self {
+            Self::Json => json_line(&ts, message),
+            Self::Pretty { color } => pretty_line(&ts, message, color),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use rig::protocol::Payload;
