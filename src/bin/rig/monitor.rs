@@ -114,9 +114,8 @@ fn run(args: &MonitorArgs) -> Result<u8, Failure> {
         .connect()
         .map_err(|e| Failure::new(CONNECTION, format!("cannot connect: {e}")))?;
     let status = StatusWriter::new();
-    let output = Output::start(policy, status.clone())?;
+    let output = Output::start(policy, format, status.clone())?;
     let settings = Settings {
-        format,
         count: args.count,
         policy,
         rejoin: args.rejoin_closed.then_some(join_params),

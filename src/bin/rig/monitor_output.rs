@@ -1,11 +1,12 @@
-//! `rig monitor`'s stdout: a bounded queue of event lines and the writer
-//! thread (`rig-out`) that alone writes them. A stalled reader of stdout
+//! `rig monitor`'s stdout: a bounded queue of events and the writer thread
+//! (`rig-out`) that alone formats and writes them (formatting there keeps
+//! the watch loop's share of a burst small). A stalled reader of stdout
 //! stalls only that thread: the watch loop goes on hearing signals, the
 //! deadline and the connection status, and the overflow policy says what
 //! a full queue does (wait, drop the new line, or drop the oldest).
 //!
 //! ```text
-//! watch loop --offer(line)--> [ queue: QUEUE_LINES ] --> rig-out --write--> stdout
+//! watch loop --offer(event)--> [ queue: QUEUE_LINES ] --> rig-out --format, write--> stdout
 //!      |  full: block (wait for room) | drop-newest | drop-oldest
 //!      '-- counts: accepted, dropped          written (whole lines only) --'
 //! ```
@@ -20,7 +21,9 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use parking_lot::Mutex;
 use rig::engine::Overflow;
+use rig::protocol::Message;
 
+use crate::event_line::Format;
 use crate::exit::{self, Failure};
 use crate::status_line::StatusWriter;
 
@@ -79,7 +82,14 @@ impl OverflowPolicy {
     }
 }
 
-/// What [`Output::offer`] did with a line.
+/// An event to print and when it arrived (since the Unix epoch).
+#[derive(Debug)]
+pub(crate) struct Stamped {
+    pub(crate) at: Duration,
+    pub(crate) message: Message,
+}
+
+/// What [`Output::offer`] did with an event.
 #[derive(Debug)]
 pub(crate) enum Offer {
     /// Queued (perhaps after dropping the oldest line).
@@ -87,7 +97,7 @@ pub(crate) enum Offer {
     /// Dropped (drop-newest, queue full).
     Dropped,
     /// Block policy, queue full: offer it again once there is room.
-    Full(String),
+    Full(Box<Stamped>),
 }
 
 /// The writer thread's side of what both threads share.
@@ -106,10 +116,10 @@ struct Progress {
 #[derive(Debug)]
 pub(crate) struct Output {
     policy: OverflowPolicy,
-    queue: Option<Sender<String>>,
+    queue: Option<Sender<Stamped>>,
     /// The queue's own receiving end: drop-oldest takes the oldest line
     /// back through it.
-    oldest: Receiver<String>,
+    oldest: Receiver<Stamped>,
     /// Disconnected once the writer thread ended (stdout closed, or the
     /// queue closed and written out).
     done: Receiver<()>,
@@ -122,7 +132,11 @@ pub(crate) struct Output {
 
 impl Output {
     /// Starts the writer thread on stdout.
-    pub(crate) fn start(policy: OverflowPolicy, status: StatusWriter) -> Result<Self, Failure> {
+    pub(crate) fn start(
+        policy: OverflowPolicy,
+        format: Format,
+        status: StatusWriter,
+    ) -> Result<Self, Failure> {
         // A duplicate of fd 1 written with plain write(2): std's stdout
         // buffers by line, which would hide how many lines really went out.
         let stdout = std::io::stdout()
@@ -137,15 +151,15 @@ impl Output {
         std::thread::Builder::new()
             .name("rig-out".into())
             .spawn(move || {
-                write_lines(&lines, File::from(stdout), &shared, &status);
+                write_lines(&lines, format, File::from(stdout), &shared, &status);
                 drop(finished);
             })
             .map_err(|e| Failure::new(exit::CONNECTION, format!("cannot start a thread: {e}")))?;
         Ok(Self { policy, queue: Some(queue), oldest, done, progress, accepted: 0, dropped: 0 })
     }
 
-    /// Queues a line as the policy says, never waiting.
-    pub(crate) fn offer(&mut self, line: String) -> Offer {
+    /// Queues an event's line as the policy says, never waiting.
+    pub(crate) fn offer(&mut self, line: Stamped) -> Offer {
         let Some(queue) = &self.queue else {
             self.dropped += 1;
             return Offer::Dropped;
@@ -163,7 +177,7 @@ impl Output {
                     return Offer::Dropped;
                 }
                 Err(TrySendError::Full(back)) => match self.policy {
-                    OverflowPolicy::Block => return Offer::Full(back),
+                    OverflowPolicy::Block => return Offer::Full(Box::new(back)),
                     OverflowPolicy::DropNewest => {
                         self.dropped += 1;
                         return Offer::Dropped;
@@ -182,7 +196,7 @@ impl Output {
     }
 
     /// The queue's sending end, to wait for room (`None` once closed).
-    pub(crate) fn queue(&self) -> Option<&Sender<String>> {
+    pub(crate) fn queue(&self) -> Option<&Sender<Stamped>> {
         self.queue.as_ref()
     }
 
@@ -224,9 +238,11 @@ impl Output {
     }
 }
 
-/// The writer thread: gathers queued lines, writes them, counts whole lines.
+/// The writer thread: gathers queued events, formats and writes them,
+/// counts whole lines.
 fn write_lines(
-    lines: &Receiver<String>,
+    lines: &Receiver<Stamped>,
+    format: Format,
     mut out: File,
     progress: &Progress,
     status: &StatusWriter,
@@ -238,8 +254,8 @@ fn write_lines(
         batch.clear();
         ends.clear();
         let mut next = Some(first);
-        while let Some(line) = next {
-            batch.extend_from_slice(line.as_bytes());
+        while let Some(Stamped { at, message }) = next {
+            format.write(&mut batch, at, &message);
             batch.push(b'\n');
             ends.push(batch.len());
             next = if batch.len() < BATCH_BYTES { lines.try_recv().ok() } else { None };

@@ -1,6 +1,6 @@
 //! The watch loop of `rig monitor`: takes events from the topics'
-//! subscriptions, filters and formats them, offers the lines to the
-//! output queue, and never waits on stdout: each turn waits on the
+//! subscriptions, filters them, stamps their arrival time and offers them
+//! to the output queue, and never waits on stdout: each turn waits on the
 //! signals, the deadline, the status stream and either the topics or
 //! (a line waiting under `--overflow block`) room in the output queue.
 
@@ -12,10 +12,10 @@ use rig::filter::Filter;
 use rig::protocol::Payload;
 
 use crate::connect::Connected;
-use crate::event_line::Format;
+use crate::event_line::unix_now;
 use crate::exit::{CONNECTION, Failure, OK, REFUSED};
 use crate::monitor_fate::{ConnectionFate, SETTLE};
-use crate::monitor_output::{Offer, Output, OverflowPolicy};
+use crate::monitor_output::{Offer, Output, OverflowPolicy, Stamped};
 use crate::status_line::{StatusWriter, render};
 use crate::target::Redactor;
 
@@ -42,7 +42,6 @@ pub(crate) struct Topic {
 /// What the watch needs beside its topics.
 #[derive(Debug)]
 pub(crate) struct Settings {
-    pub(crate) format: Format,
     pub(crate) count: Option<u64>,
     pub(crate) policy: OverflowPolicy,
     /// `--rejoin-closed`: the join parameters to join a closed topic again.
@@ -64,8 +63,8 @@ pub(crate) struct Watch<'a> {
     pub(crate) filtered: u64,
     /// Engine drops of subscriptions already closed.
     pub(crate) closed_drops: u64,
-    /// A line waiting for room in the output queue (block policy).
-    pending: Option<String>,
+    /// An event waiting for room in the output queue (block policy).
+    pending: Option<Box<Stamped>>,
     /// The first output drop was reported.
     noted_drops: bool,
     fate: ConnectionFate,
@@ -186,8 +185,8 @@ impl<'a> Watch<'a> {
                     self.rejoin_closed()?;
                 }
                 Ready::Room => {
-                    if let Some(line) = self.pending.take() {
-                        self.offer(line);
+                    if let Some(event) = self.pending.take() {
+                        self.offer(*event);
                     }
                 }
                 Ready::Topic(index) => {
@@ -264,15 +263,14 @@ impl<'a> Watch<'a> {
                 self.filtered += 1;
                 continue;
             }
-            let line = self.settings.format.line(&message);
-            self.offer(line);
+            self.offer(Stamped { at: unix_now(), message });
         }
         false
     }
 
-    fn offer(&mut self, line: String) {
-        if let Offer::Full(line) = self.output.offer(line) {
-            self.pending = Some(line);
+    fn offer(&mut self, event: Stamped) {
+        if let Offer::Full(event) = self.output.offer(event) {
+            self.pending = Some(event);
         }
         if !self.noted_drops && self.output.dropped() > 0 {
             // Once: the final counts say how many.
