@@ -169,7 +169,8 @@ impl<'a> Watch<'a> {
                     // A smoothed rate: each redraw moves halfway to the latest window.
                     rate = (rate + fresh as f64 / REDRAW.as_secs_f64()) / 2.0;
                     let health = self.connected.socket.health();
-                    let (printed, drops) = (self.output.written(), self.engine_drops());
+                    let printed = self.output.written();
+                    let drops = self.engine_drops() + self.output.dropped();
                     self.status.redraw(&render(&health, rate, printed, drops));
                 }
                 Ready::Settle => {
