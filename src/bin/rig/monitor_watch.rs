@@ -161,7 +161,12 @@ impl<'a> Watch<'a> {
                         settle = after(SETTLE);
                     }
                 }
-                Ready::Signal | Ready::Deadline | Ready::WriterDone => return Ok(OK),
+                Ready::Signal => {
+                    // Taken: a second signal cuts the exit short.
+                    let _ = signals.try_recv();
+                    return Ok(OK);
+                }
+                Ready::Deadline | Ready::WriterDone => return Ok(OK),
                 Ready::Redraw => {
                     let _ = redraw.try_recv();
                     let fresh = self.taken.saturating_sub(last_taken);
@@ -194,16 +199,16 @@ impl<'a> Watch<'a> {
                     if self.take(index) {
                         let closed = self.topics.get_mut(index).and_then(|t| t.joined.take());
                         self.closed_drops += closed.map_or(0, |(_, s)| s.dropped());
-                        if self.topics.iter().all(|t| t.joined.is_none()) {
-                            if self.settings.rejoin.is_none() {
-                                // rig-io reports a close before it ends the
-                                // subscription: the reasons are queued.
-                                while let Ok(entry) = self.connected.status.try_recv() {
-                                    self.on_status(&entry)?;
-                                }
-                                return Err(self.all_closed());
-                            }
+                        if self.settings.rejoin.is_some() {
+                            // Every topic closed by then rejoins together.
                             rejoin = after(REJOIN_AFTER);
+                        } else if self.topics.iter().all(|t| t.joined.is_none()) {
+                            // rig-io reports a close before it ends the
+                            // subscription: the reasons are queued.
+                            while let Ok(entry) = self.connected.status.try_recv() {
+                                self.on_status(&entry)?;
+                            }
+                            return Err(self.all_closed());
                         }
                     }
                 }
@@ -241,8 +246,9 @@ impl<'a> Watch<'a> {
             }
         }
         let index = select.ready();
-        let at = kinds.iter().position(|(i, _)| *i == index).unwrap_or(0);
-        kinds.swap_remove(at).1
+        // `ready` gives one of the indices added above; were it another,
+        // a redraw is the harmless reading.
+        kinds.into_iter().find(|(i, _)| *i == index).map_or(Ready::Redraw, |(_, ready)| ready)
     }
 
     /// Takes up to [`BATCH`] events of topic `index`; `true` once its
