@@ -63,8 +63,8 @@ fn a_normal_close_ends_with_exit_3_and_says_it_is_not_retried() {
     assert_eq!(fake.accepted(), 1, "{done:?}");
 }
 
-/// A Phoenix endpoint that accepts every join and closes the topic
-/// (`phx_close`) right after; reports each joined topic.
+/// A Phoenix endpoint that accepts every join and closes the `close:*`
+/// topics (`phx_close`) right after; reports each joined topic.
 fn closing_server() -> (String, Receiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("ws://{}/socket", listener.local_addr().unwrap());
@@ -91,10 +91,12 @@ fn serve_closing(stream: TcpStream, joins: &Sender<String>) {
         let reply =
             json!([join_ref, reference, topic, "phx_reply", {"status": "ok", "response": {}}]);
         let close = json!([join_ref, null, topic, "phx_close", {}]);
-        let _ = joins.send(topic.as_str().unwrap_or_default().to_owned());
-        let sent = ws
-            .send(Message::text(reply.to_string()))
-            .and_then(|()| ws.send(Message::text(close.to_string())));
+        let name = topic.as_str().unwrap_or_default().to_owned();
+        let mut sent = ws.send(Message::text(reply.to_string()));
+        if name.starts_with("close:") {
+            sent = sent.and_then(|()| ws.send(Message::text(close.to_string())));
+        }
+        let _ = joins.send(name);
         if sent.is_err() {
             return;
         }
@@ -104,23 +106,27 @@ fn serve_closing(stream: TcpStream, joins: &Sender<String>) {
 #[test]
 fn topics_the_server_closed_end_the_watch_with_exit_1() {
     let (url, joins) = closing_server();
-    let args = ["monitor", &url, "-t", "room:x", "-t", "room:y", "--duration", IDLE_LIMIT];
+    let args = ["monitor", &url, "-t", "close:x", "-t", "close:y", "--duration", IDLE_LIMIT];
     let done = run(rig(&args), "");
     assert_eq!(done.code, Some(1), "{done:?}");
     assert!(done.stderr.contains("rig: the server closed every topic: "), "{done:?}");
-    assert!(done.stderr.contains("room:x (closed by the server)"), "{done:?}");
-    assert!(done.stderr.contains("room:y (closed by the server)"), "{done:?}");
+    assert!(done.stderr.contains("close:x (closed by the server)"), "{done:?}");
+    assert!(done.stderr.contains("close:y (closed by the server)"), "{done:?}");
     assert!(done.stderr.contains("hint: pass --rejoin-closed"), "{done:?}");
     assert_eq!(joins.try_iter().count(), 2, "each topic joined once");
 }
 
 #[test]
-fn rejoin_closed_joins_closed_topics_again() {
+fn rejoin_closed_joins_each_closed_topic_again() {
     let (url, joins) = closing_server();
-    let args = ["monitor", &url, "-t", "room:x", "--rejoin-closed", "--duration", "3"];
+    let topics = ["-t", "close:x", "-t", "open:y"];
+    let flags = ["--rejoin-closed", "--duration", "3"];
+    let args = [&["monitor", url.as_str()][..], &topics[..], &flags[..]].concat();
     let done = run(rig(&args), "");
     assert_eq!(done.code, Some(0), "{done:?}");
-    assert!(done.stderr.contains("rig: room:x: joining again"), "{done:?}");
+    assert!(done.stderr.contains("rig: close:x: joining again"), "{done:?}");
     let joined: Vec<String> = joins.try_iter().collect();
-    assert!(joined.len() >= 2 && joined.iter().all(|t| t == "room:x"), "{joined:?}");
+    let again = joined.iter().filter(|t| *t == "close:x").count();
+    assert!(again >= 2, "close:x joined again while open:y stays: {joined:?}");
+    assert_eq!(joined.iter().filter(|t| *t == "open:y").count(), 1, "{joined:?} {done:?}");
 }
