@@ -98,7 +98,9 @@ fn a_blocked_stdout_does_not_hold_the_deadline_and_counts_add_up() {
     let c = counts(&lines);
     assert_eq!(c.printed + c.dropped + c.filtered, c.received, "{c:?}");
     assert!(c.received <= 1_000_001, "{c:?}");
-    assert!(c.dropped > 0, "the pipe holds 64 KiB, not every line: {c:?}");
+    // Lost at exit: the output queue (8192 lines), the event waiting for
+    // room, and the engine's full subscription queue (1024) in front.
+    assert!(c.dropped >= 8192 + 1 + 1024, "{c:?}");
     assert_eq!(c.printed, whole_lines(stdout), "printed = lines on stdout: {c:?}");
 }
 

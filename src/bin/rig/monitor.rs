@@ -17,7 +17,7 @@ use crate::event_line::Format;
 use crate::exit::{self, CONNECTION, Failure};
 use crate::flags::client_command;
 use crate::monitor_output::{Output, OverflowPolicy};
-use crate::monitor_watch::{Settings, Topic, Watch, join};
+use crate::monitor_watch::{Settings, Topic, Watch, dropped_by, join, unread_in};
 use crate::status_line::StatusWriter;
 use crate::target::join_payload;
 
@@ -123,24 +123,27 @@ fn run(args: &MonitorArgs) -> Result<u8, Failure> {
     };
     let mut watch = Watch::new(&connected, topics, settings, output, status);
     let outcome = watch.run(&signals, &deadline);
-    watch.output.close();
+    let unoffered = watch.unoffered();
+    let Watch { topics, mut output, status, taken, filtered, closed_drops, .. } = watch;
+    output.close();
     crossbeam_channel::select! {
-        recv(watch.output.done()) -> _ => {},
+        recv(output.done()) -> _ => {},
         recv(signals) -> _ => {},
         default(EXIT_GRACE) => {},
     }
-    let (printed, output_drops) = watch.output.stop();
-    let engine_drops = watch.engine_drops();
-    let dropped = engine_drops + output_drops + watch.unoffered();
-    // Every event that reached rig is printed, filtered out or dropped.
-    let received = watch.taken + engine_drops;
-    let health = connected.socket.health();
-    watch.status.finish(&format!(
-        "{printed} events printed, {received} received, {} filtered, {dropped} dropped, {} reconnects",
-        watch.filtered, health.reconnects
-    ));
-    drop(watch);
+    let (printed, output_drops) = output.stop();
+    let reconnects = connected.socket.health().reconnects;
+    // Stopped, the engine adds nothing to the queues: the counts hold still.
     connected.engine.shutdown();
+    // Events that reached rig: taken, dropped in front of the watch, or
+    // left unread in a subscription when it ended (counted as dropped).
+    let engine_drops = closed_drops + dropped_by(&topics) + unread_in(&topics);
+    let received = taken + engine_drops;
+    let dropped = engine_drops + output_drops + unoffered;
+    status.finish(&format!(
+        "{printed} events printed, {received} received, {filtered} filtered, {dropped} dropped, {reconnects} reconnects"
+    ));
+    drop(topics);
     outcome
 }
 

@@ -108,8 +108,7 @@ impl<'a> Watch<'a> {
 
     /// Events the engine dropped before the watch could take them.
     pub(crate) fn engine_drops(&self) -> u64 {
-        let open = self.topics.iter().filter_map(|t| t.joined.as_ref());
-        self.closed_drops + open.map(|(_, s)| s.dropped()).sum::<u64>()
+        self.closed_drops + dropped_by(&self.topics)
     }
 
     /// Matched events never offered to the output: the line that waited
@@ -346,6 +345,17 @@ impl<'a> Watch<'a> {
         }
         OK
     }
+}
+
+/// Events the engine dropped in front of the topics' open subscriptions.
+pub(crate) fn dropped_by(topics: &[Topic]) -> u64 {
+    topics.iter().filter_map(|t| t.joined.as_ref()).map(|(_, s)| s.dropped()).sum()
+}
+
+/// Events left unread in the topics' subscriptions.
+pub(crate) fn unread_in(topics: &[Topic]) -> u64 {
+    let open = topics.iter().filter_map(|t| t.joined.as_ref());
+    open.map(|(_, s)| u64::try_from(s.receiver().len()).unwrap_or(u64::MAX)).sum()
 }
 
 /// Subscribes to `topic` with the engine-side policy, then joins it.
