@@ -141,17 +141,19 @@ fn the_default_loses_nothing_at_burst_rate() {
 fn count_ends_a_watch_that_drops() {
     let server = RigServer::start_secret();
     let sent = 100_000;
-    let args = ["--overflow", "drop-newest", "--count", "100001"];
-    let (mut child, stderr) = burst_monitor(&server, sent, &args);
-    let stdout = child.stdout.take().unwrap();
-    // Lines are dropped while nobody reads; then the reader catches up.
-    stderr_until(&stderr, "stdout is behind: dropping lines (--overflow drop-newest)");
-    let reader = std::thread::spawn(move || whole_lines(stdout));
-    let status = wait_with_deadline(&mut child, WAIT).expect("--count reached despite drops");
-    assert_eq!(status.code(), Some(0));
-    let c = counts(&stderr.iter().collect::<Vec<_>>().join("\n"));
-    assert_eq!(c.received, sent + 1, "{c:?}");
-    assert_eq!(c.printed + c.dropped + c.filtered, c.received, "{c:?}");
-    assert!(c.dropped > 0, "{c:?}");
-    assert_eq!(reader.join().unwrap(), c.printed, "{c:?}");
+    for policy in ["drop-newest", "drop-oldest"] {
+        let args = ["--overflow", policy, "--count", "100001"];
+        let (mut child, stderr) = burst_monitor(&server, sent, &args);
+        let stdout = child.stdout.take().unwrap();
+        // Lines are dropped while nobody reads; then the reader catches up.
+        stderr_until(&stderr, &format!("stdout is behind: dropping lines (--overflow {policy})"));
+        let reader = std::thread::spawn(move || whole_lines(stdout));
+        let status = wait_with_deadline(&mut child, WAIT).expect("--count reached despite drops");
+        assert_eq!(status.code(), Some(0));
+        let c = counts(&stderr.iter().collect::<Vec<_>>().join("\n"));
+        assert_eq!(c.received, sent + 1, "{policy}: {c:?}");
+        assert_eq!(c.printed + c.dropped + c.filtered, c.received, "{policy}: {c:?}");
+        assert!(c.dropped > 0, "{policy}: {c:?}");
+        assert_eq!(reader.join().unwrap(), c.printed, "{policy}: {c:?}");
+    }
 }
