@@ -20,6 +20,10 @@ mod cli_diagnose;
 #[cfg(feature = "server")]
 mod cli_monitor;
 #[cfg(feature = "server")]
+mod cli_monitor_ends;
+#[cfg(feature = "server")]
+mod cli_monitor_output;
+#[cfg(feature = "server")]
 mod cli_pty;
 #[cfg(feature = "server")]
 mod cli_push;

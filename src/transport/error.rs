@@ -135,7 +135,7 @@ impl From<io::Error> for Error {
 impl Error {
     /// Whether reconnecting later may succeed. False for errors that need a
     /// human: a bad URL, a rejected certificate, a refused upgrade other than
-    /// 429/5xx (a 403 means bad credentials).
+    /// 408/429/5xx (a 403 means bad credentials; 408 and 429 say "try again").
     ///
     /// # Examples
     ///
@@ -144,8 +144,10 @@ impl Error {
     ///
     /// let forbidden = Error::UpgradeRefused { status: 403, retry_after: None };
     /// let busy = Error::UpgradeRefused { status: 429, retry_after: None };
+    /// let slow = Error::UpgradeRefused { status: 408, retry_after: None };
     /// assert!(!forbidden.is_retryable());
     /// assert!(busy.is_retryable());
+    /// assert!(slow.is_retryable());
     /// ```
     #[must_use]
     pub fn is_retryable(&self) -> bool {
@@ -156,7 +158,7 @@ impl Error {
             | Self::TlsRequired
             | Self::Certificate(_)
             | Self::Closed => false,
-            Self::UpgradeRefused { status, .. } => *status == 429 || *status >= 500,
+            Self::UpgradeRefused { status, .. } => matches!(status, 408 | 429 | 500..),
             _ => true,
         }
     }

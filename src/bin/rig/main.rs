@@ -19,6 +19,9 @@ mod insecure;
 mod latency;
 mod logger;
 mod monitor;
+mod monitor_fate;
+mod monitor_output;
+mod monitor_watch;
 mod probe;
 mod probe_ws;
 #[cfg(feature = "netsim")]

@@ -1,34 +1,38 @@
 //! `rig monitor`: join topics and print their events until a count, a
-//! duration or a signal; live connection status on stderr.
+//! duration or a signal; live connection status on stderr. The watch loop
+//! is `monitor_watch`, stdout is `monitor_output`, and what ends a watch
+//! on the connection's account is `monitor_fate`.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Select, never, tick};
-use rig::engine::{Channel, Status, Subscription};
+use crossbeam_channel::{Receiver, never};
 use rig::filter::{Expr, Filter};
-use rig::protocol::Payload;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use crate::connect::{self, fatal_status};
-use crate::event_line::{json_line, pretty_line, rfc3339, unix_now};
-use crate::exit::{self, CONNECTION, Failure, OK};
+use crate::connect;
+use crate::event_line::Format;
+use crate::exit::{self, CONNECTION, Failure};
 use crate::flags::client_command;
-use crate::status_line::{StatusWriter, render};
-use crate::target::{Redactor, join_payload};
+use crate::monitor_output::{Output, OverflowPolicy};
+use crate::monitor_watch::{Settings, Topic, Watch, dropped_by, join, unread_in};
+use crate::status_line::StatusWriter;
+use crate::target::join_payload;
 
-/// How often the live status line is redrawn.
-const REDRAW: Duration = Duration::from_millis(250);
+/// How long the writer may take to write out what is queued when the
+/// watch ends on a signal, the deadline or a failure.
+const EXIT_GRACE: Duration = Duration::from_millis(200);
 
 client_command! {
     /// Watch channels: print every event of the topics, one JSON object per
     /// line (ts, topic, event, payload, ref, join_ref), with live
     /// status on stderr. A topic may be a pattern (room:*): rig joins it as
     /// written and prints the events whose topic matches it. Exits 0 after
-    /// --count/--duration or on Ctrl-C/SIGTERM, 2 on a bad -w expression, 3
-    /// if the server refuses authentication.
+    /// --count/--duration or on Ctrl-C/SIGTERM, 1 when the server closed
+    /// every topic, 2 on a usage error, 3 when the connection fails in a way
+    /// rig does not retry (refused token, HTTP 3xx/4xx upgrade, normal close).
     #[argh(subcommand, name = "monitor", example = "rig monitor ws://localhost:4000/socket -t room:lobby -e shout\nrig monitor ws://localhost:4000/socket -t 'stream:*' -w 'payload.seq > 3' -w 'payload.seq <= 9'")]
     pub(crate) struct MonitorArgs {
         /// socket URL, e.g. ws://localhost:4000/socket (wss:// for TLS)
@@ -56,18 +60,20 @@ client_command! {
         /// exit after this many seconds
         #[argh(option)]
         duration: Option<f64>,
+        /// when output falls behind: block (default: lose nothing, the
+        /// server is slowed down), drop-newest or drop-oldest
+        #[argh(option, default = "String::from(\"block\")")]
+        overflow: String,
+        /// join a topic again when the server closes it (phx_close)
+        /// instead of exiting 1 once every topic is closed
+        #[argh(switch)]
+        rejoin_closed: bool,
     }
 }
 
 /// Runs `rig monitor`.
 pub(crate) fn main(args: MonitorArgs) -> ExitCode {
     exit::finish(run(&args))
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Format {
-    Json,
-    Pretty { color: bool },
 }
 
 fn run(args: &MonitorArgs) -> Result<u8, Failure> {
@@ -86,6 +92,7 @@ fn run(args: &MonitorArgs) -> Result<u8, Failure> {
             );
         }
     };
+    let policy = OverflowPolicy::parse(&args.overflow)?;
     let deadline = match args.duration {
         Some(secs) if secs.is_finite() && secs >= 0.0 => {
             crossbeam_channel::after(Duration::from_secs_f64(secs))
@@ -96,42 +103,47 @@ fn run(args: &MonitorArgs) -> Result<u8, Failure> {
     let filters = topic_filters(&args.topic, &args.event, &args.predicate)?;
     let join_params = join_payload(&args.join_param)?;
     let signals = signal_channel()?;
-    let redactor = client.redactor.clone();
     let connected = connect::start(client.options)?;
-    let mut channels = Vec::with_capacity(args.topic.len());
-    for topic in &args.topic {
-        let channel = connected
-            .socket
-            .channel(topic.as_str(), Payload::json(join_params.clone()))
-            .map_err(|e| Failure::usage(format!("bad topic {topic:?}: {e}")))?;
-        let subscription = channel
-            .subscribe_all()
-            .map_err(|e| Failure::new(CONNECTION, format!("cannot subscribe: {e}")))?;
-        let _join = channel.join();
-        channels.push((channel, subscription));
+    let mut topics = Vec::with_capacity(args.topic.len());
+    for (name, filter) in args.topic.iter().zip(filters) {
+        let joined = join(&connected, name, &join_params, policy.engine())?;
+        topics.push(Topic { name: name.clone(), filter, joined: Some(joined), closed: None });
     }
     connected
         .socket
         .connect()
         .map_err(|e| Failure::new(CONNECTION, format!("cannot connect: {e}")))?;
-    let mut watch = Watch {
-        format,
-        filters: &filters,
+    let status = StatusWriter::new();
+    let output = Output::start(policy, format, status.clone())?;
+    let settings = Settings {
         count: args.count,
-        printed: 0,
-        seen: 0,
-        writer: StatusWriter::new(),
-        redactor,
+        policy,
+        rejoin: args.rejoin_closed.then_some(join_params),
+        redactor: client.redactor,
     };
-    let outcome = watch.run(&connected.status, &channels, &signals, &deadline, &connected);
-    let health = connected.socket.health();
-    let drops: u64 = channels.iter().map(|(_, s)| s.dropped()).sum::<u64>() + health.dropped;
-    watch.writer.note(&format!(
-        "{} events printed, {} received, {drops} dropped, {} reconnects",
-        watch.printed, watch.seen, health.reconnects
-    ));
-    drop(channels);
+    let mut watch = Watch::new(&connected, topics, settings, output, status);
+    let outcome = watch.run(&signals, &deadline);
+    let unoffered = watch.unoffered();
+    let Watch { topics, mut output, status, taken, filtered, closed_drops, .. } = watch;
+    output.close();
+    crossbeam_channel::select! {
+        recv(output.done()) -> _ => {},
+        recv(signals) -> _ => {},
+        default(EXIT_GRACE) => {},
+    }
+    let (printed, output_drops) = output.stop();
+    let reconnects = connected.socket.health().reconnects;
+    // Stopped, the engine adds nothing to the queues: the counts hold still.
     connected.engine.shutdown();
+    // Events that reached rig: taken, dropped in front of the watch, or
+    // left unread in a subscription when it ended (counted as dropped).
+    let engine_drops = closed_drops + dropped_by(&topics) + unread_in(&topics);
+    let received = taken + engine_drops;
+    let dropped = engine_drops + output_drops + unoffered;
+    status.finish(&format!(
+        "{printed} events printed, {received} received, {filtered} filtered, {dropped} dropped, {reconnects} reconnects"
+    ));
+    drop(topics);
     outcome
 }
 
@@ -178,116 +190,4 @@ pub(crate) fn signal_channel() -> Result<Receiver<i32>, Failure> {
         })
         .map_err(|e| Failure::new(exit::REFUSED, format!("cannot start a thread: {e}")))?;
     Ok(rx)
-}
-
-/// The watch loop's state.
-struct Watch<'a> {
-    format: Format,
-    /// The filter of each channel, by the channel's index.
-    filters: &'a [Filter],
-    count: Option<u64>,
-    printed: u64,
-    /// Events received, printed or filtered out.
-    seen: u64,
-    writer: StatusWriter,
-    redactor: Redactor,
-}
-
-impl Watch<'_> {
-    fn run(
-        &mut self,
-        status: &Receiver<Status>,
-        channels: &[(Channel, Subscription)],
-        signals: &Receiver<i32>,
-        deadline: &Receiver<std::time::Instant>,
-        connected: &connect::Connected,
-    ) -> Result<u8, Failure> {
-        if self.count == Some(0) {
-            return Ok(OK);
-        }
-        let redraw = if self.writer.is_live() { tick(REDRAW) } else { never() };
-        let mut select = Select::new();
-        let status_index = select.recv(status);
-        let signal_index = select.recv(signals);
-        let deadline_index = select.recv(deadline);
-        let redraw_index = select.recv(&redraw);
-        let first_sub = redraw_index + 1;
-        for (_, subscription) in channels {
-            select.recv(subscription.receiver());
-        }
-        let mut rate = 0.0;
-        let mut last_redraw_events = 0u64;
-        loop {
-            let op = select.select();
-            let index = op.index();
-            if index == status_index {
-                let Ok(entry) = op.recv(status) else { return Ok(OK) };
-                if let Some(code) = self.on_status(&entry)? {
-                    return Ok(code);
-                }
-            } else if index == signal_index {
-                let _ = op.recv(signals);
-                return Ok(OK);
-            } else if index == deadline_index {
-                let _ = op.recv(deadline);
-                return Ok(OK);
-            } else if index == redraw_index {
-                let _ = op.recv(&redraw);
-                let per_second = 1.0 / REDRAW.as_secs_f64();
-                let fresh = self.seen.saturating_sub(last_redraw_events);
-                last_redraw_events = self.seen;
-                // A smoothed rate: each redraw moves halfway to the latest window.
-                rate = (rate + fresh as f64 * per_second) / 2.0;
-                let health = connected.socket.health();
-                let drops = channels.iter().map(|(_, s)| s.dropped()).sum::<u64>() + health.dropped;
-                self.writer.redraw(&render(&health, rate, self.printed, drops));
-            } else if let Some(((_, subscription), filter)) =
-                index.checked_sub(first_sub).and_then(|i| channels.get(i).zip(self.filters.get(i)))
-            {
-                let Ok(message) = op.recv(subscription.receiver()) else {
-                    select.remove(index);
-                    continue;
-                };
-                self.seen += 1;
-                if !filter.matches(&message) {
-                    continue;
-                }
-                let ts = rfc3339(unix_now());
-                let line = match self.format {
-                    Format::Json => json_line(&ts, &message),
-                    Format::Pretty { color } => pretty_line(&ts, &message, color),
-                };
-                if !self.writer.above(|| print_event(&line)) {
-                    return Ok(OK);
-                }
-                self.printed += 1;
-                if self.count.is_some_and(|count| self.printed >= count) {
-                    return Ok(OK);
-                }
-            }
-        }
-    }
-
-    /// Reports a status entry; `Some(code)` ends the watch.
-    fn on_status(&mut self, entry: &Status) -> Result<Option<u8>, Failure> {
-        match entry {
-            Status::AuthFailed { .. } | Status::GaveUp { .. } => {
-                Err(fatal_status(entry, &self.redactor).unwrap_or_else(|| {
-                    Failure::new(CONNECTION, self.redactor.apply(&entry.to_string()))
-                }))
-            }
-            _ => {
-                if !self.writer.is_live() || !matches!(entry, Status::Connecting { .. }) {
-                    self.writer.note(&self.redactor.apply(&entry.to_string()));
-                }
-                Ok(None)
-            }
-        }
-    }
-}
-
-/// Prints one event line and flushes; `false` once stdout is closed.
-fn print_event(line: &str) -> bool {
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{line}").and_then(|()| stdout.flush()).is_ok()
 }

@@ -2,7 +2,10 @@
 //! place on a terminal, plain lines for each change otherwise.
 
 use std::io::{IsTerminal as _, Write as _};
+use std::sync::Arc;
 use std::time::Duration;
+
+use parking_lot::Mutex;
 
 use rig::engine::{ConnectionState, SocketHealth};
 
@@ -37,21 +40,50 @@ pub(crate) fn render(health: &SocketHealth, rate: f64, events: u64, drops: u64) 
 }
 
 /// Writes status to stderr: in place on a terminal, as lines otherwise.
-#[derive(Debug)]
+/// Cloned handles share one display: the watch loop redraws and notes,
+/// the stdout writer thread prints event lines [`above`](Self::above) it.
+#[derive(Debug, Clone)]
 pub(crate) struct StatusWriter {
     live: bool,
     /// stdout is the same kind of terminal: event lines must not be
     /// appended to the live line.
     shares_terminal: bool,
+    display: Arc<Mutex<Display>>,
+}
+
+/// What is on the terminal's last line.
+#[derive(Debug, Default)]
+struct Display {
+    /// The live line is on screen.
     drawn: bool,
+    /// Event lines are being printed: a redraw waits for them.
+    printing: bool,
+    /// The final counts are out: nothing is drawn after them.
+    finished: bool,
     last: String,
+}
+
+impl Display {
+    fn draw(&mut self, line: &str) {
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(stderr, "\r\x1b[2K{line}").and_then(|()| stderr.flush());
+        self.drawn = true;
+    }
+
+    fn clear(&mut self) {
+        if self.drawn {
+            let mut stderr = std::io::stderr().lock();
+            let _ = write!(stderr, "\r\x1b[2K").and_then(|()| stderr.flush());
+            self.drawn = false;
+        }
+    }
 }
 
 impl StatusWriter {
     pub(crate) fn new() -> Self {
         let live = std::io::stderr().is_terminal();
         let shares_terminal = live && std::io::stdout().is_terminal();
-        Self { live, shares_terminal, drawn: false, last: String::new() }
+        Self { live, shares_terminal, display: Arc::default() }
     }
 
     /// Whether the status line is live (stderr is a terminal).
@@ -59,38 +91,61 @@ impl StatusWriter {
         self.live
     }
 
-    /// Redraws the live line (nothing when stderr is not a terminal).
-    pub(crate) fn redraw(&mut self, line: &str) {
+    /// Redraws the live line (nothing when stderr is not a terminal). While
+    /// event lines are being printed, the line is drawn after them.
+    pub(crate) fn redraw(&self, line: &str) {
         if self.live {
-            let mut stderr = std::io::stderr().lock();
-            let _ = write!(stderr, "\r\x1b[2K{line}").and_then(|()| stderr.flush());
-            self.drawn = true;
-            line.clone_into(&mut self.last);
+            let mut display = self.display.lock();
+            if display.finished {
+                return;
+            }
+            line.clone_into(&mut display.last);
+            if !display.printing {
+                display.draw(line);
+            }
         }
     }
 
     /// Runs `print`, which writes to stdout, above the live line when both
-    /// streams are one terminal: clear the line, print, draw it again.
-    pub(crate) fn above<T>(&mut self, print: impl FnOnce() -> T) -> T {
-        if !(self.shares_terminal && self.drawn) {
+    /// streams are one terminal: clear the line, print, draw it again. The
+    /// lock is not held while `print` runs, so a stalled stdout never
+    /// stalls the status.
+    pub(crate) fn above<T>(&self, print: impl FnOnce() -> T) -> T {
+        if !self.shares_terminal {
             return print();
         }
         {
-            let mut stderr = std::io::stderr().lock();
-            let _ = write!(stderr, "\r\x1b[2K").and_then(|()| stderr.flush());
+            let mut display = self.display.lock();
+            display.clear();
+            display.printing = true;
         }
         let printed = print();
-        let last = std::mem::take(&mut self.last);
-        self.redraw(&last);
+        let mut display = self.display.lock();
+        display.printing = false;
+        if !display.finished && !display.last.is_empty() {
+            let last = std::mem::take(&mut display.last);
+            display.draw(&last);
+            display.last = last;
+        }
         printed
     }
 
-    /// Prints a line that stays (a status change, the final counts).
-    pub(crate) fn note(&mut self, line: &str) {
+    /// Prints a line that stays (a status change).
+    pub(crate) fn note(&self, line: &str) {
+        self.write_note(line, false);
+    }
+
+    /// Prints the last line (the final counts): no live line after it.
+    pub(crate) fn finish(&self, line: &str) {
+        self.write_note(line, true);
+    }
+
+    fn write_note(&self, line: &str, last: bool) {
+        let mut display = self.display.lock();
+        display.clear();
         let mut stderr = std::io::stderr().lock();
-        let clear = if self.drawn { "\r\x1b[2K" } else { "" };
-        let _ = writeln!(stderr, "{clear}rig: {line}").and_then(|()| stderr.flush());
-        self.drawn = false;
+        let _ = writeln!(stderr, "rig: {line}").and_then(|()| stderr.flush());
+        display.finished |= last;
     }
 }
 

@@ -248,17 +248,13 @@ fn deliver_one(
         SubSink::Queue { tx, rx, dropped, .. } => match tx.try_send(message) {
             Ok(()) => true,
             Err(TrySendError::Full(message)) => {
-                add(dropped, 1);
-                add(&counters.dropped, 1);
-                // DropOldest: rig-io holds a receiver of its own to make
-                // room; the oldest message is the one lost.
-                match (sub.overflow, rx) {
-                    (Overflow::DropOldest, Some(rx)) => {
-                        let _ = rx.try_recv();
-                        tx.try_send(message).is_ok()
-                    }
-                    _ => false,
-                }
+                let (queued, lost) = match (sub.overflow, rx) {
+                    (Overflow::DropOldest, Some(rx)) => replace_oldest(tx, rx, message),
+                    _ => (false, 1),
+                };
+                add(dropped, lost);
+                add(&counters.dropped, lost);
+                queued
             }
             Err(TrySendError::Disconnected(_)) => return Sent::Gone,
         },
@@ -276,4 +272,39 @@ fn deliver_one(
         add(&counters.delivered, 1);
     }
     Sent::Handled
+}
+
+/// DropOldest on a full queue: rig-io holds a receiver of its own and
+/// takes the oldest message out to queue `message`. Gives whether
+/// `message` was queued and how many messages were lost: none when the
+/// consumer emptied the queue between the full send and the take.
+fn replace_oldest<T>(
+    tx: &crate::engine::shared::queue::Sender<T>,
+    rx: &crossbeam_channel::Receiver<T>,
+    message: T,
+) -> (bool, u64) {
+    let lost = u64::from(rx.try_recv().is_ok());
+    match tx.try_send(message) {
+        Ok(()) => (true, lost),
+        Err(_) => (false, lost + 1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_oldest;
+    use crate::engine::shared::queue::bounded;
+
+    #[test]
+    fn replace_oldest_counts_only_what_was_lost() {
+        let (tx, rx) = bounded(2);
+        tx.try_send(1).unwrap();
+        tx.try_send(2).unwrap();
+        assert_eq!(replace_oldest(&tx, &rx, 3), (true, 1));
+        assert_eq!(rx.try_iter().collect::<Vec<_>>(), [2, 3]);
+        // The consumer emptied the queue after the send found it full:
+        // nothing is lost, the message is queued.
+        assert_eq!(replace_oldest(&tx, &rx, 4), (true, 0));
+        assert_eq!(rx.try_iter().collect::<Vec<_>>(), [4]);
+    }
 }
