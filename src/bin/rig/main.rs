@@ -21,6 +21,7 @@ mod logger;
 mod monitor;
 mod monitor_fate;
 mod monitor_output;
+mod monitor_top;
 mod monitor_watch;
 mod probe;
 mod probe_ws;

@@ -4,11 +4,13 @@
 //! on the connection's account is `monitor_fate`.
 
 use std::io::IsTerminal as _;
+use std::net::ToSocketAddrs as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, never};
 use rig::filter::{Expr, Filter};
+use rig::metrics::{Metrics, MetricsListener};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -68,6 +70,14 @@ client_command! {
         /// instead of exiting 1 once every topic is closed
         #[argh(switch)]
         rejoin_closed: bool,
+        /// show a table of the topics (events/s, total, drops, last event,
+        /// join state) redrawn every second instead of printing events
+        #[argh(switch)]
+        top: bool,
+        /// serve the engine's, socket's and topics' counters as
+        /// OpenMetrics at http://ADDR/metrics (for Prometheus)
+        #[argh(option)]
+        metrics: Option<String>,
     }
 }
 
@@ -102,11 +112,20 @@ fn run(args: &MonitorArgs) -> Result<u8, Failure> {
     };
     let filters = topic_filters(&args.topic, &args.event, &args.predicate)?;
     let join_params = join_payload(&args.join_param)?;
+    // Bound before anything connects: a port in use is a usage error.
+    let metrics = args.metrics.as_deref().map(serve_metrics).transpose()?;
     let signals = signal_channel()?;
     let connected = connect::start(client.options)?;
+    if let Some((metrics, _)) = &metrics {
+        metrics.watch_engine(&connected.engine);
+        metrics.watch_socket("monitor", &connected.socket);
+    }
     let mut topics = Vec::with_capacity(args.topic.len());
     for (name, filter) in args.topic.iter().zip(filters) {
         let joined = join(&connected, name, &join_params, policy.engine())?;
+        if let Some((metrics, _)) = &metrics {
+            metrics.watch_channel("monitor", &joined.0);
+        }
         topics.push(Topic { name: name.clone(), filter, joined: Some(joined), closed: None });
     }
     connected
@@ -120,11 +139,14 @@ fn run(args: &MonitorArgs) -> Result<u8, Failure> {
         policy,
         rejoin: args.rejoin_closed.then_some(join_params),
         redactor: client.redactor,
+        top: args.top,
+        metrics: metrics.as_ref().map(|(m, _)| m.clone()),
     };
     let mut watch = Watch::new(&connected, topics, settings, output, status);
     let outcome = watch.run(&signals, &deadline);
+    watch.finish_top();
     let unoffered = watch.unoffered();
-    let Watch { topics, mut output, status, taken, filtered, closed_drops, .. } = watch;
+    let Watch { topics, mut output, status, taken, tallied, filtered, closed_drops, .. } = watch;
     output.close();
     crossbeam_channel::select! {
         recv(output.done()) -> _ => {},
@@ -140,8 +162,10 @@ fn run(args: &MonitorArgs) -> Result<u8, Failure> {
     let engine_drops = closed_drops + dropped_by(&topics) + unread_in(&topics);
     let received = taken + engine_drops;
     let dropped = engine_drops + output_drops + unoffered;
+    // --top counts what it would have printed.
+    let (shown, verb) = if args.top { (tallied, "counted") } else { (printed, "printed") };
     status.finish(&format!(
-        "{printed} events printed, {received} received, {filtered} filtered, {dropped} dropped, {reconnects} reconnects"
+        "{shown} events {verb}, {received} received, {filtered} filtered, {dropped} dropped, {reconnects} reconnects"
     ));
     drop(topics);
     outcome
@@ -174,6 +198,23 @@ fn topic_filters(
             Ok(exprs.iter().cloned().fold(filter, Filter::when))
         })
         .collect()
+}
+
+/// `--metrics ADDR`: the listener, bound now (a bad address or a port in
+/// use is a usage error, before anything connects).
+fn serve_metrics(addr: &str) -> Result<(Metrics, MetricsListener), Failure> {
+    let bad = |why: String| {
+        Failure::usage(format!("bad --metrics {addr:?}: {why}"))
+            .hint("give HOST:PORT, e.g. 127.0.0.1:9464")
+    };
+    let socket_addr = addr
+        .to_socket_addrs()
+        .map_err(|e| bad(e.to_string()))?
+        .next()
+        .ok_or_else(|| bad("it resolves to no address".into()))?;
+    let metrics = Metrics::new();
+    let listener = metrics.serve(socket_addr).map_err(|e| bad(e.to_string()))?;
+    Ok((metrics, listener))
 }
 
 /// SIGINT and SIGTERM as a channel (the first one ends the watch).

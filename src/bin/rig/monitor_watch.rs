@@ -4,6 +4,7 @@
 //! signals, the deadline, the status stream and either the topics or
 //! (a line waiting under `--overflow block`) room in the output queue.
 
+use std::io::IsTerminal as _;
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Select, TryRecvError, after, never, tick};
@@ -16,6 +17,7 @@ use crate::event_line::unix_now;
 use crate::exit::{CONNECTION, Failure, OK, REFUSED};
 use crate::monitor_fate::{ConnectionFate, SETTLE};
 use crate::monitor_output::{Offer, Output, OverflowPolicy, Stamped};
+use crate::monitor_top::{TOP_EVERY, TopBoard};
 use crate::status_line::{StatusWriter, render};
 use crate::target::Redactor;
 
@@ -47,6 +49,10 @@ pub(crate) struct Settings {
     /// `--rejoin-closed`: the join parameters to join a closed topic again.
     pub(crate) rejoin: Option<String>,
     pub(crate) redactor: Redactor,
+    /// `--top`: a table of the topics instead of the events.
+    pub(crate) top: bool,
+    /// `--metrics`: channels joined again are watched too.
+    pub(crate) metrics: Option<rig::metrics::Metrics>,
 }
 
 /// The watch loop's state.
@@ -59,6 +65,9 @@ pub(crate) struct Watch<'a> {
     pub(crate) status: StatusWriter,
     /// Events taken from the subscriptions.
     pub(crate) taken: u64,
+    /// `--top`: matched events counted in the table (never printed).
+    pub(crate) tallied: u64,
+    top: Option<TopBoard>,
     /// Events taken that the filters left out.
     pub(crate) filtered: u64,
     /// Engine drops of subscriptions already closed.
@@ -91,6 +100,8 @@ impl<'a> Watch<'a> {
         output: Output,
         status: StatusWriter,
     ) -> Self {
+        let top =
+            settings.top.then(|| TopBoard::new(topics.len(), std::io::stdout().is_terminal()));
         Self {
             connected,
             topics,
@@ -98,6 +109,8 @@ impl<'a> Watch<'a> {
             output,
             status,
             taken: 0,
+            tallied: 0,
+            top,
             filtered: 0,
             closed_drops: 0,
             pending: None,
@@ -121,7 +134,7 @@ impl<'a> Watch<'a> {
     /// output (printed, queued or dropped there) and every event the
     /// engine dropped, so a watch that loses events still ends.
     fn handled(&self) -> u64 {
-        self.output.accepted() + self.output.dropped() + self.engine_drops()
+        self.output.accepted() + self.output.dropped() + self.engine_drops() + self.tallied
     }
 
     fn count_reached(&self) -> bool {
@@ -134,7 +147,12 @@ impl<'a> Watch<'a> {
         signals: &Receiver<i32>,
         deadline: &Receiver<std::time::Instant>,
     ) -> Result<u8, Failure> {
-        let redraw = if self.status.is_live() { tick(REDRAW) } else { never() };
+        // --top draws its table instead of the one-line status.
+        let redraw = match &self.top {
+            None if self.status.is_live() => tick(REDRAW),
+            None => never(),
+            Some(_) => tick(TOP_EVERY),
+        };
         let mut settle = never();
         let mut rejoin = never();
         let mut rate = 0.0;
@@ -166,6 +184,13 @@ impl<'a> Watch<'a> {
                     return Ok(OK);
                 }
                 Ready::Deadline | Ready::WriterDone => return Ok(OK),
+                Ready::Redraw if self.top.is_some() => {
+                    let _ = redraw.try_recv();
+                    let health = self.connected.socket.health();
+                    if let Some(top) = &mut self.top {
+                        top.draw(&health, &self.topics);
+                    }
+                }
                 Ready::Redraw => {
                     let _ = redraw.try_recv();
                     let fresh = self.taken.saturating_sub(last_taken);
@@ -269,6 +294,11 @@ impl<'a> Watch<'a> {
                 self.filtered += 1;
                 continue;
             }
+            if let Some(top) = &mut self.top {
+                top.count(index);
+                self.tallied += 1;
+                continue;
+            }
             self.offer(Stamped { at: unix_now(), message });
         }
         false
@@ -296,7 +326,10 @@ impl<'a> Watch<'a> {
             }
         }
         if !self.status.is_live() || !matches!(entry, Status::Connecting { .. }) {
-            self.status.note(&self.settings.redactor.apply(&entry.to_string()));
+            let line = self.settings.redactor.apply(&entry.to_string());
+            if !self.top.as_mut().is_some_and(|top| top.note(&line)) {
+                self.status.note(&line);
+            }
         }
         let socket = &self.connected.socket;
         let state = socket.state();
@@ -324,10 +357,21 @@ impl<'a> Watch<'a> {
         let overflow = self.settings.policy.engine();
         for topic in self.topics.iter_mut().filter(|t| t.joined.is_none()) {
             self.status.note(&format!("{}: joining again", topic.name));
-            topic.joined = Some(join(self.connected, &topic.name, &params, overflow)?);
+            let joined = join(self.connected, &topic.name, &params, overflow)?;
+            if let Some(metrics) = &self.settings.metrics {
+                metrics.watch_channel("monitor", &joined.0);
+            }
+            topic.joined = Some(joined);
             topic.closed = None;
         }
         Ok(())
+    }
+
+    /// Takes the `--top` table off the screen before the final counts.
+    pub(crate) fn finish_top(&mut self) {
+        if let Some(top) = &mut self.top {
+            top.finish();
+        }
     }
 
     /// `--count` was reached: waits until the queued lines are written,
