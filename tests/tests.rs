@@ -14,6 +14,8 @@
 )]
 
 #[cfg(feature = "server")]
+mod cli_bad_input;
+#[cfg(feature = "server")]
 mod cli_demo;
 #[cfg(feature = "server")]
 mod cli_diagnose;

@@ -7,6 +7,9 @@ use std::process::ExitCode;
 pub(crate) const OK: u8 = 0;
 /// The server answered with an error reply, or refused the join.
 pub(crate) const REFUSED: u8 = 1;
+/// `rig serve` or `rig proxy` could not run (a port in use, a signal
+/// handler that cannot be installed, ...).
+pub(crate) const FAILED: u8 = 1;
 /// The command line is wrong.
 pub(crate) const USAGE: u8 = 2;
 /// Connection, TLS or authentication failure.

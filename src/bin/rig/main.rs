@@ -25,6 +25,7 @@ mod probe_ws;
 mod proxy;
 mod proxy_control;
 mod push;
+mod ranges;
 #[cfg(feature = "server")]
 mod serve;
 mod status_line;
@@ -88,11 +89,5 @@ fn main() -> ExitCode {
         #[cfg(feature = "netsim")]
         Command::Proxy(args) => proxy::run(args),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("rig: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    exit::finish(result.map(|()| exit::OK))
 }

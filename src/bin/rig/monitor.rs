@@ -16,6 +16,7 @@ use crate::connect::{self, fatal_status};
 use crate::event_line::{json_line, pretty_line, rfc3339, unix_now};
 use crate::exit::{self, CONNECTION, Failure, OK};
 use crate::flags::client_command;
+use crate::ranges::Range;
 use crate::status_line::{StatusWriter, render};
 use crate::target::{Redactor, join_payload};
 
@@ -87,10 +88,7 @@ fn run(args: &MonitorArgs) -> Result<u8, Failure> {
         }
     };
     let deadline = match args.duration {
-        Some(secs) if secs.is_finite() && secs >= 0.0 => {
-            crossbeam_channel::after(Duration::from_secs_f64(secs))
-        }
-        Some(_) => return Err(Failure::usage("bad --duration").hint("give seconds, e.g. 10")),
+        Some(secs) => crossbeam_channel::after(Range::secs(0).seconds("--duration", secs)?),
         None => never(),
     };
     let filters = topic_filters(&args.topic, &args.event, &args.predicate)?;
