@@ -26,6 +26,8 @@ mod cli_pty;
 #[cfg(feature = "server")]
 mod cli_push;
 #[cfg(feature = "server")]
+mod cli_tls;
+#[cfg(feature = "server")]
 mod cli_util;
 mod js_conformance;
 mod server_bad_input;

@@ -203,9 +203,35 @@ pub enum CertificateError {
     /// The certificate was revoked.
     #[error("revoked")]
     Revoked,
+    /// A CA certificate (`CA:TRUE`) stands as the server's own certificate:
+    /// usually a self-signed one made by `openssl req -x509`. Give that very
+    /// certificate to [`TlsConfig::ca_file`](super::TlsConfig::ca_file) to
+    /// trust it, or have the server use a certificate without `CA:TRUE`.
+    #[error("a CA certificate (CA:TRUE) used as the server's own")]
+    CaUsedAsEndEntity,
     /// Another reason, in the TLS backend's words.
     #[error("{0}")]
     Other(String),
+}
+
+/// Why rustls refused a certificate, as a [`CertificateError`] (the
+/// reasons without their own variant become [`CertificateError::Other`],
+/// in words).
+///
+/// # Examples
+///
+/// ```
+/// use rig::transport::CertificateError;
+///
+/// let ours = CertificateError::from(rustls::CertificateError::UnknownIssuer);
+/// assert_eq!(ours, CertificateError::UnknownIssuer);
+/// let other = CertificateError::from(rustls::CertificateError::BadEncoding);
+/// assert_eq!(other.to_string(), "it is malformed");
+/// ```
+impl From<rustls::CertificateError> for CertificateError {
+    fn from(cert: rustls::CertificateError) -> Self {
+        super::classify::certificate_error(cert)
+    }
 }
 
 /// A frame that could not be queued for sending; the frame is handed back.

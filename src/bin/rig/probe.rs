@@ -184,7 +184,7 @@ pub(crate) fn certificate(
     tls_ca: Option<&std::path::Path>,
     insecure: bool,
 ) -> Step {
-    let hint = "trust its CA with --tls-ca FILE (or skip verification with --insecure)";
+    let hint = "give the server's CA with --tls-ca FILE (or skip verification with --insecure)";
     let Some(leaf) = chain.first() else {
         return Step::failed("certificate", "the server sent no certificate", hint);
     };
@@ -193,7 +193,9 @@ pub(crate) fn certificate(
         Err(e) => return Step::failed("certificate", e, hint),
     };
     let now = crate::event_line::unix_now().as_secs();
-    let verified = cert::roots(tls_ca).and_then(|roots| cert::verify(roots, chain, host, now));
+    let verified = cert::roots(tls_ca)
+        .map_err(cert::Refusal::from)
+        .and_then(|roots| cert::verify(roots, chain, host, now));
     let mut data = json!({
         "subject": summary.subject,
         "issuer": summary.issuer,
@@ -207,12 +209,14 @@ pub(crate) fn certificate(
     match verified {
         Ok(()) => Step::ok("certificate", format!("{facts}, verified"), data),
         Err(e) if insecure => {
-            data["verification_error"] = e.clone().into();
-            Step::ok("certificate", format!("{facts}, NOT verified ({e}; --insecure)"), data)
+            data["verification_error"] = e.text.clone().into();
+            Step::ok("certificate", format!("{facts}, NOT verified ({}; --insecure)", e.text), data)
         }
         Err(e) => {
-            let mut step = Step::failed("certificate", format!("{facts}, not trusted: {e}"), hint);
-            data["verification_error"] = e.into();
+            let hint = crate::connect::certificate_hint(e.cause.as_ref());
+            let mut step =
+                Step::failed("certificate", format!("{facts}, not trusted: {}", e.text), hint);
+            data["verification_error"] = e.text.into();
             step.data = data;
             step
         }
