@@ -20,6 +20,8 @@ mod cli_demo;
 #[cfg(feature = "server")]
 mod cli_diagnose;
 #[cfg(feature = "server")]
+mod cli_error_words;
+#[cfg(feature = "server")]
 mod cli_monitor;
 #[cfg(feature = "server")]
 mod cli_pty;

@@ -79,6 +79,40 @@ impl Write for Stream {
     }
 }
 
+impl Stream {
+    /// The read timeout of the socket underneath (the `--timeout` of every step).
+    pub(crate) fn read_timeout(&self) -> Option<Duration> {
+        match self {
+            Self::Plain(s) => s.read_timeout().ok().flatten(),
+            Self::Tls(s) => s.sock.read_timeout().ok().flatten(),
+        }
+    }
+}
+
+/// A socket error in words. A read that hit the socket's timeout reports
+/// `WouldBlock` on Unix ("os error 11"): it means no answer in time.
+pub(crate) fn io_words(e: &std::io::Error, timeout: Option<Duration>) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::WouldBlock | ErrorKind::TimedOut => match timeout {
+            Some(t) => format!("no answer within {} ms", t.as_millis()),
+            None => "no answer in time".to_owned(),
+        },
+        ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+        ErrorKind::ConnectionReset => "the server reset the connection".to_owned(),
+        ErrorKind::UnexpectedEof | ErrorKind::BrokenPipe => {
+            "the server closed the connection".to_owned()
+        }
+        _ => {
+            let text = e.to_string();
+            match text.split_once(" (os error ") {
+                Some((words, _)) => words.to_owned(),
+                None => text,
+            }
+        }
+    }
+}
+
 /// Milliseconds with two decimals.
 pub(crate) fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 100_000.0).round() / 100.0
@@ -123,7 +157,7 @@ pub(crate) fn tcp(
             }
             Err(e) => {
                 timed_out |= e.kind() == std::io::ErrorKind::TimedOut;
-                failures.push(format!("{addr}: {e}"));
+                failures.push(format!("{addr}: {}", io_words(&e, Some(timeout))));
             }
         }
     }
@@ -152,10 +186,12 @@ pub(crate) fn tls(
         Ok(conn) => conn,
         Err(e) => return (Step::failed("tls", e.to_string(), hint), None),
     };
+    let timeout = tcp.read_timeout().ok().flatten();
     let mut stream = rustls::StreamOwned::new(conn, tcp);
     while stream.conn.is_handshaking() {
         if let Err(e) = stream.conn.complete_io(&mut stream.sock) {
-            return (Step::failed("tls", format!("handshake: {e}"), hint), None);
+            let why = format!("handshake: {}", io_words(&e, timeout));
+            return (Step::failed("tls", why, hint), None);
         }
     }
     let version =

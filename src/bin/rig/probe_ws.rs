@@ -7,7 +7,7 @@ use tungstenite::client::IntoClientRequest as _;
 use tungstenite::http::HeaderValue;
 use tungstenite::{Message as WsMessage, WebSocket};
 
-use crate::probe::{Step, Stream, ms};
+use crate::probe::{Step, Stream, io_words, ms};
 
 /// How many heartbeats are timed.
 pub(crate) const HEARTBEATS: usize = 5;
@@ -61,6 +61,7 @@ pub(crate) fn upgrade(
         };
         request.headers_mut().append(name, value);
     }
+    let timeout = stream.read_timeout();
     match tungstenite::client::client(request, stream) {
         Ok((socket, response)) => {
             let protocol = response
@@ -92,7 +93,27 @@ pub(crate) fn upgrade(
             step.data = json!({"status": status});
             (step, None)
         }
-        Err(e) => (Step::failed("websocket", e.to_string(), hint_path), None),
+        // A read that timed out leaves the handshake "interrupted".
+        Err(tungstenite::HandshakeError::Interrupted(_)) => {
+            let why = io_words(&std::io::ErrorKind::WouldBlock.into(), timeout);
+            let hint = "the server accepted the connection but did not answer the upgrade: \
+                        is it a WebSocket endpoint? raise --timeout to wait longer";
+            (Step::failed("websocket", format!("upgrade: {why}"), hint), None)
+        }
+        Err(tungstenite::HandshakeError::Failure(e)) => {
+            (Step::failed("websocket", ws_words(&e, timeout), hint_path), None)
+        }
+    }
+}
+
+/// A WebSocket error in words (socket errors through [`io_words`]).
+fn ws_words(e: &tungstenite::Error, timeout: Option<std::time::Duration>) -> String {
+    match e {
+        tungstenite::Error::Io(e) => io_words(e, timeout),
+        tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
+            "the connection is closed".to_owned()
+        }
+        other => other.to_string(),
     }
 }
 
@@ -111,9 +132,14 @@ fn await_reply(
                     }
                 }
             }
-            Ok(WsMessage::Close(frame)) => return Err(format!("the server closed: {frame:?}")),
+            Ok(WsMessage::Close(frame)) => {
+                return Err(match frame {
+                    Some(frame) => format!("the server closed the connection ({frame})"),
+                    None => "the server closed the connection".to_owned(),
+                });
+            }
             Ok(_) => {}
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(ws_words(&e, socket.get_ref().read_timeout())),
         }
     }
 }
@@ -127,7 +153,8 @@ pub(crate) fn heartbeats(socket: &mut WebSocket<Stream>, vsn1: bool, clock: &Clo
         let start = clock.now();
         if let Err(e) = socket.send(WsMessage::text(frame(vsn1, None, &r, "phoenix", "heartbeat")))
         {
-            return Step::failed("heartbeat", format!("send: {e}"), hint);
+            let why = ws_words(&e, socket.get_ref().read_timeout());
+            return Step::failed("heartbeat", format!("send: {why}"), hint);
         }
         match await_reply(socket, vsn1, &r) {
             Ok((status, _)) if status == "ok" => samples.push(clock.now() - start),
@@ -153,7 +180,8 @@ pub(crate) fn join(socket: &mut WebSocket<Stream>, vsn1: bool, topic: &str, cloc
     let start = clock.now();
     let sent = socket.send(WsMessage::text(frame(vsn1, Some("j1"), "j1", topic, "phx_join")));
     if let Err(e) = sent {
-        return Step::failed("join", format!("send: {e}"), "the connection dropped");
+        let why = ws_words(&e, socket.get_ref().read_timeout());
+        return Step::failed("join", format!("send: {why}"), "the connection dropped");
     }
     match await_reply(socket, vsn1, "j1") {
         Ok((status, response)) if status == "ok" => {
