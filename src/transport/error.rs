@@ -59,7 +59,7 @@ pub enum Error {
     ConnectRefused(SocketAddr),
     /// The TCP connection could not be made for another reason (unreachable
     /// network or host, ...).
-    #[error("connect: {addr}: {error}")]
+    #[error("connect: {addr}: {}", io_words(.error))]
     Connect {
         /// The address we tried.
         addr: SocketAddr,
@@ -113,7 +113,7 @@ pub enum Error {
     #[error("connection is closed")]
     Closed,
     /// Any other I/O error on the socket (reset, broken pipe, ...).
-    #[error("io: {0}")]
+    #[error("io: {}", io_words(.0))]
     Io(io::Error),
 }
 
@@ -158,6 +158,24 @@ impl Error {
             | Self::Closed => false,
             Self::UpgradeRefused { status, .. } => *status == 429 || *status >= 500,
             _ => true,
+        }
+    }
+}
+
+/// A socket error in words: the common kinds said plainly, the others in
+/// the system's words without the OS error number.
+fn io_words(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::ConnectionReset => "the peer reset the connection".to_owned(),
+        io::ErrorKind::ConnectionAborted => "the connection was aborted".to_owned(),
+        io::ErrorKind::BrokenPipe => "the peer closed the connection".to_owned(),
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => "no answer in time".to_owned(),
+        _ => {
+            let text = error.to_string();
+            match text.split_once(" (os error ") {
+                Some((words, _)) => words.to_owned(),
+                None => text,
+            }
         }
     }
 }
@@ -278,5 +296,26 @@ impl SendError {
             Self::Full(data) | Self::NotOpen(data) => Some(data),
             Self::Failed(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_errors_read_as_words_without_os_error_numbers() {
+        let reset = Error::Io(io::Error::from_raw_os_error(104));
+        assert_eq!(reset.to_string(), "io: the peer reset the connection");
+        let timed_out = Error::Io(io::Error::from_raw_os_error(11));
+        assert_eq!(timed_out.to_string(), "io: no answer in time");
+        let unreachable = Error::Connect {
+            addr: SocketAddr::from(([10, 0, 0, 1], 4000)),
+            error: io::Error::from_raw_os_error(113),
+        };
+        let text = unreachable.to_string();
+        assert!(text.starts_with("connect: 10.0.0.1:4000: "), "{text}");
+        assert!(!text.contains("os error"), "{text}");
+        assert_eq!(Error::Io(io::Error::other("odd")).to_string(), "io: odd");
     }
 }
