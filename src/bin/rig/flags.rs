@@ -106,13 +106,14 @@ pub(crate) fn check_payload_size(len: usize) -> Result<(), Failure> {
 /// Splits `--header 'Name: value'`, checking both halves as HTTP allows
 /// them: the name a token (letters, digits and ``!#$%&'*+-.^_`|~``), the
 /// value visible ASCII, spaces and tabs.
-pub(crate) fn split_header(header: &str) -> Result<(&str, &str), Failure> {
-    let bad = |why: &str| {
-        Failure::usage(format!("bad --header {header:?}: {why}"))
-            .hint("write it as 'Name: value', e.g. --header 'X-Client: rig'")
+/// The value is never echoed: it may be a credential.
+fn split_header(header: &str) -> Result<(&str, &str), Failure> {
+    let hint = "write it as 'Name: value', e.g. --header 'X-Client: rig'";
+    let Some((name, value)) = header.split_once(':') else {
+        return Err(Failure::usage("bad --header: no ':' after the name").hint(hint));
     };
-    let (name, value) = header.split_once(':').ok_or_else(|| bad("no ':' after the name"))?;
     let (name, value) = (name.trim(), value.trim());
+    let bad = |why: &str| Failure::usage(format!("bad --header {name:?}: {why}")).hint(hint);
     let is_token_byte = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
     if name.is_empty() {
         return Err(bad("the name is empty"));
@@ -293,6 +294,17 @@ mod tests {
         assert_eq!(session.max_reconnect_attempts(), Some(3));
         assert_eq!(session.reconnect_backoff().jitter_kind(), Jitter::Full);
         assert_eq!(client.options.connect_timeout(), Duration::from_millis(2000));
+    }
+
+    #[test]
+    fn header_names_are_tokens_and_values_never_show_in_errors() {
+        assert_eq!(split_header(" X-Client :  rig 1 ").unwrap(), ("X-Client", "rig 1"));
+        let bad_value = split_header("Authorization: Bearer s\u{e9}cret").unwrap_err();
+        assert_eq!(bad_value.code, crate::exit::USAGE);
+        assert!(!bad_value.message.contains("cret"), "{}", bad_value.message);
+        let no_colon = split_header("Bearer secret").unwrap_err();
+        assert!(!no_colon.message.contains("secret"), "{}", no_colon.message);
+        assert!(split_header("Bad Name: v").unwrap_err().message.contains("\"Bad Name\""));
     }
 
     #[test]

@@ -57,8 +57,7 @@ impl Range {
     /// `seconds` of `flag` (fractions allowed), or a usage error naming the
     /// range; NaN and infinities are refused too.
     pub(crate) fn seconds(self, flag: &str, seconds: f64) -> Result<Duration, Failure> {
-        // Both bounds are small whole numbers, exact in an f64.
-        #[expect(clippy::cast_precision_loss, reason = "bounds are at most MAX_SECS")]
+        // Both bounds are at most MAX_SECS, exact in an f64.
         let (min, max) = (self.min as f64, self.max as f64);
         if seconds.is_finite() && seconds >= min && seconds <= max {
             Ok(Duration::from_secs_f64(seconds))
