@@ -58,3 +58,32 @@ fn a_closed_port_is_connection_refused() {
     assert!(done.stdout.contains(&format!("{addr}: connection refused")), "{}", done.stdout);
     assert_in_words(&done);
 }
+
+#[test]
+fn a_plain_server_behind_wss_is_not_tls_in_words() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Answers whatever comes with plain HTTP, as a ws:// server would.
+    let server = thread::spawn(move || {
+        for stream in listener.incoming().take(2) {
+            let mut stream = stream.unwrap();
+            let mut hello = [0u8; 512];
+            let _ = std::io::Read::read(&mut stream, &mut hello);
+            let _ = std::io::Write::write_all(&mut stream, b"HTTP/1.1 400 Bad Request\r\n\r\n");
+        }
+    });
+    let url = format!("wss://{addr}/socket");
+    let diagnosed = diagnose(&url);
+    let pushed = run(rig(&["push", &url, "room:a", "echo", "--timeout", "3000"]), "");
+    server.join().unwrap();
+
+    assert_eq!(diagnosed.code, Some(3), "{diagnosed:?}");
+    assert!(
+        diagnosed.stdout.contains("handshake: the server's answer is not TLS"),
+        "{diagnosed:?}"
+    );
+    assert_in_words(&diagnosed);
+    assert_eq!(pushed.code, Some(3), "{pushed:?}");
+    assert!(pushed.stderr.contains("tls: the server's answer is not TLS"), "{pushed:?}");
+    assert!(!pushed.stderr.contains("InvalidContentType"), "{pushed:?}");
+}

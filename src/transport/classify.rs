@@ -90,6 +90,36 @@ fn certificate_words(error: &rustls::CertificateError) -> String {
     known.to_owned()
 }
 
+/// A TLS failure other than a refused certificate, in words (rustls's
+/// own texts name enum variants: `received fatal alert: HandshakeFailure`).
+pub(super) fn tls_words(error: &(dyn std::error::Error + Send + Sync + 'static)) -> String {
+    let Some(tls) = error.downcast_ref::<rustls::Error>() else {
+        return error.to_string();
+    };
+    let debug_words = |debug: &dyn std::fmt::Debug| camel_words(&format!("{debug:?}"));
+    match tls {
+        rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+            "the server's answer is not TLS".to_owned()
+        }
+        rustls::Error::InvalidMessage(what) => {
+            format!("the server sent a malformed TLS message ({})", debug_words(what))
+        }
+        rustls::Error::AlertReceived(alert) => {
+            format!("the server ended the handshake with a {:?} alert", debug_words(alert))
+        }
+        rustls::Error::PeerIncompatible(what) => {
+            format!("the server and rig have no TLS setting in common ({})", debug_words(what))
+        }
+        rustls::Error::PeerMisbehaved(what) => {
+            format!("the server broke the TLS protocol ({})", debug_words(what))
+        }
+        rustls::Error::NoCertificatesPresented => "the server sent no certificate".to_owned(),
+        rustls::Error::DecryptError => "a TLS record could not be decrypted".to_owned(),
+        rustls::Error::General(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// `CaUsedAsEndEntity(..)` → `ca used as end entity`: a variant name with
 /// no words written for it, readable still.
 fn camel_words(debug: &str) -> String {
@@ -200,6 +230,21 @@ mod tests {
         );
         assert_eq!(camel_words("UnsupportedCertVersion"), "unsupported cert version");
         assert_eq!(camel_words("TrailingData(Certificate)"), "trailing data");
+    }
+
+    #[test]
+    fn tls_failures_read_as_words() {
+        let words = |e: rustls::Error| tls_error(e).to_string();
+        assert_eq!(
+            words(rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)),
+            "tls: the server's answer is not TLS"
+        );
+        assert_eq!(
+            words(rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure)),
+            "tls: the server ended the handshake with a \"handshake failure\" alert"
+        );
+        let other: Box<dyn std::error::Error + Send + Sync> = "plain words".into();
+        assert_eq!(Error::Tls(other).to_string(), "tls: plain words");
     }
 
     #[test]

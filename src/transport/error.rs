@@ -78,7 +78,7 @@ pub enum Error {
     /// Any other TLS failure: an alert from the peer, a protocol violation,
     /// no common cipher suite. It holds the TLS backend's error (a
     /// [`rustls::Error`] with the rustls backend; downcast to inspect it).
-    #[error("tls: {0}")]
+    #[error("tls: {}", super::classify::tls_words(.0.as_ref()))]
     Tls(Box<dyn std::error::Error + Send + Sync>),
     /// The server answered the WebSocket upgrade with another status than
     /// 101. A 403 means the server refused the credentials (do not retry

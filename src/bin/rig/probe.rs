@@ -104,6 +104,11 @@ pub(crate) fn io_words(e: &std::io::Error, timeout: Option<Duration>) -> String 
             "the server closed the connection".to_owned()
         }
         _ => {
+            if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+                // The transport's words for TLS failures, without its prefix.
+                let words = rig::transport::Error::Tls(Box::new(tls.clone())).to_string();
+                return words.trim_start_matches("tls: ").to_owned();
+            }
             let text = e.to_string();
             match text.split_once(" (os error ") {
                 Some((words, _)) => words.to_owned(),
