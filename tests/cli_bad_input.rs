@@ -113,5 +113,7 @@ fn serve_and_proxy_usage_errors_exit_2_and_failures_to_run_exit_1() {
     ] {
         let done = run(rig(&args), "");
         assert_eq!(done.code, Some(1), "rig {args:?} cannot listen: {done:?}");
+        assert!(done.stderr.starts_with("rig: cannot listen on "), "rig {args:?}: {done:?}");
+        assert!(!done.stderr.contains("os error"), "in words: {}", done.stderr);
     }
 }

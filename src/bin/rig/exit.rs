@@ -43,7 +43,7 @@ impl Failure {
 
     /// Prints the failure on stderr and gives its exit code.
     pub(crate) fn report(&self) -> ExitCode {
-        eprintln!("rig: {}", self.message);
+        eprintln!("rig: {}", without_os_error_numbers(&self.message));
         if let Some(hint) = &self.hint {
             eprintln!("hint: {hint}");
         }
@@ -56,5 +56,31 @@ pub(crate) fn finish(result: Result<u8, Failure>) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(failure) => failure.report(),
+    }
+}
+
+/// `Address already in use (os error 98)` → `Address already in use`: the
+/// system's words say it all; the number means nothing to a reader.
+fn without_os_error_numbers(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some((before, after)) = rest.split_once(" (os error ") {
+        out.push_str(before);
+        rest = after.split_once(')').map_or("", |(_, tail)| tail);
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn os_error_numbers_are_dropped() {
+        let text = "cannot listen on 127.0.0.1:1: Address already in use (os error 98); again";
+        assert_eq!(
+            super::without_os_error_numbers(text),
+            "cannot listen on 127.0.0.1:1: Address already in use; again"
+        );
+        assert_eq!(super::without_os_error_numbers("plain"), "plain");
     }
 }
