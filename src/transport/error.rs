@@ -46,7 +46,7 @@ pub enum Error {
     TlsRequired,
     /// The host name could not be resolved, or resolved to no address.
     /// Usually transient (network down) or a typo in the host.
-    #[error("dns: cannot resolve {host:?}: {error}")]
+    #[error("dns: cannot resolve {host:?}: {}", io_words(.error))]
     Dns {
         /// The host that was looked up.
         host: String,
