@@ -82,13 +82,21 @@ pub(crate) struct TlsServer {
 
 impl TlsServer {
     pub(crate) fn start(name: &str) -> Self {
+        let params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        Self::start_with(name, params)
+    }
+
+    /// The same with a self-signed certificate made from `params` (a CA
+    /// certificate, an expired one, ...).
+    pub(crate) fn start_with(name: &str, params: rcgen::CertificateParams) -> Self {
         let dir = std::env::temp_dir().join(format!("rig-cli-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
         let cert_path = dir.join("cert.pem");
         let key_path = dir.join("key.pem");
-        std::fs::write(&cert_path, certified.cert.pem()).unwrap();
-        std::fs::write(&key_path, certified.signing_key.serialize_pem()).unwrap();
+        std::fs::write(&cert_path, cert.pem()).unwrap();
+        std::fs::write(&key_path, key.serialize_pem()).unwrap();
         let server = RigServer::start(&[
             "--token",
             "secret",

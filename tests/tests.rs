@@ -14,9 +14,13 @@
 )]
 
 #[cfg(feature = "server")]
+mod cli_bad_input;
+#[cfg(feature = "server")]
 mod cli_demo;
 #[cfg(feature = "server")]
 mod cli_diagnose;
+#[cfg(feature = "server")]
+mod cli_error_words;
 #[cfg(feature = "server")]
 mod cli_monitor;
 #[cfg(feature = "server")]
@@ -29,6 +33,7 @@ mod cli_pty;
 mod cli_push;
 #[cfg(feature = "server")]
 mod cli_secrets;
+mod cli_tls;
 #[cfg(feature = "server")]
 mod cli_util;
 #[cfg(feature = "server")]

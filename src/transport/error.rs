@@ -46,7 +46,7 @@ pub enum Error {
     TlsRequired,
     /// The host name could not be resolved, or resolved to no address.
     /// Usually transient (network down) or a typo in the host.
-    #[error("dns: cannot resolve {host:?}: {error}")]
+    #[error("dns: cannot resolve {host:?}: {}", io_words(.error))]
     Dns {
         /// The host that was looked up.
         host: String,
@@ -59,7 +59,7 @@ pub enum Error {
     ConnectRefused(SocketAddr),
     /// The TCP connection could not be made for another reason (unreachable
     /// network or host, ...).
-    #[error("connect: {addr}: {error}")]
+    #[error("connect: {addr}: {}", io_words(.error))]
     Connect {
         /// The address we tried.
         addr: SocketAddr,
@@ -78,7 +78,7 @@ pub enum Error {
     /// Any other TLS failure: an alert from the peer, a protocol violation,
     /// no common cipher suite. It holds the TLS backend's error (a
     /// [`rustls::Error`] with the rustls backend; downcast to inspect it).
-    #[error("tls: {0}")]
+    #[error("tls: {}", super::classify::tls_words(.0.as_ref()))]
     Tls(Box<dyn std::error::Error + Send + Sync>),
     /// The server answered the WebSocket upgrade with another status than
     /// 101. A 403 means the server refused the credentials (do not retry
@@ -113,7 +113,7 @@ pub enum Error {
     #[error("connection is closed")]
     Closed,
     /// Any other I/O error on the socket (reset, broken pipe, ...).
-    #[error("io: {0}")]
+    #[error("io: {}", io_words(.0))]
     Io(io::Error),
 }
 
@@ -164,6 +164,24 @@ impl Error {
     }
 }
 
+/// A socket error in words: the common kinds said plainly, the others in
+/// the system's words without the OS error number.
+fn io_words(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::ConnectionReset => "the peer reset the connection".to_owned(),
+        io::ErrorKind::ConnectionAborted => "the connection was aborted".to_owned(),
+        io::ErrorKind::BrokenPipe => "the peer closed the connection".to_owned(),
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => "no answer in time".to_owned(),
+        _ => {
+            let text = error.to_string();
+            match text.split_once(" (os error ") {
+                Some((words, _)) => words.to_owned(),
+                None => text,
+            }
+        }
+    }
+}
+
 fn fmt_retry_after(retry_after: Option<Duration>) -> String {
     retry_after.map(|d| format!(", retry after {}s", d.as_secs())).unwrap_or_default()
 }
@@ -205,9 +223,35 @@ pub enum CertificateError {
     /// The certificate was revoked.
     #[error("revoked")]
     Revoked,
+    /// A CA certificate (`CA:TRUE`) stands as the server's own certificate:
+    /// usually a self-signed one made by `openssl req -x509`. Give that very
+    /// certificate to [`TlsConfig::ca_file`](super::TlsConfig::ca_file) to
+    /// trust it, or have the server use a certificate without `CA:TRUE`.
+    #[error("a CA certificate (CA:TRUE) used as the server's own")]
+    CaUsedAsEndEntity,
     /// Another reason, in the TLS backend's words.
     #[error("{0}")]
     Other(String),
+}
+
+/// Why rustls refused a certificate, as a [`CertificateError`] (the
+/// reasons without their own variant become [`CertificateError::Other`],
+/// in words).
+///
+/// # Examples
+///
+/// ```
+/// use rig::transport::CertificateError;
+///
+/// let ours = CertificateError::from(rustls::CertificateError::UnknownIssuer);
+/// assert_eq!(ours, CertificateError::UnknownIssuer);
+/// let other = CertificateError::from(rustls::CertificateError::BadEncoding);
+/// assert_eq!(other.to_string(), "it is malformed");
+/// ```
+impl From<rustls::CertificateError> for CertificateError {
+    fn from(cert: rustls::CertificateError) -> Self {
+        super::classify::certificate_error(cert)
+    }
 }
 
 /// A frame that could not be queued for sending; the frame is handed back.
@@ -254,5 +298,26 @@ impl SendError {
             Self::Full(data) | Self::NotOpen(data) => Some(data),
             Self::Failed(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_errors_read_as_words_without_os_error_numbers() {
+        let reset = Error::Io(io::Error::from_raw_os_error(104));
+        assert_eq!(reset.to_string(), "io: the peer reset the connection");
+        let timed_out = Error::Io(io::Error::from_raw_os_error(11));
+        assert_eq!(timed_out.to_string(), "io: no answer in time");
+        let unreachable = Error::Connect {
+            addr: SocketAddr::from(([10, 0, 0, 1], 4000)),
+            error: io::Error::from_raw_os_error(113),
+        };
+        let text = unreachable.to_string();
+        assert!(text.starts_with("connect: 10.0.0.1:4000: "), "{text}");
+        assert!(!text.contains("os error"), "{text}");
+        assert_eq!(Error::Io(io::Error::other("odd")).to_string(), "io: odd");
     }
 }

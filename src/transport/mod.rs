@@ -99,6 +99,7 @@ mod tls;
 mod tls_handshake;
 #[cfg(feature = "native-tls")]
 mod tls_native;
+mod tls_pinned;
 mod upgrade;
 mod url;
 

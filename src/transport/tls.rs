@@ -11,11 +11,13 @@ use std::sync::Arc;
 
 use pki_types::pem::PemObject;
 use pki_types::{CertificateDer, ServerName};
+use rustls::client::WebPkiServerVerifier;
 use rustls::{ClientConfig, RootCertStore};
 
 use super::rustls_stream::RustlsStream;
 use super::tcp::Tcp;
 use super::tls_handshake::{TlsHandshake, TlsProgress};
+use super::tls_pinned::PinnedSelfSigned;
 use super::{Error, Host};
 
 /// Which trust roots a [`TlsConnector`] accepts, built into a connector.
@@ -96,7 +98,9 @@ impl TlsConfig {
     }
 
     /// Also trusts every CA certificate in this PEM file (read at
-    /// [`build`](Self::build)).
+    /// [`build`](Self::build)). A server certificate exactly equal to one in
+    /// the file is trusted too, even when it is marked as a CA (a self-signed
+    /// `openssl req -x509` certificate); its name is still checked.
     ///
     /// # Examples
     ///
@@ -156,18 +160,31 @@ impl TlsConfig {
             }
             let (_added, _skipped) = roots.add_parsable_certificates(found.certs);
         }
-        for cert in self.extra_cas()? {
-            roots.add(cert).map_err(|e| Error::TlsConfig(format!("ca certificate: {e}")))?;
+        let extra = self.extra_cas()?;
+        for cert in &extra {
+            roots
+                .add(cert.clone())
+                .map_err(|e| Error::TlsConfig(format!("ca certificate: {e}")))?;
         }
         if roots.is_empty() {
             return Err(Error::TlsConfig("no trust roots".to_owned()));
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = ClientConfig::builder_with_provider(provider)
+        let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()
-            .map_err(|e| Error::TlsConfig(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+            .map_err(|e| Error::TlsConfig(e.to_string()))?;
+        let config = if extra.is_empty() {
+            builder.with_root_certificates(roots).with_no_client_auth()
+        } else {
+            // A CA file may hold the server's own self-signed certificate.
+            let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|e| Error::TlsConfig(format!("cannot build the verifier: {e}")))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(PinnedSelfSigned::new(webpki, extra)))
+                .with_no_client_auth()
+        };
         Ok(TlsConnector::rustls(Arc::new(config)))
     }
 

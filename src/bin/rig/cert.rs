@@ -3,11 +3,13 @@
 
 use std::sync::Arc;
 
+use rig::transport::CertificateError;
 use rustls::RootCertStore;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::ServerCertVerifier as _;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::server::ParsedCertificate;
 
 /// What the leaf certificate says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,43 +34,75 @@ pub(crate) fn summary(der: &CertificateDer<'_>) -> Result<CertSummary, String> {
     })
 }
 
-/// The trust roots: the bundled web roots plus `--tls-ca`.
-pub(crate) fn roots(tls_ca: Option<&std::path::Path>) -> Result<RootCertStore, String> {
+/// The trust roots: the bundled web roots plus the certificates of
+/// `--tls-ca` (also returned: a server certificate equal to one of them is
+/// trusted even when marked as a CA, as the engine does).
+pub(crate) fn roots(
+    tls_ca: Option<&std::path::Path>,
+) -> Result<(RootCertStore, Vec<CertificateDer<'static>>), String> {
     let mut roots = RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let mut given = Vec::new();
     if let Some(path) = tls_ca {
         let pem = std::fs::read(path).map_err(|e| format!("--tls-ca {}: {e}", path.display()))?;
         for cert in CertificateDer::pem_slice_iter(&pem) {
             let cert = cert.map_err(|e| format!("--tls-ca {}: {e}", path.display()))?;
-            roots.add(cert).map_err(|e| format!("--tls-ca {}: {e}", path.display()))?;
+            roots.add(cert.clone()).map_err(|e| format!("--tls-ca {}: {e}", path.display()))?;
+            given.push(cert);
         }
     }
-    Ok(roots)
+    Ok((roots, given))
 }
 
-/// Checks the chain the server sent against `roots` for `host`.
+/// Why the chain was not trusted: a sentence, and the typed cause when the
+/// certificate itself was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub(crate) text: String,
+    pub(crate) cause: Option<CertificateError>,
+}
+
+impl From<String> for Refusal {
+    fn from(text: String) -> Self {
+        Self { text, cause: None }
+    }
+}
+
+/// Checks the chain the server sent against `roots` for `host`; `given`
+/// are the `--tls-ca` certificates, trusted as the server's own too.
 pub(crate) fn verify(
-    roots: RootCertStore,
+    (roots, given): (RootCertStore, Vec<CertificateDer<'static>>),
     chain: &[CertificateDer<'static>],
     host: &str,
     now_unix_secs: u64,
-) -> Result<(), String> {
+) -> Result<(), Refusal> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
         .build()
         .map_err(|e| format!("cannot build the verifier: {e}"))?;
-    let (leaf, intermediates) = chain.split_first().ok_or("the server sent no certificate")?;
+    let (leaf, intermediates) =
+        chain.split_first().ok_or_else(|| "the server sent no certificate".to_owned())?;
     let name = ServerName::try_from(host.to_owned()).map_err(|e| format!("bad host: {e}"))?;
-    verifier
-        .verify_server_cert(
-            leaf,
-            intermediates,
-            &name,
-            &[],
-            UnixTime::since_unix_epoch(std::time::Duration::from_secs(now_unix_secs)),
-        )
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    let now = UnixTime::since_unix_epoch(std::time::Duration::from_secs(now_unix_secs));
+    let refused = match verifier.verify_server_cert(leaf, intermediates, &name, &[], now) {
+        Ok(_) => return Ok(()),
+        Err(rustls::Error::InvalidCertificate(cert)) => CertificateError::from(cert),
+        Err(other) => return Err(Refusal::from(other.to_string())),
+    };
+    if refused == CertificateError::CaUsedAsEndEntity && given.contains(leaf) {
+        // The server's own self-signed certificate, given with --tls-ca:
+        // its dates were checked before its CA flag; its name is left.
+        let parsed = ParsedCertificate::try_from(leaf).map_err(|e| e.to_string())?;
+        return match rustls::client::verify_server_name(&parsed, &name) {
+            Ok(()) => Ok(()),
+            Err(rustls::Error::InvalidCertificate(cert)) => {
+                let cause = CertificateError::from(cert);
+                Err(Refusal { text: cause.to_string(), cause: Some(cause) })
+            }
+            Err(other) => Err(Refusal::from(other.to_string())),
+        };
+    }
+    Err(Refusal { text: refused.to_string(), cause: Some(refused) })
 }
 
 #[cfg(test)]
@@ -84,9 +118,28 @@ mod tests {
         assert!(s.not_after.ends_with('Z') && s.not_after.len() == 20, "{s:?}");
         let now = crate::event_line::unix_now().as_secs();
         let untrusted = verify(roots(None).unwrap(), std::slice::from_ref(&der), "localhost", now);
-        assert!(untrusted.unwrap_err().contains("UnknownIssuer"));
+        assert_eq!(untrusted.unwrap_err().cause, Some(CertificateError::UnknownIssuer));
         let mut trusted = RootCertStore::empty();
         trusted.add(der.clone()).unwrap();
-        assert_eq!(verify(trusted, &[der], "localhost", now), Ok(()));
+        assert_eq!(verify((trusted, Vec::new()), &[der], "localhost", now), Ok(()));
+    }
+
+    #[test]
+    fn a_self_signed_ca_certificate_given_with_tls_ca_is_trusted_for_its_name() {
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let der = params.self_signed(&rcgen::KeyPair::generate().unwrap()).unwrap().der().clone();
+        let now = crate::event_line::unix_now().as_secs();
+        let as_root = |given: Vec<CertificateDer<'static>>| {
+            let mut roots = RootCertStore::empty();
+            roots.add(der.clone()).unwrap();
+            (roots, given)
+        };
+        let chain = std::slice::from_ref(&der);
+        let refused = verify(as_root(Vec::new()), chain, "localhost", now).unwrap_err();
+        assert_eq!(refused.cause, Some(CertificateError::CaUsedAsEndEntity));
+        assert_eq!(verify(as_root(vec![der.clone()]), chain, "localhost", now), Ok(()));
+        let elsewhere = verify(as_root(vec![der.clone()]), chain, "other.example", now);
+        assert_eq!(elsewhere.unwrap_err().cause, Some(CertificateError::NotValidForName));
     }
 }

@@ -9,6 +9,7 @@ use rig::engine::{
     SocketOptions, Status,
 };
 use rig::protocol::{Payload, Reply};
+use rig::transport::CertificateError;
 
 use crate::exit::{CONNECTION, Failure, REFUSED, TIMEOUT};
 use crate::target::Redactor;
@@ -76,9 +77,7 @@ pub(crate) fn connection_failure(error: &ConnectionError, redactor: &Redactor) -
         ErrorKind::Timeout => {
             "the server did not answer in time; check the address or raise --timeout"
         }
-        ErrorKind::Certificate => {
-            "trust its CA with --tls-ca FILE (or skip verification with --insecure)"
-        }
+        ErrorKind::Certificate => certificate_hint(error.certificate()),
         ErrorKind::Tls => "is it a TLS port? use ws:// for a plain one, wss:// for TLS",
         ErrorKind::Auth => "check the token (--token-env VAR or RIG_TOKEN) and the --param values",
         ErrorKind::RateLimited => "the server asks to retry later",
@@ -86,6 +85,33 @@ pub(crate) fn connection_failure(error: &ConnectionError, redactor: &Redactor) -
         _ => "run `rig diagnose <url>` to see which step fails",
     };
     Failure::new(CONNECTION, message).hint(hint)
+}
+
+/// What to do about a refused server certificate, by cause: only a
+/// certificate from an unknown issuer (or a self-signed one) is fixed by
+/// trusting it with `--tls-ca`.
+pub(crate) fn certificate_hint(cause: Option<&CertificateError>) -> &'static str {
+    match cause {
+        Some(CertificateError::UnknownIssuer) => {
+            "trust its CA with --tls-ca FILE (or skip verification with --insecure)"
+        }
+        Some(CertificateError::CaUsedAsEndEntity) => {
+            "if it is the server's own self-signed certificate, give that file with --tls-ca FILE"
+        }
+        Some(CertificateError::Expired) => {
+            "the server's certificate has expired: it must be renewed (or this machine's clock is wrong)"
+        }
+        Some(CertificateError::NotYetValid) => {
+            "the certificate is not valid yet: check this machine's clock and time zone"
+        }
+        Some(CertificateError::NotValidForName) => {
+            "the certificate names another host: connect with a name it lists (`rig diagnose` shows its subject)"
+        }
+        Some(CertificateError::Revoked) => {
+            "the certificate was revoked: the server needs a new one"
+        }
+        _ => "run `rig diagnose <url>` to see the certificate and why it is refused",
+    }
 }
 
 /// Waits for a push (or join) outcome, failing on the first connection

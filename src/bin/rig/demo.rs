@@ -18,6 +18,7 @@ use rig::time::Clock;
 use crate::exit::{self, CONNECTION, Failure, OK};
 use crate::latency::{Samples, WallMicros, stamp};
 use crate::push::print_line;
+use crate::ranges::Range;
 use crate::status_line::{rtt_text, state_name};
 use crate::top::{Tally, TopView};
 
@@ -35,6 +36,10 @@ pub(crate) struct DemoArgs {
     rate: u64,
 }
 
+/// The fastest `--rate`: beyond it the loopback stream only measures the
+/// machine.
+const MAX_DEMO_RATE: u64 = 1_000_000;
+
 /// The stream never ends within a demo.
 const STREAM_COUNT: u64 = 1_000_000_000_000;
 
@@ -50,12 +55,12 @@ fn start_server(addr: SocketAddr) -> Result<ServerHandle, Failure> {
 }
 
 fn run(args: &DemoArgs) -> Result<u8, Failure> {
-    if !(args.duration.is_finite() && args.duration > 0.0) {
-        return Err(Failure::usage("bad --duration").hint("give seconds above 0, e.g. 20"));
+    let duration = Range::secs(0).seconds("--duration", args.duration)?;
+    if duration.is_zero() {
+        return Err(Failure::usage("--duration 0 is out of range: it must be above 0 s")
+            .hint("give seconds above 0, e.g. 20"));
     }
-    if args.rate == 0 {
-        return Err(Failure::usage("bad --rate").hint("give events per second above 0"));
-    }
+    Range { min: 1, max: MAX_DEMO_RATE, unit: "events/s" }.check("--rate", args.rate)?;
     let signals = crate::monitor::signal_channel()?;
     let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
     let mut server = Some(start_server(loopback)?);
@@ -86,8 +91,8 @@ fn run(args: &DemoArgs) -> Result<u8, Failure> {
     let wall = WallMicros::new(clock.clone());
     let started = clock.now();
     let seconds = tick(Duration::from_secs(1));
-    let restart = after(Duration::from_secs_f64(args.duration / 2.0));
-    let end = after(Duration::from_secs_f64(args.duration));
+    let restart = after(duration / 2);
+    let end = after(duration);
     let mut window = Samples::default();
     let mut all = Samples::default();
     let mut events = 0u64;

@@ -12,6 +12,7 @@ use rig::protocol::{Backoff, Jitter, V1Serializer, V2Serializer};
 use rig::transport::TlsConfig;
 
 use crate::exit::Failure;
+use crate::ranges::{MIN_HEARTBEAT_MS, Range};
 use crate::target::{Redactor, parse_url, split_pair};
 
 /// Declares a client subcommand: its own fields, then the shared client
@@ -84,6 +85,48 @@ macro_rules! client_command {
 }
 pub(crate) use client_command;
 
+/// The largest payload a client command sends: the frame limit of rig's own
+/// decoders (a rig server refuses larger frames; the engine's output queue
+/// could not hold many more either).
+pub(crate) const MAX_PAYLOAD: usize = rig::protocol::serializer::DEFAULT_MAX_FRAME;
+
+/// Refuses a payload of `len` bytes when it cannot go in one frame, saying
+/// the limit.
+pub(crate) fn check_payload_size(len: usize) -> Result<(), Failure> {
+    if len <= MAX_PAYLOAD {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "the payload is over the frame limit of {MAX_PAYLOAD} bytes ({} MiB)",
+        MAX_PAYLOAD >> 20
+    ))
+    .hint("send a smaller payload, or split it over several pushes"))
+}
+
+/// Splits `--header 'Name: value'`, checking both halves as HTTP allows
+/// them: the name a token (letters, digits and ``!#$%&'*+-.^_`|~``), the
+/// value visible ASCII, spaces and tabs.
+/// The value is never echoed: it may be a credential.
+fn split_header(header: &str) -> Result<(&str, &str), Failure> {
+    let hint = "write it as 'Name: value', e.g. --header 'X-Client: rig'";
+    let Some((name, value)) = header.split_once(':') else {
+        return Err(Failure::usage("bad --header: no ':' after the name").hint(hint));
+    };
+    let (name, value) = (name.trim(), value.trim());
+    let bad = |why: &str| Failure::usage(format!("bad --header {name:?}: {why}")).hint(hint);
+    let is_token_byte = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() {
+        return Err(bad("the name is empty"));
+    }
+    if !name.bytes().all(is_token_byte) {
+        return Err(bad("the name may hold only letters, digits and !#$%&'*+-.^_`|~"));
+    }
+    if !value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)) {
+        return Err(bad("the value may hold only visible ASCII, spaces and tabs"));
+    }
+    Ok((name, value))
+}
+
 /// The raw shared client flags.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ClientFlags {
@@ -143,18 +186,22 @@ impl ClientFlags {
         for (key, value) in &params {
             redactor.add_param(key, value);
         }
-        let timeout = self.timeout.map_or(DEFAULT_TIMEOUT, Duration::from_millis);
+        let timeout = match self.timeout {
+            Some(ms) => Range::ms(1).millis("--timeout", ms)?,
+            None => DEFAULT_TIMEOUT,
+        };
         let mut headers = Vec::new();
         let mut builder = SocketOptions::builder(url.endpoint.clone())
             .params(params.clone())
             .timeout(timeout)
             .connect_timeout(timeout)
             .max_reconnect_attempts(self.max_reconnects);
+        let heartbeat = Range::ms(MIN_HEARTBEAT_MS);
         if let Some(ms) = self.heartbeat_interval {
-            builder = builder.heartbeat_interval(Duration::from_millis(ms.max(1)));
+            builder = builder.heartbeat_interval(heartbeat.millis("--heartbeat-interval", ms)?);
         }
         if let Some(ms) = self.heartbeat_timeout {
-            builder = builder.heartbeat_timeout(Duration::from_millis(ms.max(1)));
+            builder = builder.heartbeat_timeout(heartbeat.millis("--heartbeat-timeout", ms)?);
         }
         builder = builder.reconnect_backoff(Backoff::reconnect().jitter(self.jitter_kind()?));
         builder = match self.vsn.as_deref() {
@@ -165,20 +212,17 @@ impl ClientFlags {
             }
         };
         for header in &self.headers {
-            let Some((name, value)) = header.split_once(':') else {
-                return Err(Failure::usage(format!("bad --header {header:?}"))
-                    .hint("write it as 'Name: value'"));
-            };
-            redactor.add_param(name.trim(), value.trim());
-            if rig::redact::is_secret_name(name.trim()) {
+            let (name, value) = split_header(header)?;
+            redactor.add_param(name, value);
+            if rig::redact::is_secret_name(name) {
                 // `Bearer <token>`, `Basic <credentials>`: the credential
                 // alone may be printed apart from its scheme.
-                if let Some((_, credential)) = value.trim().split_once(' ') {
+                if let Some((_, credential)) = value.split_once(' ') {
                     redactor.add(credential.trim());
                 }
             }
-            builder = builder.header(name.trim(), value.trim());
-            headers.push((name.trim().to_owned(), value.trim().to_owned()));
+            builder = builder.header(name, value);
+            headers.push((name.to_owned(), value.to_owned()));
         }
         if let Some(connector) = self.tls()? {
             builder = builder.tls(connector);
@@ -261,6 +305,17 @@ mod tests {
         assert_eq!(session.max_reconnect_attempts(), Some(3));
         assert_eq!(session.reconnect_backoff().jitter_kind(), Jitter::Full);
         assert_eq!(client.options.connect_timeout(), Duration::from_millis(2000));
+    }
+
+    #[test]
+    fn header_names_are_tokens_and_values_never_show_in_errors() {
+        assert_eq!(split_header(" X-Client :  rig 1 ").unwrap(), ("X-Client", "rig 1"));
+        let bad_value = split_header("Authorization: Bearer s\u{e9}cret").unwrap_err();
+        assert_eq!(bad_value.code, crate::exit::USAGE);
+        assert!(!bad_value.message.contains("cret"), "{}", bad_value.message);
+        let no_colon = split_header("Bearer secret").unwrap_err();
+        assert!(!no_colon.message.contains("secret"), "{}", no_colon.message);
+        assert!(split_header("Bad Name: v").unwrap_err().message.contains("\"Bad Name\""));
     }
 
     #[test]

@@ -29,6 +29,7 @@ mod probe_ws;
 mod proxy;
 mod proxy_control;
 mod push;
+mod ranges;
 #[cfg(feature = "server")]
 mod serve;
 mod status_line;
@@ -116,11 +117,5 @@ fn main() -> ExitCode {
         #[cfg(feature = "netsim")]
         Command::Proxy(args) => proxy::run(args),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("rig: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    exit::finish(result.map(|()| exit::OK))
 }

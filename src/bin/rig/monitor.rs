@@ -20,6 +20,7 @@ use crate::exit::{self, CONNECTION, Failure};
 use crate::flags::client_command;
 use crate::monitor_output::{Output, OverflowPolicy};
 use crate::monitor_watch::{Settings, Topic, Watch, dropped_by, join, unread_in};
+use crate::ranges::Range;
 use crate::status_line::StatusWriter;
 use crate::target::join_payload;
 
@@ -104,10 +105,7 @@ fn run(args: &MonitorArgs) -> Result<u8, Failure> {
     };
     let policy = OverflowPolicy::parse(&args.overflow)?;
     let deadline = match args.duration {
-        Some(secs) if secs.is_finite() && secs >= 0.0 => {
-            crossbeam_channel::after(Duration::from_secs_f64(secs))
-        }
-        Some(_) => return Err(Failure::usage("bad --duration").hint("give seconds, e.g. 10")),
+        Some(secs) => crossbeam_channel::after(Range::secs(0).seconds("--duration", secs)?),
         None => never(),
     };
     let filters = topic_filters(&args.topic, &args.event, &args.predicate)?;

@@ -170,6 +170,42 @@ impl Write for Stream {
     }
 }
 
+impl Stream {
+    /// The read timeout of the socket underneath (the `--timeout` of every step).
+    pub(crate) fn read_timeout(&self) -> Option<Duration> {
+        self.tcp().read_timeout().ok().flatten()
+    }
+}
+
+/// A socket error in words. A read that hit the socket's timeout reports
+/// `WouldBlock` on Unix ("os error 11"): it means no answer in time.
+pub(crate) fn io_words(e: &std::io::Error, timeout: Option<Duration>) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::WouldBlock | ErrorKind::TimedOut => match timeout {
+            Some(t) => format!("no answer within {} ms", t.as_millis()),
+            None => "no answer in time".to_owned(),
+        },
+        ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+        ErrorKind::ConnectionReset => "the server reset the connection".to_owned(),
+        ErrorKind::UnexpectedEof | ErrorKind::BrokenPipe => {
+            "the server closed the connection".to_owned()
+        }
+        _ => {
+            if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+                // The transport's words for TLS failures, without its prefix.
+                let words = rig::transport::Error::Tls(Box::new(tls.clone())).to_string();
+                return words.trim_start_matches("tls: ").to_owned();
+            }
+            let text = e.to_string();
+            match text.split_once(" (os error ") {
+                Some((words, _)) => words.to_owned(),
+                None => text,
+            }
+        }
+    }
+}
+
 /// Milliseconds with two decimals.
 pub(crate) fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 100_000.0).round() / 100.0
@@ -233,7 +269,7 @@ pub(crate) fn tcp(
             }
             Err(e) => {
                 timed_out |= e.kind() == std::io::ErrorKind::TimedOut;
-                failures.push(format!("{addr}: {e}"));
+                failures.push(format!("{addr}: {}", io_words(&e, Some(left))));
             }
         }
     }
@@ -271,7 +307,7 @@ pub(crate) fn tls(
             let detail = if deadline.is_over() {
                 deadline.expired("TLS handshake")
             } else {
-                format!("handshake: {e}")
+                format!("handshake: {}", io_words(&e, stream.sock.read_timeout().ok().flatten()))
             };
             return (Step::failed("tls", detail, hint), None);
         }
@@ -303,7 +339,7 @@ pub(crate) fn certificate(
     tls_ca: Option<&std::path::Path>,
     insecure: bool,
 ) -> Step {
-    let hint = "trust its CA with --tls-ca FILE (or skip verification with --insecure)";
+    let hint = "give the server's CA with --tls-ca FILE (or skip verification with --insecure)";
     let Some(leaf) = chain.first() else {
         return Step::failed("certificate", "the server sent no certificate", hint);
     };
@@ -312,7 +348,9 @@ pub(crate) fn certificate(
         Err(e) => return Step::failed("certificate", e, hint),
     };
     let now = crate::event_line::unix_now().as_secs();
-    let verified = cert::roots(tls_ca).and_then(|roots| cert::verify(roots, chain, host, now));
+    let verified = cert::roots(tls_ca)
+        .map_err(cert::Refusal::from)
+        .and_then(|roots| cert::verify(roots, chain, host, now));
     let mut data = json!({
         "subject": summary.subject,
         "issuer": summary.issuer,
@@ -326,12 +364,14 @@ pub(crate) fn certificate(
     match verified {
         Ok(()) => Step::ok("certificate", format!("{facts}, verified"), data),
         Err(e) if insecure => {
-            data["verification_error"] = e.clone().into();
-            Step::ok("certificate", format!("{facts}, NOT verified ({e}; --insecure)"), data)
+            data["verification_error"] = e.text.clone().into();
+            Step::ok("certificate", format!("{facts}, NOT verified ({}; --insecure)", e.text), data)
         }
         Err(e) => {
-            let mut step = Step::failed("certificate", format!("{facts}, not trusted: {e}"), hint);
-            data["verification_error"] = e.into();
+            let hint = crate::connect::certificate_hint(e.cause.as_ref());
+            let mut step =
+                Step::failed("certificate", format!("{facts}, not trusted: {}", e.text), hint);
+            data["verification_error"] = e.text.into();
             step.data = data;
             step
         }

@@ -7,7 +7,7 @@ use tungstenite::client::IntoClientRequest as _;
 use tungstenite::http::HeaderValue;
 use tungstenite::{Message as WsMessage, WebSocket};
 
-use crate::probe::{Step, Stream, ms};
+use crate::probe::{Step, Stream, io_words, ms};
 
 /// How many heartbeats are timed.
 pub(crate) const HEARTBEATS: usize = 5;
@@ -62,6 +62,7 @@ pub(crate) fn upgrade(
         };
         request.headers_mut().append(name, value);
     }
+    let timeout = stream.read_timeout();
     match tungstenite::client::client(request, stream) {
         Ok((socket, response)) => {
             let protocol = response
@@ -96,7 +97,27 @@ pub(crate) fn upgrade(
         Err(_) if deadline.is_over() => {
             (Step::failed("websocket", deadline.expired("complete upgrade reply"), SLOW), None)
         }
-        Err(e) => (Step::failed("websocket", e.to_string(), hint_path), None),
+        // A read that timed out leaves the handshake "interrupted".
+        Err(tungstenite::HandshakeError::Interrupted(_)) => {
+            let why = io_words(&std::io::ErrorKind::WouldBlock.into(), timeout);
+            let hint = "the server accepted the connection but did not answer the upgrade: \
+                        is it a WebSocket endpoint? raise --timeout to wait longer";
+            (Step::failed("websocket", format!("upgrade: {why}"), hint), None)
+        }
+        Err(tungstenite::HandshakeError::Failure(e)) => {
+            (Step::failed("websocket", ws_words(&e, timeout), hint_path), None)
+        }
+    }
+}
+
+/// A WebSocket error in words (socket errors through [`io_words`]).
+fn ws_words(e: &tungstenite::Error, timeout: Option<std::time::Duration>) -> String {
+    match e {
+        tungstenite::Error::Io(e) => io_words(e, timeout),
+        tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
+            "the connection is closed".to_owned()
+        }
+        other => other.to_string(),
     }
 }
 
@@ -106,7 +127,11 @@ const SLOW: &str = "the server answers too slowly: raise --timeout, or check wha
 /// Why a wait for a reply failed: the deadline, or what `err` says.
 fn read_failure(socket: &WebSocket<Stream>, err: &tungstenite::Error) -> String {
     let deadline = socket.get_ref().deadline();
-    if deadline.is_over() { deadline.expired("reply") } else { err.to_string() }
+    if deadline.is_over() {
+        deadline.expired("reply")
+    } else {
+        ws_words(err, socket.get_ref().read_timeout())
+    }
 }
 
 /// Waits for the reply with ref `r`, skipping other messages.
@@ -124,7 +149,12 @@ fn await_reply(
                     }
                 }
             }
-            Ok(WsMessage::Close(frame)) => return Err(format!("the server closed: {frame:?}")),
+            Ok(WsMessage::Close(frame)) => {
+                return Err(match frame {
+                    Some(frame) => format!("the server closed the connection ({frame})"),
+                    None => "the server closed the connection".to_owned(),
+                });
+            }
             Ok(_) => {}
             Err(e) => return Err(read_failure(socket, &e)),
         }
@@ -169,7 +199,8 @@ pub(crate) fn join(socket: &mut WebSocket<Stream>, vsn1: bool, topic: &str, cloc
     let start = clock.now();
     let sent = socket.send(WsMessage::text(frame(vsn1, Some("j1"), "j1", topic, "phx_join")));
     if let Err(e) = sent {
-        return Step::failed("join", format!("send: {e}"), "the connection dropped");
+        let why = ws_words(&e, socket.get_ref().read_timeout());
+        return Step::failed("join", format!("send: {why}"), "the connection dropped");
     }
     match await_reply(socket, vsn1, "j1") {
         Ok((status, response)) if status == "ok" => {

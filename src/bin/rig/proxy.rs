@@ -8,12 +8,13 @@ use std::hash::BuildHasher as _;
 use std::io::{BufRead as _, Write as _};
 use std::net::{SocketAddr, ToSocketAddrs as _};
 use std::sync::mpsc;
-use std::time::Duration;
 
 use argh::FromArgs;
 use rig::netsim::{DirectionFaults, Faults, Periodic, Proxy, ProxyConfig, Stalls};
 
+use crate::exit::{FAILED, Failure};
 use crate::proxy_control::{Control, stats_line};
+use crate::ranges::Range;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -78,11 +79,22 @@ enum Event {
     Stop(i32),
 }
 
-pub(crate) fn run(args: ProxyArgs) -> Result<(), String> {
-    let listen = resolve("--listen", &args.listen)?;
-    let upstream = resolve("--upstream", &args.upstream)?;
+/// Runs `rig proxy`: a bad flag is a usage error (exit 2), a proxy that
+/// cannot start or run exits 1.
+pub(crate) fn run(args: ProxyArgs) -> Result<(), Failure> {
+    let listen = resolve("--listen", &args.listen).map_err(Failure::usage)?;
+    let upstream = resolve("--upstream", &args.upstream).map_err(Failure::usage)?;
     let seed = args.seed.unwrap_or_else(|| RandomState::new().hash_one("rig proxy seed"));
-    let faults = faults(&args)?;
+    let faults = faults(&args).map_err(Failure::usage)?;
+    proxy(listen, upstream, seed, faults).map_err(|message| Failure::new(FAILED, message))
+}
+
+fn proxy(
+    listen: SocketAddr,
+    upstream: SocketAddr,
+    seed: u64,
+    faults: Faults,
+) -> Result<(), String> {
     raise_open_files_limit();
     // Register the signals before announcing the address, so a signal sent
     // right after the line is seen always stops the proxy cleanly.
@@ -153,18 +165,23 @@ fn read_controls(events: &mpsc::Sender<Event>) {
 
 /// The checked fault set from the raw flags.
 fn faults(args: &ProxyArgs) -> Result<Faults, String> {
-    let ms = Duration::from_millis;
+    // Every time flag is in ms, at most a day: longer would only look like
+    // a proxy that forwards nothing.
+    let ms = |flag: &str, value: u64| Range::ms(0).millis(flag, value).map_err(|f| f.message);
     let mut direction = DirectionFaults::default()
-        .latency(ms(args.latency))
-        .jitter(ms(args.jitter))
+        .latency(ms("--latency", args.latency)?)
+        .jitter(ms("--jitter", args.jitter)?)
         .bandwidth(args.bandwidth)
         .slice(args.slice)
-        .slice_gap(ms(args.slice_gap));
+        .slice_gap(ms("--slice-gap", args.slice_gap)?);
     match (args.stall_every, args.stall_for) {
         (Some(every), Some(length)) if every > 0 && length > 0 => {
             let jitter = args.stall_jitter.unwrap_or(every / 10);
-            let every = Periodic { every: ms(every), jitter: ms(jitter) };
-            direction = direction.stalls(Stalls { every, length: ms(length) });
+            let every = Periodic {
+                every: ms("--stall-every", every)?,
+                jitter: ms("--stall-jitter", jitter)?,
+            };
+            direction = direction.stalls(Stalls { every, length: ms("--stall-for", length)? });
         }
         (None, None) => {}
         _ => return Err("--stall-every and --stall-for go together, both above 0".into()),
@@ -180,7 +197,10 @@ fn faults(args: &ProxyArgs) -> Result<Faults, String> {
         Some(0) => return Err("--reset-every must be above 0".into()),
         Some(every) => {
             let jitter = args.reset_jitter.unwrap_or(every / 10);
-            faults = faults.reset_every(Periodic { every: ms(every), jitter: ms(jitter) });
+            faults = faults.reset_every(Periodic {
+                every: ms("--reset-every", every)?,
+                jitter: ms("--reset-jitter", jitter)?,
+            });
         }
         None => {}
     }
@@ -277,5 +297,22 @@ mod tests {
         assert!(parse(&["--upstream", "h:1", "--stall-every", "0", "--stall-for", "1"]).is_err());
         assert!(parse(&["--upstream", "h:1", "--reset-every", "0"]).is_err());
         assert!(parse(&["--latency", "1"]).is_err(), "--upstream is required");
+    }
+
+    #[test]
+    fn times_beyond_a_day_are_refused_with_the_range() {
+        for flag in ["--latency", "--jitter", "--slice-gap", "--reset-every"] {
+            let refused = parse(&["--upstream", "h:1", flag, "86400001"]).unwrap_err();
+            assert_eq!(
+                refused,
+                format!("{flag} 86400001 is out of range: it must be 0 to 86400000 ms")
+            );
+        }
+        let huge =
+            ["--upstream", "h:1", "--stall-every", "18446744073709551615", "--stall-for", "1"];
+        assert!(parse(&huge).unwrap_err().contains("--stall-every 18446744073709551615"));
+        let jitter = ["--upstream", "h:1", "--reset-every", "9", "--reset-jitter", "86400001"];
+        assert!(parse(&jitter).unwrap_err().starts_with("--reset-jitter 86400001 is out of range"));
+        assert!(parse(&["--upstream", "h:1", "--latency", "86400000"]).is_ok());
     }
 }

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use rig::netsim::{Faults, ProxyHandle, ProxyStats};
 
+use crate::ranges::Range;
+
 /// One parsed control line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Control {
@@ -47,7 +49,7 @@ impl Control {
             ("blackhole", arg) => Self::Blackhole(switch(arg)?),
             ("refuse", arg) => Self::Refuse(switch(arg)?),
             ("stall", Some(ms)) => match ms.parse::<u64>() {
-                Ok(ms) if ms > 0 => Self::Stall(Duration::from_millis(ms)),
+                Ok(ms) => Self::Stall(Range::ms(1).millis("stall", ms).map_err(|f| f.message)?),
                 _ => return Err(format!("stall takes a positive number of ms; {USAGE}")),
             },
             _ => return Err(format!("unknown command {line:?}; {USAGE}")),
@@ -118,7 +120,9 @@ mod tests {
             ["blackhole", "blackhole maybe", "stall", "stall 0", "stall x", "reset now", "dance"]
         {
             let err = Control::parse(line).unwrap_err();
-            assert!(err.contains("commands:"), "{line}: {err}");
+            assert!(err.contains("commands:") || err.contains("out of range"), "{line}: {err}");
         }
+        let err = Control::parse("stall 18446744073709551615").unwrap_err();
+        assert_eq!(err, "stall 18446744073709551615 is out of range: it must be 1 to 86400000 ms");
     }
 }

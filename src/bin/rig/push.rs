@@ -8,7 +8,7 @@ use rig::protocol::{AbandonReason, ErrorCause, Payload};
 
 use crate::connect::{self, payload_text};
 use crate::exit::{self, CONNECTION, Failure, OK, REFUSED, TIMEOUT};
-use crate::flags::client_command;
+use crate::flags::{MAX_PAYLOAD, check_payload_size, client_command};
 use crate::target::join_payload;
 
 client_command! {
@@ -186,13 +186,17 @@ fn read_payload(arg: Option<&str>) -> Result<String, Failure> {
         None => return Ok("{}".to_owned()),
         Some(STDIN_ARG) => {
             let mut text = String::new();
+            // One byte past the limit is enough to refuse it: never hold more.
+            let most = u64::try_from(MAX_PAYLOAD).unwrap_or(u64::MAX).saturating_add(1);
             std::io::stdin()
+                .take(most)
                 .read_to_string(&mut text)
                 .map_err(|e| Failure::usage(format!("cannot read the payload from stdin: {e}")))?;
             text
         }
         Some(text) => text.to_owned(),
     };
+    check_payload_size(text.len())?;
     match serde_json::from_str::<serde_json::Value>(&text) {
         Ok(_) => Ok(text.trim().to_owned()),
         Err(e) => Err(Failure::usage(format!("the payload is not JSON: {e}"))

@@ -20,6 +20,8 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 
 use self::status::StatusLine;
+use crate::exit::{FAILED, Failure};
+use crate::ranges::Range;
 
 /// How often the status line is sampled.
 const STATUS_EVERY: Duration = Duration::from_secs(1);
@@ -57,38 +59,55 @@ pub(crate) struct ServeArgs {
     metrics: Option<String>,
 }
 
-pub(crate) fn run(args: ServeArgs) -> Result<(), String> {
-    let addr = resolve(&args.addr)?;
+/// Runs `rig serve`: a bad flag is a usage error (exit 2), a server that
+/// cannot start or run exits 1.
+pub(crate) fn run(args: ServeArgs) -> Result<(), Failure> {
+    let config = server_config(&args)?;
+    // Bound before the server starts: a bad address or a port in use is a
+    // usage error, before anything is served.
+    let metrics = rig::metrics::Metrics::new();
+    let _listener = match &args.metrics {
+        Some(addr) => {
+            let at = resolve_flag("--metrics", addr).map_err(Failure::usage)?;
+            Some(metrics.serve(at).map_err(|e| Failure::usage(e.to_string()))?)
+        }
+        None => None,
+    };
+    serve(config, args.quiet, &metrics).map_err(|message| Failure::new(FAILED, message))
+}
+
+/// The checked server configuration from the flags.
+fn server_config(args: &ServeArgs) -> Result<ServerConfig, Failure> {
+    let addr = resolve(&args.addr).map_err(Failure::usage)?;
+    let idle_timeout = Range::secs(1).check("--idle-timeout", args.idle_timeout)?;
     let mut config = ServerConfig::builder()
         .addr(addr)
-        .idle_timeout(Duration::from_secs(args.idle_timeout.max(1)))
+        .idle_timeout(Duration::from_secs(idle_timeout))
         .max_frame(args.max_frame_size)
         // Room for a reply echoing the largest message, and never less
         // than the library's default.
         .max_outgoing(args.max_frame_size.saturating_mul(2).max(16 << 20));
-    if let Some(token) = args.token {
-        config = config.token(token);
+    if let Some(token) = &args.token {
+        config = config.token(token.clone());
     }
-    match (args.tls_cert, args.tls_key) {
+    match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
-            config = config.tls(TlsConfig::from_pem_files(cert, key).map_err(|e| e.to_string())?);
+            let tls = TlsConfig::from_pem_files(cert, key)
+                .map_err(|e| Failure::usage(format!("bad --tls-cert or --tls-key: {e}")))?;
+            config = config.tls(tls);
         }
         (None, None) => {}
-        _ => return Err("--tls-cert and --tls-key must be given together".into()),
+        _ => return Err(Failure::usage("--tls-cert and --tls-key must be given together")),
     }
-    // Bound before the server starts: a port in use fails the command now.
-    let metrics = rig::metrics::Metrics::new();
-    let _listener = match &args.metrics {
-        Some(addr) => {
-            Some(metrics.serve(resolve_flag("--metrics", addr)?).map_err(|e| e.to_string())?)
-        }
-        None => None,
-    };
+    Ok(config.build())
+}
+
+fn serve(config: ServerConfig, quiet: bool, metrics: &rig::metrics::Metrics) -> Result<(), String> {
     raise_open_files_limit();
     // Register the signals before announcing the address, so a signal sent
     // right after the line is seen always stops the server cleanly.
     let mut signals = SignalWait::new()?;
-    let server = Server::start(config.build()).map_err(|e| e.to_string())?;
+    let server = Server::start(config).map_err(|e| e.to_string())?;
     metrics.watch_server(&server);
     let clock = Clock::real();
     let started = clock.now();
@@ -97,8 +116,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), String> {
         .and_then(|()| stdout.flush())
         .map_err(|e| format!("cannot write to stdout: {e}"))?;
     drop(stdout);
-    let mut status =
-        (!args.quiet).then(|| StatusLine::new(std::io::stderr().is_terminal(), started));
+    let mut status = (!quiet).then(|| StatusLine::new(std::io::stderr().is_terminal(), started));
     let signal = watch(&server, &mut signals, &clock, status.as_mut())?;
     log::info!("signal {signal}: shutting down");
     let stats = server.shutdown_with_stats();

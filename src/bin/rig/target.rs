@@ -3,6 +3,7 @@
 //! the library's [`Redactor`] (see `rig::redact`).
 
 pub(crate) use rig::redact::Redactor;
+use rig::transport::{UrlError, WsUrl};
 use serde_json::Value;
 
 use crate::exit::Failure;
@@ -39,6 +40,12 @@ pub(crate) fn parse_url(url: &str) -> Result<SocketUrl, Failure> {
     if let Some(stripped) = path.strip_suffix("/websocket") {
         path = stripped;
     }
+    let endpoint = format!("{scheme}://{path}");
+    // The same check the engine makes when it connects, made now: a bad
+    // host or port is the command line's fault, not the network's.
+    if let Err(e) = WsUrl::parse(&format!("{endpoint}/websocket")) {
+        return Err(bad(&url_problem(&e)));
+    }
     let mut params = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -47,7 +54,35 @@ pub(crate) fn parse_url(url: &str) -> Result<SocketUrl, Failure> {
             params.push((percent_decode(key), percent_decode(value)));
         }
     }
-    Ok(SocketUrl { endpoint: format!("{scheme}://{path}"), params })
+    Ok(SocketUrl { endpoint, params })
+}
+
+/// What is wrong with a URL the transport refused, in words.
+fn url_problem(error: &rig::transport::Error) -> String {
+    match error {
+        rig::transport::Error::Url(UrlError::BadPort(port)) => {
+            format!("the port {port:?} is not a number from 1 to 65535")
+        }
+        rig::transport::Error::Url(UrlError::BadHost(host)) => {
+            if host.is_empty() {
+                "no host".to_owned()
+            } else if host.starts_with('[') && !host.contains(']') {
+                format!("the IPv6 address {host:?} has no closing ']'")
+            } else if !host.is_ascii() {
+                format!(
+                    "the host {host:?} is not ASCII; write an internationalized name in its \
+                     xn-- (punycode) form"
+                )
+            } else {
+                format!("the host {host:?} is not a valid host name or IP address")
+            }
+        }
+        rig::transport::Error::Url(UrlError::UserInfo) => {
+            "user:password@ is not supported; send credentials with --token-env or --param"
+                .to_owned()
+        }
+        other => other.to_string().trim_start_matches("bad url: ").to_owned(),
+    }
 }
 
 /// Decodes `%XX` and `+` of a query component (invalid escapes stay as they are).
@@ -116,6 +151,23 @@ mod tests {
         assert_eq!(parse_url("ftp://h/x").unwrap_err().code, crate::exit::USAGE);
         assert!(parse_url("localhost:4000").is_err());
         assert!(parse_url("ws:///socket").is_err());
+    }
+
+    #[test]
+    fn hosts_and_ports_the_engine_would_refuse_are_refused_now() {
+        let problem = |url: &str| {
+            let failure = parse_url(url).unwrap_err();
+            assert_eq!(failure.code, crate::exit::USAGE, "{url}");
+            failure.message
+        };
+        assert!(problem("ws://:4000/socket").ends_with(": no host"));
+        assert!(problem("ws://h:99999/socket").contains("port \"99999\" is not a number from 1"));
+        assert!(problem("ws://h:0/socket").contains("port \"0\" is not a number from 1"));
+        assert!(problem("ws://[::1/socket").contains("has no closing ']'"));
+        assert!(problem("ws://bücher.example/socket").contains("not ASCII"));
+        assert!(problem("ws://a b/socket").contains("not a valid host name"));
+        assert!(problem("ws://u:p@h/socket").contains("not supported"));
+        assert_eq!(parse_url("ws://[::1]:4000/socket").unwrap().endpoint, "ws://[::1]:4000/socket");
     }
 
     #[test]
