@@ -39,10 +39,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     channel.join().then(move |outcome| {
         println!("join: {outcome:?}");
         // Ok only for an `ok` reply; `send`: the server answers a shout with a broadcast.
-        if outcome.is_ok() {
-            if let Err(err) = shout.send("shout", Payload::json(r#"{"hello":"from rig"}"#)) {
-                println!("shout: {err}");
-            }
+        if outcome.is_ok()
+            && let Err(err) = shout.send("shout", Payload::json(r#"{"hello":"from rig"}"#))
+        {
+            println!("shout: {err}");
         }
     });
 

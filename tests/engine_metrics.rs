@@ -4,13 +4,13 @@
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
-use std::time::Duration;
 
 use rig::engine::{Engine, EngineConfig, Overflow, Status};
 use rig::metrics::{Metrics, MetricsError};
 use rig::protocol::Payload;
 
 use crate::engine_util::{WAIT, server, socket_with, until_status};
+use crate::util::poll_until;
 
 /// The value of the sample `series` (name and labels exactly), or panics
 /// with the exposition.
@@ -75,15 +75,12 @@ fn topic_counts_add_up_and_the_cap_sums_the_rest() {
     let got_other = got_c + got_d;
     // b's 200 events and its `done` have all arrived once the server has
     // written them and the socket has read as many frames.
-    let deadline = std::time::Instant::now() + WAIT;
-    let text = loop {
-        let text = metrics.render();
-        if sample(&text, &topic("received_total", "s", "stream:b")) >= 201.0 {
-            break text;
-        }
-        assert!(std::time::Instant::now() < deadline, "b's messages did not all arrive:\n{text}");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let mut text = String::new();
+    let arrived = poll_until(WAIT, || {
+        text = metrics.render();
+        sample(&text, &topic("received_total", "s", "stream:b")) >= 201.0
+    });
+    assert!(arrived, "b's messages did not all arrive:\n{text}");
 
     let a_received = sample(&text, &topic("received_total", "s", "stream:a"));
     assert_eq!(a_received, got_a as f64);

@@ -7,12 +7,12 @@ use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rig::engine::{Engine, SocketOptions};
 use rig::protocol::Payload;
 
-use crate::util::RigServer;
+use crate::util::{RigServer, poll_until};
 
 /// How long Prometheus may take to start and scrape (1 s interval).
 const SCRAPED: Duration = Duration::from_secs(60);
@@ -94,14 +94,13 @@ impl Prometheus {
 
     /// Waits until `promql` gives at least `min`; the value, or panics.
     fn until_at_least(&self, promql: &str, min: f64) -> f64 {
-        let deadline = Instant::now() + SCRAPED;
-        loop {
-            if let Some(v) = self.query(promql).filter(|v| *v >= min) {
-                return v;
-            }
-            assert!(Instant::now() < deadline, "Prometheus never saw {promql} >= {min}");
-            std::thread::sleep(Duration::from_millis(250));
-        }
+        let mut seen = None;
+        let got = poll_until(SCRAPED, || {
+            seen = self.query(promql);
+            seen.is_some_and(|v| v >= min)
+        });
+        assert!(got, "Prometheus never saw {promql} >= {min} (last: {seen:?})");
+        seen.unwrap_or_default()
     }
 }
 

@@ -306,12 +306,12 @@ impl Parser {
         let text: String = self.chars.get(start..self.pos).unwrap_or_default().iter().collect();
         let bad = || ExprError::new(start + 1, ExprErrorKind::BadNumber);
         serde_json::from_str::<serde_json::Number>(&text).map_err(|_| bad())?;
-        if !text.contains(['.', 'e', 'E']) {
-            if let Ok(int) = text.parse::<i128>() {
-                if int >= i128::from(i64::MIN) && int <= i128::from(u64::MAX) {
-                    return Ok(Number::Int(int));
-                }
-            }
+        if !text.contains(['.', 'e', 'E'])
+            && let Ok(int) = text.parse::<i128>()
+            && int >= i128::from(i64::MIN)
+            && int <= i128::from(u64::MAX)
+        {
+            return Ok(Number::Int(int));
         }
         // serde_json checked the grammar; std's parser is exact to the last bit,
         // so the canonical text of a float reads back as the same float.

@@ -263,7 +263,7 @@ fn topics(w: &Watched, e: &mut DescriptorEncoder<'_>) -> fmt::Result {
         if rows.len() < w.max_topics {
             rows.push((t.socket.clone(), t.topic.clone(), c, joined));
         } else {
-            let (sum, n) = other.get_or_insert((TopicCounts::default(), 0));
+            let (sum, n) = other.get_or_insert_with(|| (TopicCounts::default(), 0));
             sum.received += c.received;
             sum.delivered += c.delivered;
             sum.dropped_queue_full += c.dropped_queue_full;

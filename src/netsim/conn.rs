@@ -143,12 +143,11 @@ impl Conn {
             if let Err(e) = registry.deregister(&mut side.stream) {
                 log::debug!("deregister failed: {e}");
             }
-            if reset {
-                if let Err(e) =
+            if reset
+                && let Err(e) =
                     socket2::SockRef::from(&side.stream).set_linger(Some(Duration::ZERO))
-                {
-                    log::debug!("cannot set SO_LINGER 0 for a reset: {e}");
-                }
+            {
+                log::debug!("cannot set SO_LINGER 0 for a reset: {e}");
             }
         }
     }

@@ -237,10 +237,10 @@ impl LossyLink {
         let listing = self.nft_output(&["list", "chain", "inet", TABLE, "input"])?;
         let mut words = listing.split_whitespace();
         while let Some(word) = words.next() {
-            if word == "packets" {
-                if let Some(Ok(n)) = words.next().map(str::parse) {
-                    return Ok(n);
-                }
+            if word == "packets"
+                && let Some(Ok(n)) = words.next().map(str::parse)
+            {
+                return Ok(n);
             }
         }
         Err(NetnsError::Command { command: "nft list chain".into(), stderr: listing })

@@ -117,11 +117,11 @@ impl Hub {
                 Some(Duration::ZERO)
             };
             self.pacer.arm(now);
-            if let Err(e) = self.poll.poll(&mut events, timeout) {
-                if e.kind() != io::ErrorKind::Interrupted {
-                    log::error!("poll failed, stopping the server: {e}");
-                    break;
-                }
+            if let Err(e) = self.poll.poll(&mut events, timeout)
+                && e.kind() != io::ErrorKind::Interrupted
+            {
+                log::error!("poll failed, stopping the server: {e}");
+                break;
             }
             if self.shutdown.load(Ordering::Acquire) {
                 break;

@@ -379,7 +379,7 @@ impl<T> fmt::Debug for TimerWheel<T> {
 fn split_millis(d: Duration) -> (u64, bool) {
     let sub_nanos = d.subsec_nanos();
     let ms = d.as_secs().saturating_mul(1_000).saturating_add(u64::from(sub_nanos / 1_000_000));
-    (ms, sub_nanos % 1_000_000 != 0)
+    (ms, !sub_nanos.is_multiple_of(1_000_000))
 }
 
 /// Level `level` of `levels`. The modulo keeps the index in range; callers

@@ -61,14 +61,13 @@ impl<T> Slab<T> {
     /// Stores `entry` and returns its index.
     pub(super) fn insert(&mut self, entry: Entry<T>) -> usize {
         self.len += 1;
-        if let Some(index) = self.free {
-            if let Some(cell) = self.cells.get_mut(index) {
-                if let Cell::Vacant { next_free } = *cell {
-                    self.free = next_free;
-                    *cell = Cell::Occupied(entry);
-                    return index;
-                }
-            }
+        if let Some(index) = self.free
+            && let Some(cell) = self.cells.get_mut(index)
+            && let Cell::Vacant { next_free } = *cell
+        {
+            self.free = next_free;
+            *cell = Cell::Occupied(entry);
+            return index;
         }
         // No free cell (or a corrupt free list, which we then abandon).
         self.free = None;

@@ -210,10 +210,10 @@ impl Connection {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn deregister(&mut self, registry: &Registry) -> Result<(), Error> {
-        if self.registered.take().is_some() {
-            if let Some(tcp) = self.tcp_mut() {
-                registry.deregister(tcp.source())?;
-            }
+        if self.registered.take().is_some()
+            && let Some(tcp) = self.tcp_mut()
+        {
+            registry.deregister(tcp.source())?;
         }
         Ok(())
     }

@@ -160,11 +160,9 @@ fn read_response(
         // in one byte per read is not parsed once per byte.
         let from = before.saturating_sub(3);
         let has_end = head.get(from..).is_some_and(|new| new.windows(4).any(|w| w == b"\r\n\r\n"));
-        if has_end {
-            if let Some((size, response)) = Response::try_parse(&head)? {
-                let tail = read_buffer_start(head.get(size..).unwrap_or_default(), &limits);
-                return finish(stream, response, tail, &check, limits);
-            }
+        if has_end && let Some((size, response)) = Response::try_parse(&head)? {
+            let tail = read_buffer_start(head.get(size..).unwrap_or_default(), &limits);
+            return finish(stream, response, tail, &check, limits);
         }
         if head.len() > MAX_RESPONSE_HEAD {
             return Err(tungstenite::Error::Capacity(CapacityError::MessageTooLong {

@@ -132,10 +132,10 @@ pub(crate) fn read_body(
             Err(e) => return Err(format!("reading the body: {e}")),
         }
     }
-    if let Some(wanted) = length {
-        if body.len() != wanted {
-            return Err(format!("body of {} bytes, content-length {wanted}", body.len()));
-        }
+    if let Some(wanted) = length
+        && body.len() != wanted
+    {
+        return Err(format!("body of {} bytes, content-length {wanted}", body.len()));
     }
     Ok(body)
 }

@@ -200,11 +200,11 @@ impl Replay {
                         | (Some("presence_state"), Some("presence_diff"))
                 )
             });
-            if let Some(second) = partner {
-                if self.row_matches(second, &received) {
-                    pending.remove(1);
-                    continue;
-                }
+            if let Some(second) = partner
+                && self.row_matches(second, &received)
+            {
+                pending.remove(1);
+                continue;
             }
             panic!(
                 "{context}: unexpected frame\n  expected: {}\n  received: {received:?}",

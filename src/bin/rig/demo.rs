@@ -127,11 +127,10 @@ fn run(args: &DemoArgs) -> Result<u8, Failure> {
                 }
             }
             recv(status) -> entry => {
-                if let Ok(entry) = entry {
-                    if !matches!(entry, Status::WaitingToReconnect { .. }) {
+                if let Ok(entry) = entry
+                    && !matches!(entry, Status::WaitingToReconnect { .. }) {
                         live.log(&format!("  status: {entry}"))?;
                     }
-                }
             }
             recv(seconds) -> _ => {
                 let now = clock.now();

@@ -150,10 +150,8 @@ fn probe_all(client: &Client, url: &str, redacted: &str, topic: Option<&str>) ->
     let step = probe_ws::heartbeats(&mut socket, client.vsn1, &clock);
     let alive = step.ok;
     steps.push(step);
-    if alive {
-        if let Some(topic) = topic {
-            steps.push(probe_ws::join(&mut socket, client.vsn1, topic, &clock));
-        }
+    if alive && let Some(topic) = topic {
+        steps.push(probe_ws::join(&mut socket, client.vsn1, topic, &clock));
     }
     probe_ws::close(socket);
     steps

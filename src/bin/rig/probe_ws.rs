@@ -143,10 +143,10 @@ fn await_reply(
     loop {
         match socket.read() {
             Ok(WsMessage::Text(text)) => {
-                if let Some((got, status, response)) = reply(vsn1, text.as_str()) {
-                    if got == r {
-                        return Ok((status, response));
-                    }
+                if let Some((got, status, response)) = reply(vsn1, text.as_str())
+                    && got == r
+                {
+                    return Ok((status, response));
                 }
             }
             Ok(WsMessage::Close(frame)) => {

@@ -229,10 +229,10 @@ impl Channel {
         self.socket().on_status_of(
             scope,
             Arc::new(move |status: &Status| {
-                if let Status::Channel { channel, change: ChannelChange::Error(cause) } = status {
-                    if *channel == me {
-                        callback(cause);
-                    }
+                if let Status::Channel { channel, change: ChannelChange::Error(cause) } = status
+                    && *channel == me
+                {
+                    callback(cause);
                 }
             }),
         )
@@ -270,10 +270,10 @@ impl Channel {
         self.socket().on_status_of(
             scope,
             Arc::new(move |status: &Status| {
-                if let Status::Channel { channel, change: ChannelChange::Closed(reason) } = status {
-                    if *channel == me {
-                        callback(reason);
-                    }
+                if let Status::Channel { channel, change: ChannelChange::Closed(reason) } = status
+                    && *channel == me
+                {
+                    callback(reason);
                 }
             }),
         )

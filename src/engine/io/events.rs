@@ -75,10 +75,10 @@ impl SocketSlot {
             },
             Event::Rtt { rtt, kind } => {
                 self.counters.set_rtt(rtt);
-                if kind == RttKind::Ping {
-                    if let Some(reply) = self.pings.pop_front() {
-                        let _ = reply.try_send(rtt);
-                    }
+                if kind == RttKind::Ping
+                    && let Some(reply) = self.pings.pop_front()
+                {
+                    let _ = reply.try_send(rtt);
                 }
             }
             Event::ChannelState { channel, from, to } => {
@@ -94,11 +94,11 @@ impl SocketSlot {
             Event::ChannelClosed { channel, reason } => {
                 self.channel_status(channel, ChannelChange::Closed(reason));
                 self.outbox_on_channel_closed(ctx, channel);
-                if let Some(key) = self.by_id.remove(&channel) {
-                    if let Some(entry) = self.channels.remove(&key) {
-                        entry.shared.set_state(crate::protocol::ChannelState::Closed);
-                        release_subs(ctx, entry.subs);
-                    }
+                if let Some(key) = self.by_id.remove(&channel)
+                    && let Some(entry) = self.channels.remove(&key)
+                {
+                    entry.shared.set_state(crate::protocol::ChannelState::Closed);
+                    release_subs(ctx, entry.subs);
                 }
             }
             Event::Message { channel, message } => self.deliver(ctx, channel, message),
@@ -185,10 +185,10 @@ impl SocketSlot {
                 gone.push(sub.key);
             }
         }
-        if let Some(sub) = owner.and_then(|i| entry.subs.get(i)) {
-            if deliver_one(ctx, counters, backpressure, channel, sub, message) == Sent::Gone {
-                gone.push(sub.key);
-            }
+        if let Some(sub) = owner.and_then(|i| entry.subs.get(i))
+            && deliver_one(ctx, counters, backpressure, channel, sub, message) == Sent::Gone
+        {
+            gone.push(sub.key);
         }
         if timed {
             ctx.inline.finish(ctx.counters);

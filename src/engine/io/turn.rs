@@ -84,11 +84,11 @@ impl IoThread {
             (Some(own), Some(cap)) => Some(own.min(cap)),
             (own, cap) => own.or(cap),
         };
-        if let Err(e) = self.poll.poll(&mut turn.events, timeout) {
-            if e.kind() != io::ErrorKind::Interrupted {
-                log::error!("poll failed, stopping the engine: {e}");
-                return Err(Stopped);
-            }
+        if let Err(e) = self.poll.poll(&mut turn.events, timeout)
+            && e.kind() != io::ErrorKind::Interrupted
+        {
+            log::error!("poll failed, stopping the engine: {e}");
+            return Err(Stopped);
         }
         if !turn.events.is_empty() || timeout != Some(Duration::ZERO) {
             self.counters.wakeups.fetch_add(1, Relaxed);
@@ -135,10 +135,10 @@ impl IoThread {
         }
         // One hand-over per worker per turn.
         self.outgoing.flush();
-        if let Some(at) = self.shutdown_at {
-            if now >= at || self.sockets.values().all(|slot| slot.is_idle()) {
-                return Err(Stopped);
-            }
+        if let Some(at) = self.shutdown_at
+            && (now >= at || self.sockets.values().all(|slot| slot.is_idle()))
+        {
+            return Err(Stopped);
         }
         Ok(worked)
     }

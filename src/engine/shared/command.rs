@@ -208,12 +208,12 @@ impl CommandQueue {
     /// unless a wake-up is already pending.
     pub(crate) fn send(&self, command: Command) -> Result<(), EngineError> {
         self.tx.send(command).map_err(|_| EngineError::Stopped)?;
-        if !self.pending.swap(true, Ordering::AcqRel) {
-            if let Err(e) = self.waker.wake() {
-                // The flag stays set: rig-io drains on every turn anyway,
-                // so the command is not lost, only possibly late.
-                log::error!("cannot wake the I/O thread: {e}");
-            }
+        if !self.pending.swap(true, Ordering::AcqRel)
+            && let Err(e) = self.waker.wake()
+        {
+            // The flag stays set: rig-io drains on every turn anyway,
+            // so the command is not lost, only possibly late.
+            log::error!("cannot wake the I/O thread: {e}");
         }
         Ok(())
     }

@@ -84,7 +84,7 @@ impl HandlerTimer {
             let n = counters.slow_handlers.fetch_add(1, Relaxed);
             // The first, then one in a thousand: a handler that is always
             // slow must not flood the log.
-            if n % 1000 == 0 {
+            if n.is_multiple_of(1000) {
                 log::warn!(
                     "handlers ran {took:?} for {} messages, over the {:?} limit ({} slow runs \
                      so far); messages behind them waited",

@@ -315,7 +315,7 @@ pub(crate) fn recv_with<T>(
         }
         checks = checks.wrapping_add(1);
         // The clock every 256 checks: a busy spin still honours the timeout.
-        if checks % 256 == 0 && timeout.is_some_and(|t| start.elapsed() >= t) {
+        if checks.is_multiple_of(256) && timeout.is_some_and(|t| start.elapsed() >= t) {
             return Err(RecvTimeoutError::Timeout);
         }
         match idler.idle() {

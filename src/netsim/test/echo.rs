@@ -85,10 +85,10 @@ fn serve(mut poll: Poll, listener: TcpListener, stop: &AtomicBool) {
                 WAKER => {}
                 Token(t) => {
                     let slot = &mut conns[t - 2];
-                    if let Some(conn) = slot {
-                        if !pump(conn) {
-                            *slot = None;
-                        }
+                    if let Some(conn) = slot
+                        && !pump(conn)
+                    {
+                        *slot = None;
                     }
                 }
             }

@@ -250,10 +250,10 @@ impl PresenceView {
         if !is_state && !msg.is_event(&self.diff_event) {
             return Ok(Handled::Ignored);
         }
-        if let (Some(own), Some(current)) = (msg.join_ref.as_ref(), channel_join_ref) {
-            if own != current {
-                return Ok(Handled::Stale);
-            }
+        if let (Some(own), Some(current)) = (msg.join_ref.as_ref(), channel_join_ref)
+            && own != current
+        {
+            return Ok(Handled::Stale);
         }
         if is_state {
             let new_state = decode_state(&msg.payload)?;

@@ -246,10 +246,10 @@ impl Session {
             if let Some(record) = owner.and_then(|push| self.pushes.get_mut(push)) {
                 record.in_send_buffer = false;
             }
-            if let Err(err) = self.transmit(msg, owner) {
-                if let Some(push) = owner {
-                    self.encode_failed(push, err);
-                }
+            if let Err(err) = self.transmit(msg, owner)
+                && let Some(push) = owner
+            {
+                self.encode_failed(push, err);
             }
         }
         // Once per connection: an idle session keeps no buffer.

@@ -215,10 +215,11 @@ impl Replay {
     pub(crate) fn skip(&mut self, i: u32) {
         self.at(i);
         let msg = self.out_message(i);
-        if let Some(r) = msg.r#ref.filter(|r| !r.is_number()) {
-            if r.to_u64().is_some() && self.h.session.burn_ref() != r {
-                panic!("{}: row {i}: ref {r} is not the next ref", self.transcript.name);
-            }
+        if let Some(r) = msg.r#ref.filter(|r| !r.is_number())
+            && r.to_u64().is_some()
+            && self.h.session.burn_ref() != r
+        {
+            panic!("{}: row {i}: ref {r} is not the next ref", self.transcript.name);
         }
     }
 
