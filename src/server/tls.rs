@@ -82,7 +82,7 @@ impl TlsConfig {
         }
         let key = PrivateKeyDer::from_pem_slice(key_pem)
             .map_err(|e| Error::Tls(format!("no usable private key in the PEM data: {e}")))?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| Error::Tls(e.to_string()))?

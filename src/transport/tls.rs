@@ -169,7 +169,7 @@ impl TlsConfig {
         if roots.is_empty() {
             return Err(Error::TlsConfig("no trust roots".to_owned()));
         }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()
             .map_err(|e| Error::TlsConfig(e.to_string()))?;
@@ -228,7 +228,7 @@ fn parse_pem(pem: &[u8], origin: &str) -> Result<Vec<CertificateDer<'static>>, E
 /// use std::sync::Arc;
 /// use rig::transport::TlsConnector;
 ///
-/// let provider = Arc::new(rustls::crypto::ring::default_provider());
+/// let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
 /// let config = rustls::ClientConfig::builder_with_provider(provider)
 ///     .with_safe_default_protocol_versions()?
 ///     .with_root_certificates(rustls::RootCertStore::empty())

@@ -123,7 +123,7 @@ mod tests {
         for root in roots {
             store.add(root.clone()).unwrap();
         }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let webpki =
             WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider).build().unwrap();
         PinnedSelfSigned::new(webpki, if pinned { roots.to_vec() } else { Vec::new() })

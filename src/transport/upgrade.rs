@@ -61,10 +61,6 @@ enum Stage {
 
 /// Where a resumed upgrade stands.
 #[derive(Debug)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "a return value moved once per readiness event of a handshake, never stored"
-)]
 pub(super) enum UpgradeStep {
     /// The socket would block: resume on the next readiness event.
     Pending(Upgrade),

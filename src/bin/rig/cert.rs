@@ -76,7 +76,7 @@ pub(crate) fn verify(
     host: &str,
     now_unix_secs: u64,
 ) -> Result<(), Refusal> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
         .build()
         .map_err(|e| format!("cannot build the verifier: {e}"))?;

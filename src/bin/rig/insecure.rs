@@ -67,7 +67,7 @@ pub(crate) fn connector() -> Result<TlsConnector, Failure> {
 
 /// The rustls config of [`connector`], for a blocking handshake.
 pub(crate) fn client_config() -> Result<rustls::ClientConfig, Failure> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .map_err(|e| Failure::usage(format!("cannot set up TLS: {e}")))?

@@ -88,7 +88,6 @@ fn server_ping_is_answered_with_pong() {
 fn upgrade_request_and_response_are_reported() {
     let (tx, wait) = report();
     let addr = super::serve_tcp(move |stream| {
-        #[expect(clippy::result_large_err, reason = "tungstenite's accept_hdr callback signature")]
         let callback = |request: &Request, mut response: Response| {
             let header = |name: &str| {
                 request.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
