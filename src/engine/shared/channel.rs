@@ -39,6 +39,7 @@ pub(crate) fn bump(counter: &AtomicU64, n: u64) {
 }
 
 /// One counter's values, all read with relaxed loads.
+#[cfg_attr(not(feature = "metrics"), allow(dead_code, reason = "read by rig::metrics only"))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct TopicCounts {
     pub(crate) received: u64,
@@ -47,6 +48,7 @@ pub(crate) struct TopicCounts {
     pub(crate) dropped_dispatch: u64,
 }
 
+#[cfg_attr(not(feature = "metrics"), allow(dead_code, reason = "read by rig::metrics only"))]
 impl TopicCounters {
     pub(crate) fn snapshot(&self) -> TopicCounts {
         TopicCounts {

@@ -18,6 +18,7 @@ pub(crate) struct RttHistogram {
 }
 
 /// A histogram read at one moment, in the shape OpenMetrics wants.
+#[cfg_attr(not(feature = "metrics"), allow(dead_code, reason = "read by rig::metrics only"))]
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct RttSnapshot {
     /// Sum of the samples, in seconds.
@@ -41,6 +42,7 @@ impl RttHistogram {
         self.sum_ns.store(self.sum_ns.load(Relaxed).saturating_add(ns), Relaxed);
     }
 
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code, reason = "read by rig::metrics only"))]
     pub(crate) fn snapshot(&self) -> RttSnapshot {
         let bounds = RTT_BUCKETS.iter().copied().chain([f64::INFINITY]);
         let buckets: Vec<(f64, u64)> =
