@@ -780,6 +780,24 @@ rig_error rig_push_free(rig_push *push);
 const char *rig_last_error(size_t *len);
 
 /*
+ How many handles (and returned structs not yet cleared) are live: 0
+ once a program has freed everything, which a leak check can assert.
+
+ # Examples
+
+ ```
+ use rig_ffi::*;
+ let before = rig_live_handles();
+ let mut engine = std::ptr::null_mut();
+ unsafe { rig_engine_new(&mut engine) };
+ assert!(rig_live_handles() >= 1);
+ unsafe { rig_engine_free(engine) };
+ # let _ = before;
+ ```
+ */
+size_t rig_live_handles(void);
+
+/*
  Fills `out` with the engine's counters.
 
  # Safety

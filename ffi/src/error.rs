@@ -137,3 +137,40 @@ pub unsafe extern "C" fn rig_last_error(len: *mut usize) -> *const c_char {
     }
     pointer
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last_error() -> String {
+        let mut len = 0;
+        // SAFETY: `len` is a valid out-pointer.
+        let text = unsafe { rig_last_error(&mut len) };
+        // SAFETY: rig_last_error returns `len` readable bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(text.cast::<u8>(), len) };
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn a_panic_becomes_an_error_code_and_a_message() {
+        let code = guard(|| panic!("boom at the boundary"));
+        assert_eq!(code, rig_error::RIG_ERR_PANIC);
+        assert_eq!(last_error(), "panic inside rig: boom at the boundary");
+    }
+
+    #[test]
+    fn the_message_is_per_thread_and_survives_successes() {
+        let code = guard(|| Err(Failure::invalid("first")));
+        assert_eq!(code, rig_error::RIG_ERR_INVALID_ARGUMENT);
+        assert_eq!(guard(|| Ok(())), rig_error::RIG_OK);
+        assert_eq!(last_error(), "first");
+        let other = std::thread::spawn(last_error).join().unwrap();
+        assert_eq!(other, "");
+    }
+
+    #[test]
+    fn an_interior_nul_does_not_cut_the_message() {
+        let _ = guard(|| Err(Failure::invalid("a\0b")));
+        assert_eq!(last_error(), "a\\0b");
+    }
+}

@@ -113,7 +113,13 @@ pub(crate) fn release<T: Handle>(handle: *const T::C) -> Result<(), Failure> {
         if T::from_object(object).is_none() {
             return Err(wrong_kind::<T>(id, object));
         }
-        registry.live.remove(&id)
+        let removed = registry.live.remove(&id);
+        if registry.live.is_empty() {
+            // Gives the table's memory back once every handle is freed, so
+            // a clean shutdown leaves nothing allocated behind.
+            registry.live = HashMap::new();
+        }
+        removed
     };
     // Dropped here, outside the lock: an engine's drop joins its threads,
     // whose callbacks may be inside a lookup.
@@ -133,4 +139,23 @@ fn wrong_kind<T: Handle>(id: usize, object: &Object) -> Failure {
         rig_error::RIG_ERR_BAD_HANDLE,
         format!("handle {id:#x} is a {}, not a {}", object.kind(), T::KIND),
     )
+}
+
+/// How many handles (and returned structs not yet cleared) are live: 0
+/// once a program has freed everything, which a leak check can assert.
+///
+/// # Examples
+///
+/// ```
+/// use rig_ffi::*;
+/// let before = rig_live_handles();
+/// let mut engine = std::ptr::null_mut();
+/// unsafe { rig_engine_new(&mut engine) };
+/// assert!(rig_live_handles() >= 1);
+/// unsafe { rig_engine_free(engine) };
+/// # let _ = before;
+/// ```
+#[unsafe(no_mangle)]
+pub extern "C" fn rig_live_handles() -> usize {
+    std::panic::catch_unwind(|| registry().live.len()).unwrap_or(0)
 }

@@ -44,6 +44,7 @@ mod user_data;
 
 pub use channel_api::*;
 pub use error::{rig_error, rig_last_error};
+pub use handles::rig_live_handles;
 pub use health::*;
 pub use opaque::*;
 pub use owned::{
