@@ -13,7 +13,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{OnceLock, mpsc};
 use std::time::Duration;
 
 use rig::server::{Server, ServerConfig, ServerHandle};
@@ -24,10 +24,30 @@ fn server(addr: SocketAddr) -> ServerHandle {
     Server::start(ServerConfig::builder().addr(addr).token(TOKEN).build()).unwrap()
 }
 
-/// target/<profile>: where cargo put librig_ffi.a beside this test's `deps/`.
+/// target/<profile>: where cargo puts librig_ffi.a, beside this test's `deps/`.
 fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     exe.parent().and_then(Path::parent).unwrap().to_owned()
+}
+
+/// librig_ffi.a, built now: `cargo test` builds the library only as an
+/// rlib for the tests, so a static library left from an older build would
+/// be linked without this.
+fn static_lib() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let profile = profile_dir();
+            let mut cargo = Command::new(env!("CARGO"));
+            cargo.args(["build", "--quiet", "-p", "rig-ffi", "--lib", "--target-dir"]);
+            cargo.arg(profile.parent().unwrap());
+            if profile.file_name().is_some_and(|name| name == "release") {
+                cargo.arg("--release");
+            }
+            assert!(cargo.status().unwrap().success(), "cargo build -p rig-ffi failed");
+            profile.join("librig_ffi.a")
+        })
+        .clone()
 }
 
 /// Compiles `source` (relative to the crate) into `out` with the system cc.
@@ -38,7 +58,7 @@ fn compile(source: &str, out: &Path) {
         .arg("-I")
         .arg(crate_dir.join("include"))
         .arg(crate_dir.join(source))
-        .arg(profile_dir().join("librig_ffi.a"))
+        .arg(static_lib())
         .args(["-lpthread", "-ldl", "-lm", "-o"])
         .arg(out)
         .status()
