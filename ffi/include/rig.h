@@ -1103,8 +1103,10 @@ rig_error rig_channel_on(const rig_channel *channel,
  ```
  use rig_ffi::*;
  let mut sub = std::ptr::null_mut();
- let null = std::ptr::null();
- let code = unsafe { rig_socket_subscribe_filter(null, null, 0, null, 0, null, 0, &mut sub) };
+ let topic = "room:*";
+ let code = unsafe {
+     rig_socket_subscribe_filter(std::ptr::null(), topic.as_ptr().cast(), topic.len(), std::ptr::null(), 0, std::ptr::null(), 0, &mut sub)
+ };
  assert_eq!(code, rig_error::RIG_ERR_NULL_POINTER);
  ```
  */
@@ -1132,8 +1134,10 @@ rig_error rig_socket_subscribe_filter(const rig_socket *socket,
  ```
  use rig_ffi::*;
  let mut sub = std::ptr::null_mut();
- let null = std::ptr::null();
- let code = unsafe { rig_socket_on_filter(null, null, 0, null, 0, null, 0, None, std::ptr::null_mut(), &mut sub) };
+ let topic = "room:*";
+ let code = unsafe {
+     rig_socket_on_filter(std::ptr::null(), topic.as_ptr().cast(), topic.len(), std::ptr::null(), 0, std::ptr::null(), 0, None, std::ptr::null_mut(), &mut sub)
+ };
  assert_eq!(code, rig_error::RIG_ERR_NULL_POINTER);
  ```
  */

@@ -162,8 +162,10 @@ unsafe fn filter_in<'a>(
 /// ```
 /// use rig_ffi::*;
 /// let mut sub = std::ptr::null_mut();
-/// let null = std::ptr::null();
-/// let code = unsafe { rig_socket_subscribe_filter(null, null, 0, null, 0, null, 0, &mut sub) };
+/// let topic = "room:*";
+/// let code = unsafe {
+///     rig_socket_subscribe_filter(std::ptr::null(), topic.as_ptr().cast(), topic.len(), std::ptr::null(), 0, std::ptr::null(), 0, &mut sub)
+/// };
 /// assert_eq!(code, rig_error::RIG_ERR_NULL_POINTER);
 /// ```
 #[allow(clippy::too_many_arguments, reason = "pointer + length per string, as C takes them")]
@@ -203,8 +205,10 @@ pub unsafe extern "C" fn rig_socket_subscribe_filter(
 /// ```
 /// use rig_ffi::*;
 /// let mut sub = std::ptr::null_mut();
-/// let null = std::ptr::null();
-/// let code = unsafe { rig_socket_on_filter(null, null, 0, null, 0, null, 0, None, std::ptr::null_mut(), &mut sub) };
+/// let topic = "room:*";
+/// let code = unsafe {
+///     rig_socket_on_filter(std::ptr::null(), topic.as_ptr().cast(), topic.len(), std::ptr::null(), 0, std::ptr::null(), 0, None, std::ptr::null_mut(), &mut sub)
+/// };
 /// assert_eq!(code, rig_error::RIG_ERR_NULL_POINTER);
 /// ```
 #[allow(clippy::too_many_arguments, reason = "pointer + length per string, as C takes them")]

@@ -1,24 +1,24 @@
 //! Every call into rig, in one place: the objects behind the handles and
 //! the conversions between rig's types and the C ones. A change to rig's
-//! API lands here and nowhere else.
+//! API lands here (and in `subscription.rs`) and nowhere else.
+
+mod subscription;
+
+pub(crate) use subscription::*;
 
 use std::sync::Mutex;
 use std::time::Duration;
 
 use rig::engine::{
-    Binding, Channel, ChannelPresence, Engine, EngineError, FilterBinding, FilterSubscription,
-    Push, PushError, PushResult, Socket, SocketOptions, Status, Subscription,
+    Channel, Engine, EngineError, Push, PushError, PushResult, Socket, SocketOptions, Status,
 };
-use rig::filter::{Expr, Filter};
-use rig::protocol::{Message, Payload};
+use rig::protocol::Payload;
 
 use crate::error::{Failure, rig_error};
 use crate::handles::handle;
 use crate::health::{rig_engine_health, rig_socket_health};
-use crate::opaque::{
-    rig_channel, rig_engine, rig_presence, rig_push, rig_socket, rig_subscription,
-};
-use crate::owned::{MessageData, ReplyData, rig_outcome};
+use crate::opaque::{rig_channel, rig_engine, rig_push, rig_socket};
+use crate::owned::{ReplyData, rig_outcome};
 use crate::status::{StatusData, StatusWatch, rig_status_kind as Kind};
 use crate::text::Text;
 
@@ -44,21 +44,6 @@ handle!(ChannelObj, rig_channel, Channel, "rig_channel");
 #[derive(Debug)]
 pub(crate) struct PushObj(Mutex<Option<Push>>);
 handle!(PushObj, rig_push, Push, "rig_push");
-
-/// A presence view.
-#[derive(Debug)]
-pub(crate) struct PresenceObj(ChannelPresence);
-handle!(PresenceObj, rig_presence, Presence, "rig_presence");
-
-/// A subscription: a queue to poll, or a callback to remove on free.
-#[derive(Debug)]
-pub(crate) enum SubscriptionObj {
-    Queue(Subscription),
-    FilterQueue(Mutex<Option<FilterSubscription>>),
-    Callback { channel: Channel, binding: Mutex<Option<Binding>> },
-    FilterCallback(Mutex<Option<FilterBinding>>),
-}
-handle!(SubscriptionObj, rig_subscription, Subscription, "rig_subscription");
 
 /// Socket options as C gives them.
 #[derive(Debug, Default)]
@@ -145,9 +130,6 @@ pub(crate) fn disconnect(socket: &SocketObj) -> Result<(), Failure> {
 
 /// rig's status events, as the status watcher receives them.
 pub(crate) type StatusEvent = Status;
-
-/// A message from rig, as handlers receive it.
-pub(crate) type RigMessage = Message;
 
 pub(crate) fn watch_status(
     socket: &SocketObj,
@@ -307,164 +289,11 @@ fn reply_data(result: PushResult) -> ReplyData {
     }
 }
 
-fn payload_bytes(payload: &Payload) -> (Text, bool) {
+pub(crate) fn payload_bytes(payload: &Payload) -> (Text, bool) {
     match payload {
         Payload::Binary(bytes) | Payload::BinaryReply { response: bytes, .. } => {
             (Text::new(bytes), true)
         }
         other => (Text::new(other.as_json().unwrap_or("null").as_bytes()), false),
     }
-}
-
-pub(crate) fn message_data(message: &Message) -> MessageData {
-    let (payload, binary) = payload_bytes(&message.payload);
-    MessageData {
-        topic: Text::new(message.topic.as_bytes()),
-        event: Text::new(message.event.as_bytes()),
-        payload,
-        binary,
-    }
-}
-
-pub(crate) fn subscribe(
-    channel: &ChannelObj,
-    event: Option<&str>,
-) -> Result<SubscriptionObj, Failure> {
-    let subscription = match event {
-        Some(event) => channel.0.subscribe(event.to_owned()),
-        None => channel.0.subscribe_all(),
-    };
-    subscription.map(SubscriptionObj::Queue).map_err(engine_failure)
-}
-
-pub(crate) fn on(
-    channel: &ChannelObj,
-    event: Option<&str>,
-    handler: impl FnMut(&Message) + Send + 'static,
-) -> Result<SubscriptionObj, Failure> {
-    let binding = match event {
-        Some(event) => channel.0.on(event.to_owned(), handler),
-        None => channel.0.on_all(handler),
-    }
-    .map_err(engine_failure)?;
-    Ok(SubscriptionObj::Callback { channel: channel.0.clone(), binding: Mutex::new(Some(binding)) })
-}
-
-fn filter(topic: &str, events: Option<&str>, expr: Option<&str>) -> Result<Filter, Failure> {
-    let failure =
-        |err: &dyn std::fmt::Display| Failure::new(rig_error::RIG_ERR_FILTER, err.to_string());
-    let mut filter = Filter::topic(topic).map_err(|err| failure(&err))?;
-    if let Some(events) = events.filter(|events| !events.is_empty()) {
-        filter = filter.events(events.split(',').map(str::trim).map(str::to_owned));
-    }
-    if let Some(expr) = expr.filter(|expr| !expr.is_empty()) {
-        filter = filter.when(Expr::parse(expr).map_err(|err| failure(&err))?);
-    }
-    Ok(filter)
-}
-
-pub(crate) fn subscribe_filter(
-    socket: &SocketObj,
-    topic: &str,
-    events: Option<&str>,
-    expr: Option<&str>,
-) -> Result<SubscriptionObj, Failure> {
-    let subscription =
-        socket.socket.subscribe_filter(filter(topic, events, expr)?).map_err(engine_failure)?;
-    Ok(SubscriptionObj::FilterQueue(Mutex::new(Some(subscription))))
-}
-
-pub(crate) fn on_filter(
-    socket: &SocketObj,
-    topic: &str,
-    events: Option<&str>,
-    expr: Option<&str>,
-    handler: impl FnMut(&Message) + Send + 'static,
-) -> Result<SubscriptionObj, Failure> {
-    let binding =
-        socket.socket.on_filter(filter(topic, events, expr)?, handler).map_err(engine_failure)?;
-    Ok(SubscriptionObj::FilterCallback(Mutex::new(Some(binding))))
-}
-
-/// The next queued message: `None` waits as long as it takes, zero does not wait.
-pub(crate) fn next(
-    subscription: &SubscriptionObj,
-    timeout: Option<Duration>,
-) -> Result<MessageData, Failure> {
-    use crossbeam_channel::{RecvTimeoutError, TryRecvError};
-    let receive = |receiver: &crossbeam_channel::Receiver<Message>| match timeout {
-        None => receiver.recv().map_err(|_| RecvTimeoutError::Disconnected),
-        Some(Duration::ZERO) => receiver.try_recv().map_err(|err| match err {
-            TryRecvError::Empty => RecvTimeoutError::Timeout,
-            TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
-        }),
-        Some(timeout) => receiver.recv_timeout(timeout),
-    };
-    let result = match subscription {
-        SubscriptionObj::Queue(queue) => receive(queue.receiver()),
-        SubscriptionObj::FilterQueue(slot) => {
-            // Waits without the lock, so a free from another thread is not held up.
-            let receiver = {
-                let slot = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                let queue = slot
-                    .as_ref()
-                    .ok_or_else(|| Failure::new(rig_error::RIG_ERR_CLOSED, "removed"))?;
-                queue.receiver().clone()
-            };
-            receive(&receiver)
-        }
-        _ => return Err(Failure::invalid("a callback subscription has no queue to poll")),
-    };
-    match result {
-        Ok(message) => Ok(message_data(&message)),
-        Err(RecvTimeoutError::Timeout) => {
-            Err(Failure::new(rig_error::RIG_ERR_TIMED_OUT, "no message within the wait"))
-        }
-        Err(RecvTimeoutError::Disconnected) => {
-            Err(Failure::new(rig_error::RIG_ERR_CLOSED, "the subscription's source is gone"))
-        }
-    }
-}
-
-impl Drop for SubscriptionObj {
-    fn drop(&mut self) {
-        fn take<T>(slot: &mut Mutex<Option<T>>) -> Option<T> {
-            slot.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).take()
-        }
-        // Removal failures mean the engine stopped: nothing left to deliver.
-        match self {
-            Self::Queue(_) => {}
-            Self::FilterQueue(slot) => {
-                if let Some(subscription) = take(slot) {
-                    let _ = subscription.remove();
-                }
-            }
-            Self::Callback { channel, binding } => {
-                if let Some(binding) = take(binding) {
-                    let _ = channel.off(binding);
-                }
-            }
-            Self::FilterCallback(slot) => {
-                if let Some(binding) = take(slot) {
-                    let _ = binding.remove();
-                }
-            }
-        }
-    }
-}
-
-pub(crate) fn presence(channel: &ChannelObj) -> Result<PresenceObj, Failure> {
-    channel.0.presence().map(PresenceObj).map_err(engine_failure)
-}
-
-/// The presence list as a JSON object: key → `{"metas":[...]}`.
-pub(crate) fn presence_json(presence: &PresenceObj) -> Result<Text, Failure> {
-    let list: serde_json::Map<String, serde_json::Value> = presence
-        .0
-        .list()
-        .into_iter()
-        .map(|(key, entry)| serde_json::to_value(entry).map(|value| (key, value)))
-        .collect::<Result<_, _>>()
-        .map_err(|err| Failure::new(rig_error::RIG_ERR_INTERNAL, format!("presence: {err}")))?;
-    Ok(Text::new(serde_json::Value::Object(list).to_string().as_bytes()))
 }
