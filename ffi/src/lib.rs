@@ -5,8 +5,8 @@
 //! Conventions, for every `rig_*` function:
 //! - it returns a [`rig_error`]; on failure [`rig_last_error`] gives a
 //!   message on the same thread, and out-parameters are left untouched;
-//! - strings go in as UTF-8 pointer + length (never NUL-terminated
-//!   required), and come out in structs holding pointer + length with a
+//! - strings go in as UTF-8 pointer + length (no NUL terminator needed),
+//!   and come out in structs holding pointer + length with a
 //!   NUL after the bytes, released by their `*_clear` function;
 //! - every handle has a `*_free` function; a NULL, freed, forged or
 //!   wrongly typed handle is `RIG_ERR_BAD_HANDLE` or

@@ -114,6 +114,11 @@ fn forward(
                 // SAFETY: the caller of rig_socket_on_status gave a callback
                 // and user data that may be used from another thread.
                 unsafe { callback(user_data.get(), &event) };
+                // Freed from inside the callback: no further call, even if
+                // more events are ready.
+                if let Err(crossbeam_channel::TryRecvError::Disconnected) = stop.try_recv() {
+                    return;
+                }
             }
             recv(stop) -> _ => return,
         }

@@ -174,3 +174,38 @@ fn a_handle_of_a_stopped_engine_reports_stopped() {
         assert_eq!(code, rig_error::RIG_ERR_STOPPED, "{}", last_error());
     }
 }
+
+/// What the status callback below was handed: the socket to free and where
+/// to report the result.
+struct SelfFree {
+    socket: *mut rig_socket,
+    done: std::sync::mpsc::SyncSender<rig_error>,
+}
+
+unsafe extern "C" fn free_own_socket(user_data: *mut std::ffi::c_void, _: *const rig_status_event) {
+    let this = unsafe { &*user_data.cast::<SelfFree>() };
+    let _ = this.done.try_send(unsafe { rig_socket_free(this.socket) });
+}
+
+#[test]
+fn a_status_callback_may_free_its_own_socket() {
+    let mut engine = null_mut();
+    let mut socket = null_mut();
+    let (url, url_len) = s("ws://127.0.0.1:9/socket");
+    let (done, outcome) = std::sync::mpsc::sync_channel(4);
+    unsafe {
+        assert_eq!(rig_engine_new(&mut engine), rig_error::RIG_OK);
+        assert_eq!(rig_socket_new(engine, url, url_len, null(), &mut socket), rig_error::RIG_OK);
+        let this = Box::into_raw(Box::new(SelfFree { socket, done }));
+        let code = rig_socket_on_status(socket, Some(free_own_socket), this.cast());
+        assert_eq!(code, rig_error::RIG_OK);
+        assert_eq!(rig_socket_connect(socket), rig_error::RIG_OK);
+        // The first event frees the socket from the callback's own thread:
+        // no self-join, no deadlock.
+        let first = outcome.recv_timeout(std::time::Duration::from_secs(10));
+        assert_eq!(first, Ok(rig_error::RIG_OK));
+        assert_eq!(rig_socket_free(socket), rig_error::RIG_ERR_BAD_HANDLE);
+        assert_eq!(rig_engine_free(engine), rig_error::RIG_OK);
+        drop(Box::from_raw(this));
+    }
+}
