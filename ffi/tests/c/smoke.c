@@ -27,7 +27,7 @@ static void fail(const char *what, int line) {
 /* What the callbacks saw, under one lock. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
-static int opens, drops, shouts_seen, then_outcome = -1, reentrant_ok;
+static int opens, drops, shouts_seen, filtered_seen, then_outcome = -1, reentrant_ok;
 
 static void bump(int *counter, int value) {
     pthread_mutex_lock(&lock);
@@ -64,6 +64,12 @@ static void on_shout(void *user_data, const rig_message *message) {
         bump(&reentrant_ok, 1);
     EXPECT(strstr(message->payload, "\"hi\"") != NULL);
     bump(&shouts_seen, -1);
+}
+
+static void on_filtered(void *user_data, const rig_message *message) {
+    (void)user_data;
+    EXPECT(strncmp(message->topic, "room:lobby", message->topic_len) == 0);
+    bump(&filtered_seen, -1);
 }
 
 static void on_reply(void *user_data, const rig_reply *reply) {
@@ -131,6 +137,8 @@ int main(int argc, char **argv) {
     CHECK(rig_channel_subscribe(room, S("shout"), &shouts));
     CHECK(rig_channel_on(room, S("shout"), on_shout, socket, &shout_calls));
     CHECK(rig_socket_subscribe_filter(socket, S("room:*"), S("shout"), S("payload.text == \"hi\""), &filtered));
+    rig_subscription *filter_calls = NULL;
+    CHECK(rig_socket_on_filter(socket, S("room:*"), S("shout, other"), NULL, 0, on_filtered, NULL, &filter_calls));
     rig_subscription *bad_filter = NULL;
     EXPECT(rig_socket_subscribe_filter(socket, S("room:*"), NULL, 0, S("payload.n >"), &bad_filter) == RIG_ERR_FILTER);
 
@@ -163,7 +171,7 @@ int main(int argc, char **argv) {
     CHECK(rig_message_clear(&message));
     EXPECT(rig_subscription_next(shouts, 0, &message) == RIG_ERR_TIMED_OUT);
     EXPECT(rig_subscription_next(shout_calls, 0, &message) == RIG_ERR_INVALID_ARGUMENT);
-    EXPECT(wait_for(&shouts_seen, 1) && wait_for(&reentrant_ok, 1));
+    EXPECT(wait_for(&shouts_seen, 1) && wait_for(&reentrant_ok, 1) && wait_for(&filtered_seen, 1));
 
     /* A reply by callback. */
     rig_push *push = NULL;
@@ -214,10 +222,18 @@ int main(int argc, char **argv) {
     EXPECT(wait_for(&drops, 1) && wait_for(&opens, 2));
     EXPECT(push_wait(room, "echo", "{\"after\":\"restart\"}", response, sizeof response) == RIG_REPLY_OK);
 
+    /* Leave: the reply comes back like any push's. */
+    CHECK(rig_channel_leave(presence_room, &push));
+    CHECK(rig_push_wait(push, 15000, &reply));
+    EXPECT(reply.outcome == RIG_REPLY_OK);
+    CHECK(rig_reply_clear(&reply));
+    CHECK(rig_push_free(push));
+
     /* Clean shutdown: every handle freed, in any order. */
     CHECK(rig_subscription_free(shouts));
     CHECK(rig_subscription_free(shout_calls));
     CHECK(rig_subscription_free(filtered));
+    CHECK(rig_subscription_free(filter_calls));
     CHECK(rig_presence_free(presence));
     CHECK(rig_channel_free(room));
     CHECK(rig_channel_free(presence_room));
