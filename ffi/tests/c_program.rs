@@ -90,6 +90,23 @@ fn expect_line(rx: &mpsc::Receiver<String>, child: &mut Child, want: &str, withi
     }
 }
 
+/// The child's exit status, or a kill and a failure after `within`.
+fn wait_bounded(child: Child, within: Duration) -> std::process::ExitStatus {
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut child = child;
+        let _ = tx.send(child.wait());
+    });
+    match rx.recv_timeout(within) {
+        Ok(status) => status.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("the C program did not exit within {within:?}");
+        }
+    }
+}
+
 /// Runs the smoke program (under `wrapper`, if any) through a server restart.
 fn run_smoke(wrapper: &[&str], within: Duration) {
     let scratch = tempfile::tempdir().unwrap();
@@ -118,7 +135,7 @@ fn run_smoke(wrapper: &[&str], within: Duration) {
     server = self::server(addr);
     writeln!(child.stdin.as_mut().unwrap(), "go").unwrap();
     expect_line(&rx, &mut child, "OK", within);
-    let status = child.wait().unwrap();
+    let status = wait_bounded(child, within);
     assert!(status.success(), "the C program failed: {status}");
     server.shutdown();
 }
@@ -161,13 +178,14 @@ fn the_c_example_joins_pushes_and_prints_presence() {
     let program = scratch.path().join("lobby");
     compile("examples/c/lobby.c", &program);
     let server = server("127.0.0.1:0".parse().unwrap());
-    let output = Command::new(&program).arg(server.url()).arg(TOKEN).output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "lobby failed: {stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let mut child =
+        Command::new(&program).arg(server.url()).arg(TOKEN).stdout(Stdio::piped()).spawn().unwrap();
+    let rx = lines(&mut child);
+    let status = wait_bounded(child, Duration::from_secs(60));
+    // The program has exited: its stdout is at end of file.
+    let stdout: Vec<String> = rx.iter().collect();
+    let stdout = stdout.join("\n");
+    assert!(status.success(), "lobby failed: {stdout}");
     assert!(stdout.contains("broadcast: shout {\"text\":\"hello from C\"}"), "{stdout}");
     assert!(stdout.contains("presence: {\"c-example\":"), "{stdout}");
     server.shutdown();
