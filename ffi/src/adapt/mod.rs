@@ -66,6 +66,7 @@ fn engine_failure(err: EngineError) -> Failure {
     Failure::new(code, err.to_string())
 }
 
+/// An engine with rig's default configuration.
 pub(crate) fn start_engine() -> Result<EngineObj, Failure> {
     Engine::start(Default::default()).map(EngineObj).map_err(engine_failure)
 }
@@ -99,6 +100,7 @@ fn params(json: &str) -> Result<Vec<(String, String)>, Failure> {
         .collect())
 }
 
+/// A socket built from the C options; nothing connects yet.
 pub(crate) fn new_socket(engine: &EngineObj, args: &SocketArgs<'_>) -> Result<SocketObj, Failure> {
     let mut builder = SocketOptions::builder(args.url);
     if let Some(json) = args.params_json {
@@ -137,6 +139,7 @@ pub(crate) fn watch_status(
     socket.socket.status().map_err(engine_failure)
 }
 
+/// The C view of a status event: its kind, its one-line text and its topic.
 pub(crate) fn status_data(status: &Status) -> StatusData {
     let (kind, topic) = match status {
         Status::Connecting { .. } => (Kind::RIG_STATUS_CONNECTING, ""),
@@ -260,6 +263,7 @@ pub(crate) fn then(
     Ok(())
 }
 
+/// A push outcome in the C terms: reply status codes, or the failure as text.
 fn reply_data(result: PushResult) -> ReplyData {
     match result {
         Ok(reply) => {
