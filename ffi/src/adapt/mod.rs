@@ -264,17 +264,12 @@ pub(crate) fn then(
 }
 
 /// A push outcome in the C terms: reply status codes, or the failure as text.
+/// The engine gives `Ok` only for an `ok` reply; an `error` (or any other)
+/// reply comes as `Err(PushError::Reply)`, which C sees as a reply again.
 fn reply_data(result: PushResult) -> ReplyData {
     match result {
-        Ok(reply) => {
-            let outcome = match &*reply.status {
-                "ok" => rig_outcome::RIG_REPLY_OK,
-                "error" => rig_outcome::RIG_REPLY_ERROR,
-                _ => rig_outcome::RIG_REPLY_OTHER,
-            };
-            let (response, binary) = payload_bytes(&reply.response);
-            ReplyData { outcome, status: Text::new(reply.status.as_bytes()), response, binary }
-        }
+        Ok(reply) => reply_of(&reply),
+        Err(PushError::Reply(reply)) => reply_of(&reply),
         Err(err) => {
             let outcome = match &err {
                 PushError::Timeout => rig_outcome::RIG_TIMEOUT,
@@ -291,6 +286,17 @@ fn reply_data(result: PushResult) -> ReplyData {
             }
         }
     }
+}
+
+/// A reply with its status code.
+fn reply_of(reply: &rig::protocol::Reply) -> ReplyData {
+    let outcome = match &*reply.status {
+        "ok" => rig_outcome::RIG_REPLY_OK,
+        "error" => rig_outcome::RIG_REPLY_ERROR,
+        _ => rig_outcome::RIG_REPLY_OTHER,
+    };
+    let (response, binary) = payload_bytes(&reply.response);
+    ReplyData { outcome, status: Text::new(reply.status.as_bytes()), response, binary }
 }
 
 pub(crate) fn payload_bytes(payload: &Payload) -> (Text, bool) {
