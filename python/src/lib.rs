@@ -12,6 +12,7 @@ mod convert;
 mod errors;
 mod message;
 mod names;
+mod open_sockets;
 mod presence;
 mod socket;
 mod subscription;
@@ -30,6 +31,8 @@ fn rig_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<presence::PyPresence>()?;
     module.add_class::<message::PyMessage>()?;
     errors::register(module)?;
+    module.add_function(wrap_pyfunction!(open_sockets::close_all, module)?)?;
+    open_sockets::close_all_at_exit(module)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::types::{PyString, PyTuple};
 use rig::engine::{Engine, EngineConfig, Socket, SocketOptions, Status};
@@ -11,11 +10,11 @@ use rig::protocol::ChannelParams;
 use crate::callback::Callback;
 use crate::channel::PyChannel;
 use crate::errors::{RigError, engine_error};
-use crate::{convert, names, wait};
+use crate::{convert, names, open_sockets, wait};
 
 /// The engine (rig-io and its dispatcher threads) and the socket it runs.
 #[derive(Debug)]
-struct Running {
+pub(crate) struct Running {
     engine: Engine,
     socket: Socket,
 }
@@ -24,7 +23,7 @@ impl Running {
     /// Closes the connection and stops the engine's threads. Called with
     /// the GIL released: a dispatcher thread may be waiting for it to run
     /// a callback, and the shutdown waits for that thread.
-    fn shut_down(self) {
+    pub(crate) fn shut_down(self) {
         if let Err(err) = self.socket.disconnect() {
             // The engine has already stopped: nothing left to close.
             drop(err);
@@ -39,7 +38,7 @@ impl Running {
 #[pyclass(module = "rig", name = "Socket", frozen)]
 #[derive(Debug)]
 pub(crate) struct PySocket {
-    running: Mutex<Option<Running>>,
+    running: open_sockets::Slot,
 }
 
 impl PySocket {
@@ -86,7 +85,7 @@ impl PySocket {
             let socket = engine.socket(options)?;
             Ok(Running { engine, socket })
         });
-        Ok(Self { running: Mutex::new(Some(running.map_err(engine_error)?)) })
+        Ok(Self { running: open_sockets::register(running.map_err(engine_error)?) })
     }
 
     /// Connects (idempotent); channels join once the socket is open.
@@ -214,7 +213,7 @@ impl PySocket {
 
 impl Drop for PySocket {
     fn drop(&mut self) {
-        if let Some(running) = self.running.get_mut().take() {
+        if let Some(running) = self.running.lock().take() {
             // Dropped without close(): stop the engine all the same, with
             // the GIL released (see Running::shut_down).
             Python::attach(|py| py.detach(|| running.shut_down()));
