@@ -36,9 +36,14 @@ class Server:
         threading.Thread(
             target=lambda: lines.put(self.process.stdout.readline()), daemon=True
         ).start()
-        line = lines.get(timeout=STARTUP_TIMEOUT_S)
         prefix = "listening on "
-        assert line.startswith(prefix), f"rig serve said {line!r}"
+        try:
+            line = lines.get(timeout=STARTUP_TIMEOUT_S)
+            assert line.startswith(prefix), f"rig serve said {line!r}"
+        except BaseException:
+            self.process.kill()
+            self.process.wait()
+            raise
         self.url = line[len(prefix) :].strip()
         # Serve on this port again after a restart.
         self.addr = self.url.split("//", 1)[1].split("/", 1)[0]

@@ -4,7 +4,6 @@ import queue
 
 WAIT_S = 30
 
-
 def next_matching(q, predicate, timeout=WAIT_S):
     """The first item of queue `q` for which `predicate` holds."""
     while True:

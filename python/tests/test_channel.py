@@ -7,7 +7,7 @@ import threading
 import pytest
 
 import rig
-from helpers import WAIT_S, next_matching
+from helpers import WAIT_S
 
 
 @pytest.fixture
