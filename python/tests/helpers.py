@@ -1,11 +1,10 @@
 """Bounded waits for the tests: every wait has a deadline, never a sleep."""
 
-import queue
-
 WAIT_S = 30
 
+
 def next_matching(q, predicate, timeout=WAIT_S):
-    """The first item of queue `q` for which `predicate` holds."""
+    """The first item of queue `q` (a queue.Queue) for which `predicate` holds."""
     while True:
         item = q.get(timeout=timeout)
         if predicate(item):
