@@ -128,41 +128,32 @@ fn shown_headers(headers: &[(String, String)]) -> Vec<(&str, Cow<'_, str>)> {
     headers.iter().map(|(name, value)| (name.as_str(), redact::header_value(name, value))).collect()
 }
 
-impl fmt::Debug for SocketOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SocketOptions")
-            .field("session", &self.session)
-            .field("headers", &shown_headers(&self.headers))
-            .field("connect_timeout", &self.connect_timeout)
-            .field("close_timeout", &self.close_timeout)
-            .field("tls", &self.tls)
-            .field("websocket", &self.websocket)
-            .field("read_budget", &self.read_budget)
-            .field("local_addr", &self.local_addr)
-            .field("retry_refused", &self.retry_refused)
-            .field("retry_certificate_errors", &self.retry_certificate_errors)
-            .field("outbox", &self.outbox)
-            .finish()
-    }
+/// `Debug` for the options and their builder, which hold the same fields:
+/// everything shown, secret header values hidden.
+macro_rules! debug_options {
+    ($type:ty, $name:literal) => {
+        impl fmt::Debug for $type {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct($name)
+                    .field("session", &self.session)
+                    .field("headers", &shown_headers(&self.headers))
+                    .field("connect_timeout", &self.connect_timeout)
+                    .field("close_timeout", &self.close_timeout)
+                    .field("tls", &self.tls)
+                    .field("websocket", &self.websocket)
+                    .field("read_budget", &self.read_budget)
+                    .field("local_addr", &self.local_addr)
+                    .field("retry_refused", &self.retry_refused)
+                    .field("retry_certificate_errors", &self.retry_certificate_errors)
+                    .field("outbox", &self.outbox)
+                    .finish()
+            }
+        }
+    };
 }
 
-impl fmt::Debug for SocketOptionsBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SocketOptionsBuilder")
-            .field("session", &self.session)
-            .field("headers", &shown_headers(&self.headers))
-            .field("connect_timeout", &self.connect_timeout)
-            .field("close_timeout", &self.close_timeout)
-            .field("tls", &self.tls)
-            .field("websocket", &self.websocket)
-            .field("read_budget", &self.read_budget)
-            .field("local_addr", &self.local_addr)
-            .field("retry_refused", &self.retry_refused)
-            .field("retry_certificate_errors", &self.retry_certificate_errors)
-            .field("outbox", &self.outbox)
-            .finish()
-    }
-}
+debug_options!(SocketOptions, "SocketOptions");
+debug_options!(SocketOptionsBuilder, "SocketOptionsBuilder");
 
 #[cfg(test)]
 mod tests {
