@@ -37,3 +37,4 @@ pub use session::{
 };
 pub use socket::{CLOSE_NORMAL, ConnectRequest, SocketState};
 pub use typed::PayloadError;
+pub use url::connect_url;

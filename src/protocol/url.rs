@@ -40,8 +40,18 @@ pub(crate) fn validate_endpoint(endpoint: &str) -> Result<String, ConfigError> {
     Ok(endpoint.trim_end_matches('/').to_owned())
 }
 
-/// `<endpoint>/websocket?k=v&...&vsn=<vsn>`.
-pub(crate) fn connect_url(endpoint: &str, params: &[(String, String)], vsn: &str) -> String {
+/// The URL a socket opens, as phoenix.js's `endPointURL` builds it:
+/// `<endpoint>/websocket?k=v&...&vsn=<vsn>`, keys and values encoded like
+/// `encodeURIComponent`. The endpoint is taken as given (no trailing `/`).
+///
+/// # Examples
+///
+/// ```
+/// let params = [("token".to_owned(), "a b/c".to_owned())];
+/// let url = rig::protocol::connect_url("ws://h:4000/socket", &params, "2.0.0");
+/// assert_eq!(url, "ws://h:4000/socket/websocket?token=a%20b%2Fc&vsn=2.0.0");
+/// ```
+pub fn connect_url(endpoint: &str, params: &[(String, String)], vsn: &str) -> String {
     let mut url = String::with_capacity(endpoint.len() + 32);
     url.push_str(endpoint);
     url.push_str("/websocket?");

@@ -79,33 +79,12 @@ fn run(args: &DiagnoseArgs) -> Result<u8, Failure> {
 
 /// The URL the engine would open: `<endpoint>/websocket?<params>&vsn=..`.
 fn connect_url(client: &Client) -> String {
-    let mut url = format!("{}/websocket?", client.endpoint);
-    for (key, value) in &client.params {
-        url.push_str(&encode_component(key));
-        url.push('=');
-        url.push_str(&encode_component(value));
-        url.push('&');
-    }
-    url.push_str(if client.vsn1 { "vsn=1.0.0" } else { "vsn=2.0.0" });
-    url
+    rig::protocol::connect_url(
+        &client.endpoint,
+        &client.params,
+        if client.vsn1 { "1.0.0" } else { "2.0.0" },
+    )
 }
-
-/// Percent-encodes like `encodeURIComponent`.
-fn encode_component(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, URI_COMPONENT).to_string()
-}
-
-/// `encodeURIComponent`'s set, as the engine encodes the connect URL.
-const URI_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'!')
-    .remove(b'~')
-    .remove(b'*')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')');
 
 /// Runs the steps in order; the first failure skips the rest. `--timeout`
 /// bounds the whole run: every step gets what is left of it.
