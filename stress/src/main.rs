@@ -46,6 +46,7 @@ mod progress;
 mod pushes;
 mod report;
 mod schedule;
+mod series;
 mod side;
 mod stop;
 mod sys;
@@ -204,8 +205,10 @@ fn run(config: &Config, flags: &Flags) -> Result<ExitCode, Environment> {
     if never_joined > 0 {
         eprintln!("rig-stress: {never_joined} channels had no event after {}s", config.ramp_s);
     }
-    let faults = host::run_schedule(config, &mut server, proxy.as_ref(), side.as_mut(), &stop)
-        .map_err(Environment)?;
+    let mut marks = Vec::new();
+    let faults =
+        host::run_schedule(config, &mut server, proxy.as_ref(), side.as_mut(), &stop, &mut marks)
+            .map_err(Environment)?;
     if stop.is_set() {
         eprintln!("rig-stress: interrupted; settling and reporting (again to quit at once)");
     }
@@ -239,7 +242,8 @@ fn run(config: &Config, flags: &Flags) -> Result<ExitCode, Environment> {
     if let Some(proxy) = proxy {
         proxy.shutdown();
     }
-    let report = Report::build(config.clone(), host, &clients);
+    let mut report = Report::build(config.clone(), host, &clients);
+    report.series.faults = marks;
     eprintln!("{}", report.summary());
     for violation in &report.violations {
         eprintln!("rig-stress: VIOLATION: {violation}");
