@@ -308,6 +308,16 @@ impl Clients {
             events.add(&track.lock().counts());
         }
         let engine = self.engine.health();
+        // One lock at a time: a guard taken inside the struct expression
+        // below would live to its end, and the mutex is not reentrant.
+        let (latency_us, latency_buckets) = {
+            let latency = self.shared.latency.lock();
+            (Percentiles::of(&latency), buckets(&latency))
+        };
+        let (recovery_us, recovery_buckets) = {
+            let recovery = self.shared.recovery.lock();
+            (Percentiles::of(&recovery), buckets(&recovery))
+        };
         let mut report = ClientsReport {
             events,
             channels: u64::try_from(self.tracks.len()).unwrap_or(u64::MAX),
@@ -320,10 +330,10 @@ impl Clients {
             acked: self.pushes.acked(),
             handler_panics: engine.handler_panics,
             leaves_unanswered,
-            latency_us: Percentiles::of(&self.shared.latency.lock()),
-            recovery_us: Percentiles::of(&self.shared.recovery.lock()),
-            latency_buckets: buckets(&self.shared.latency.lock()),
-            recovery_buckets: buckets(&self.shared.recovery.lock()),
+            latency_us,
+            recovery_us,
+            latency_buckets,
+            recovery_buckets,
             peak_rss_kb: sys::peak_rss_kb(),
             ..ClientsReport::default()
         };

@@ -45,6 +45,7 @@ mod layout;
 mod progress;
 mod pushes;
 mod report;
+mod report_html;
 mod schedule;
 mod series;
 mod side;
@@ -156,6 +157,16 @@ fn start_clients(
 
 /// The host: server, proxy, schedule, and the client half.
 fn run(config: &Config, flags: &Flags) -> Result<ExitCode, Environment> {
+    // Opened first: a path that cannot be written fails before any connection.
+    let mut html_file = match &flags.report {
+        Some(path) => Some((
+            std::fs::File::create(path).map_err(|e| {
+                Environment(format!("cannot write the report to {}: {e}", path.display()))
+            })?,
+            path,
+        )),
+        None => None,
+    };
     // Before the first line: a test (or a user) may signal once it sees it.
     let stop = stop::Stop::install();
     eprintln!(
@@ -252,6 +263,12 @@ fn run(config: &Config, flags: &Flags) -> Result<ExitCode, Environment> {
         let json = serde_json::to_string_pretty(&report)
             .map_err(|e| Environment(format!("cannot encode the report: {e}")))?;
         std::fs::write(path, json + "\n")
+            .map_err(|e| Environment(format!("cannot write {}: {e}", path.display())))?;
+    }
+    if let Some((file, path)) = html_file.as_mut() {
+        let html = report_html::render(&report).map_err(Environment)?;
+        file.write_all(html.as_bytes())
+            .and_then(|()| file.flush())
             .map_err(|e| Environment(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(if report.violations.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
