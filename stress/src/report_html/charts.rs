@@ -69,6 +69,7 @@ fn draw_time_chart(
         .configure_mesh()
         .x_desc("seconds since the faulty phase began")
         .y_desc(y_desc)
+        .y_label_formatter(&|y| trim(*y))
         .light_line_style(RGBColor(240, 240, 240))
         .draw()?;
     for (kind, color) in FAULT_COLORS {
@@ -163,6 +164,7 @@ fn draw_histogram(
         .x_label_formatter(&label)
         .x_desc("upper bound of the bucket")
         .y_desc("count")
+        .y_label_formatter(&|y| trim(*y))
         .light_line_style(RGBColor(240, 240, 240))
         .draw()?;
     let bars = buckets.iter().enumerate().map(|(i, b)| {
