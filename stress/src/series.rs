@@ -184,7 +184,8 @@ pub(crate) fn buckets(h: &Histogram<u64>) -> Vec<Bucket> {
     // last when above every bound).
     for value in h.iter_recorded() {
         let v = value.value_iterated_to();
-        let slot = out.iter().position(|b| v <= b.le_us).unwrap_or(out.len().saturating_sub(1));
+        let last = out.len().saturating_sub(1);
+        let slot = out.iter().position(|b| v <= b.le_us).unwrap_or(last);
         if let Some(bucket) = out.get_mut(slot) {
             bucket.count += value.count_at_value();
         }

@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 
 mod util;
 
-use util::stress;
+use util::{LIMIT, stress};
 
 fn report_path(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));

@@ -187,7 +187,10 @@ pub(crate) fn human_us(us: u64) -> String {
 
 fn trim(x: f64) -> String {
     let s = format!("{x:.1}");
-    s.strip_suffix(".0").map_or(s.clone(), str::to_owned)
+    match s.strip_suffix(".0") {
+        Some(whole) => whole.to_owned(),
+        None => s,
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 /// The longest a run may take before the test fails (the runs below take
 /// about 15 s; the machine is shared and slow).
-const LIMIT: Duration = Duration::from_secs(180);
+pub(crate) const LIMIT: Duration = Duration::from_secs(180);
 
 /// Runs rig-stress with `args`; kills it and fails after [`LIMIT`].
 pub(crate) fn stress(args: &[&str]) -> Output {
