@@ -27,7 +27,7 @@ use crate::clock;
 use crate::flags::Config;
 use crate::hist::{Percentiles, histogram};
 use crate::progress::Progress;
-use crate::pushes::{AckedRanges, InboxPath, PushCounters, PushPath, PushReport};
+use crate::pushes::{AckedRanges, InboxPath, PushCounters, PushPath, PushReport, push_loop};
 use crate::schedule::FaultKind;
 use crate::series::{Bucket, Sample, Sampler, Window, buckets};
 use crate::sys;
@@ -379,45 +379,5 @@ fn on_event(shared: &Shared, track: &Mutex<Track>, message: &Message) {
     let recovered = track.lock().on_event(join_ref, tick.seq, now);
     if let Some(after) = recovered {
         shared.recovery.lock().saturating_record(clock::micros(after).max(1));
-    }
-}
-
-/// Pushes round-robin over the clients at `rate` pushes per second in all.
-fn push_loop(
-    rooms: &[Channel],
-    path: &Arc<dyn PushPath>,
-    pushes: &Arc<PushCounters>,
-    rate: f64,
-    stop: &AtomicBool,
-) {
-    let start = clock::now();
-    let mut done: u64 = 0;
-    let mut numbers = vec![0_u64; rooms.len()];
-    let mut next = 0_usize;
-    while !stop.load(Ordering::Relaxed) {
-        let due = (clock::now().saturating_duration_since(start).as_secs_f64() * rate) as u64;
-        while done < due {
-            let (Some(room), Some(number)) = (rooms.get(next), numbers.get_mut(next)) else {
-                next = 0;
-                continue;
-            };
-            *number += 1;
-            let (n, client) = (*number, u32::try_from(next).unwrap_or(u32::MAX));
-            match path.send(room, n) {
-                Ok(push) => {
-                    pushes.sent();
-                    let id = push.outbox_id();
-                    let (path, pushes) = (Arc::clone(path), Arc::clone(pushes));
-                    push.then(move |outcome| pushes.resolve(path.as_ref(), id, &outcome));
-                }
-                Err(e) => {
-                    log::warn!("client {client}: push {n} refused: {e}");
-                    pushes.refused();
-                }
-            }
-            done += 1;
-            next = (next + 1) % rooms.len();
-        }
-        clock::sleep(Duration::from_millis(10));
     }
 }
