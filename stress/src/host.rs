@@ -179,7 +179,8 @@ pub(crate) fn run_schedule(
     let end = start + config.duration();
     let mut counts = FaultCounts::default();
     if config.loss_pct > 0 {
-        // The namespace drops packets for the whole run.
+        // The namespace drops packets from before the clients start to the
+        // end of the run; the mark spans the faulty phase.
         marks.push(FaultMark::new("loss", start, start, Some(end)));
     }
     // Stalls in progress: when each ends (then recovery is measured).
