@@ -74,6 +74,7 @@
 //! | `netsim` | yes | [`netsim`]: the loopback TCP fault proxy (`rig proxy`) |
 //! | `outbox` | yes | [`outbox::SqliteOutbox`]: durable pushes in SQLite (compiled in) |
 //! | `metrics` | yes | [`metrics`]: OpenMetrics exposition and a `/metrics` listener |
+//! | `report` | no | the charts of `rig-bench --report` (plotters, SVG only) |
 //! | `native-tls` | no | TLS through the platform library instead of rustls |
 //!
 //! A client needs none of them: `rig-phoenix = { version = "0.1",

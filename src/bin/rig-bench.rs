@@ -5,7 +5,7 @@
 //! rig-bench --url ws://HOST:PORT/socket [--topic stream:bench]
 //!           (--rate R --count N | --burst --count N) [--pace frame] [--queue Q]
 //!           [--param K=V]... [--token-env VAR] [--consumer on|subscription|filter|inline]
-//!           [--idle park|backoff|spin]
+//!           [--idle park|backoff|spin] [--report FILE.html]
 //! ```
 //!
 //! It connects with the `--param`s (and `token` from the environment
@@ -24,6 +24,12 @@
 //! of this process, user + sys over the run; 100 = one core), `vmhwm_kb`
 //! (peak RSS), `gaps` (missing `seq`s) and `consumer`.
 //!
+//! With `--report FILE.html` (the `report` feature) it also writes one
+//! self-contained page: events and latency p50/p99 per second of the
+//! stream, the latency histogram, the JSON line and the command; the file
+//! is opened before anything connects (a path that cannot be written, or a
+//! build without the feature, is a usage error).
+//!
 //! Exit codes: 0 ok, 1 gaps > 0, 2 usage error, 3 connection or join failure.
 
 use std::io::Write as _;
@@ -41,6 +47,10 @@ use serde::Deserialize;
 mod consumer;
 #[path = "rig-bench/invoker.rs"]
 mod invoker;
+#[path = "rig-bench/report.rs"]
+mod report;
+#[path = "rig-bench/series.rs"]
+mod series;
 
 use consumer::Consumer;
 
@@ -92,6 +102,10 @@ struct Args {
     /// how the engine's threads wait: park (default), backoff or spin
     #[argh(option, default = "String::from(\"park\")")]
     idle: String,
+    /// write an HTML report with charts (events and latency per second,
+    /// latency histogram) to this file; needs the `report` feature
+    #[argh(option)]
+    report: Option<std::path::PathBuf>,
 }
 
 /// How the server groups events into writes.
@@ -192,6 +206,8 @@ struct Recorded {
     /// The next `seq` expected (1-based).
     next_seq: u64,
     latency_us: Histogram<u64>,
+    /// Per second of the stream, for `--report`.
+    series: series::Series,
     done_at: Option<Instant>,
 }
 
@@ -205,7 +221,8 @@ impl Recorded {
         // from `Histogram::new` (range 1..=2) would clamp every sample.
         let latency_us =
             Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("constant bounds are valid");
-        Self { events: 0, gaps: 0, next_seq: 1, latency_us, done_at: None }
+        let series = series::Series::default();
+        Self { events: 0, gaps: 0, next_seq: 1, latency_us, series, done_at: None }
     }
 
     fn on_event(&mut self, message: &Message) {
@@ -214,7 +231,9 @@ impl Recorded {
         else {
             return;
         };
-        self.record(tick.seq, unix_us().saturating_sub(tick.t));
+        let latency_us = unix_us().saturating_sub(tick.t);
+        self.series.record(tick.t, latency_us);
+        self.record(tick.seq, latency_us);
     }
 
     /// Counts event `seq`, received `latency_us` after it was sent.
@@ -278,8 +297,20 @@ fn main() -> ExitCode {
         Ok(setup) => setup,
         Err(message) => return usage(&message),
     };
+    // Before anything connects: an unwritable path is a usage error.
+    let html = match args.report.as_deref().map(report::create).transpose() {
+        Ok(file) => file,
+        Err(Failure(_, message)) => return usage(&message),
+    };
     match run(&args, load, &setup) {
         Ok(report) => {
+            if let Some(file) = html {
+                let command = report::command_line(&argv);
+                if let Err(message) = write_html(file, &report, &command) {
+                    eprintln!("rig-bench: {message}");
+                    return ExitCode::from(2);
+                }
+            }
             #[expect(clippy::print_stdout, reason = "the report is the program's output")]
             {
                 println!("{}", report.line);
@@ -297,15 +328,35 @@ fn main() -> ExitCode {
 fn usage(message: &str) -> ExitCode {
     eprintln!("rig-bench: {}", message.trim_end());
     eprintln!(
-        "usage: rig-bench --url ws://HOST:PORT/socket [--topic stream:bench] (--rate R --count N | --burst --count N) [--pace frame] [--queue Q] [--param K=V]... [--token-env VAR] [--consumer on|subscription|filter|inline] [--idle park|backoff|spin]"
+        "usage: rig-bench --url ws://HOST:PORT/socket [--topic stream:bench] (--rate R --count N | --burst --count N) [--pace frame] [--queue Q] [--param K=V]... [--token-env VAR] [--consumer on|subscription|filter|inline] [--idle park|backoff|spin] [--report FILE.html]"
     );
     ExitCode::from(2)
 }
 
-/// The printed line and the gaps it reports.
+/// Writes the `--report` page.
+#[cfg(feature = "report")]
+fn write_html(mut file: std::fs::File, report: &Report, command: &str) -> Result<(), String> {
+    let html = report::render(&report.value, command, &report.series, &report.latency_us)?;
+    file.write_all(html.as_bytes()).map_err(|e| format!("cannot write the report: {e}"))
+}
+
+/// Never called: `report::create` refuses `--report` without the feature.
+#[cfg(not(feature = "report"))]
+fn write_html(_: std::fs::File, _: &Report, _: &str) -> Result<(), String> {
+    Err("this rig-bench was built without the `report` feature".into())
+}
+
+/// The printed line and the gaps it reports, and what `--report` draws.
+#[cfg_attr(
+    not(feature = "report"),
+    expect(dead_code, reason = "drawn by --report, which needs the report feature")
+)]
 struct Report {
     line: String,
     gaps: u64,
+    value: serde_json::Value,
+    series: series::Series,
+    latency_us: Histogram<u64>,
 }
 
 /// The checked flags beside the load.
@@ -411,7 +462,13 @@ fn report(recorded: &Recorded, elapsed: Duration, cpu: Duration, setup: &Setup) 
         "consumer": setup.consumer.name(),
         "idle": format!("{:?}", setup.idle),
     });
-    Report { line: line.to_string(), gaps: recorded.gaps }
+    Report {
+        line: line.to_string(),
+        gaps: recorded.gaps,
+        value: line,
+        series: recorded.series.clone(),
+        latency_us: recorded.latency_us.clone(),
+    }
 }
 
 fn round3(x: f64) -> f64 {

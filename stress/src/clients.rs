@@ -27,8 +27,9 @@ use crate::clock;
 use crate::flags::Config;
 use crate::hist::{Percentiles, histogram};
 use crate::progress::Progress;
-use crate::pushes::{AckedRanges, InboxPath, PushCounters, PushPath, PushReport};
+use crate::pushes::{AckedRanges, InboxPath, PushCounters, PushPath, PushReport, push_loop};
 use crate::schedule::FaultKind;
+use crate::series::{Bucket, Sample, Sampler, Window, buckets};
 use crate::sys;
 use crate::track::{Track, TrackCounts};
 
@@ -40,6 +41,8 @@ const POLL: Duration = Duration::from_millis(20);
 struct Shared {
     latency: Mutex<Histogram<u64>>,
     recovery: Mutex<Histogram<u64>>,
+    /// This second's events, for the per-second series.
+    window: Arc<Window>,
     /// Stream events seen by handlers (for `--inject-loss`).
     seen: AtomicU64,
     inject_loss: u64,
@@ -71,6 +74,10 @@ pub(crate) struct ClientsReport {
     pub(crate) peak_rss_kb: u64,
     pub(crate) cpu_pct: f64,
     pub(crate) engine_cpu_pct: f64,
+    /// One sample per second from the end of the ramp.
+    pub(crate) series: Vec<Sample>,
+    pub(crate) latency_buckets: Vec<Bucket>,
+    pub(crate) recovery_buckets: Vec<Bucket>,
 }
 
 /// The engine, its sockets and channels, and the checkers.
@@ -87,6 +94,7 @@ pub(crate) struct Clients {
     push_rate: u32,
     pusher: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
     progress: Option<Progress>,
+    sampler: Option<Sampler>,
     never_joined: u64,
     started: Instant,
     cpu_at_start: sys::CpuTime,
@@ -108,6 +116,7 @@ impl Clients {
         let shared = Arc::new(Shared {
             latency: Mutex::new(histogram()),
             recovery: Mutex::new(histogram()),
+            window: Arc::default(),
             seen: AtomicU64::new(0),
             inject_loss: config.inject_loss,
             injected: AtomicU64::new(0),
@@ -129,6 +138,7 @@ impl Clients {
             push_rate: config.push_rate,
             pusher: None,
             progress: None,
+            sampler: None,
             never_joined: 0,
             started: clock::now(),
             cpu_at_start: sys::cpu_time(),
@@ -199,6 +209,8 @@ impl Clients {
         self.started = clock::now();
         self.cpu_at_start = sys::cpu_time();
         self.start_pushes();
+        let window = Arc::clone(&self.shared.window);
+        self.sampler = Some(Sampler::start(window, self.sockets.clone()));
         let pushes = Arc::clone(&self.pushes);
         self.progress = Some(Progress::start(self.tracks.clone(), self.sockets.clone(), pushes));
         self.never_joined
@@ -248,6 +260,7 @@ impl Clients {
     /// sent on a live connection has arrived), then reports.
     pub(crate) fn finish(mut self, push_timeout: Duration) -> ClientsReport {
         self.progress = None;
+        let series = self.sampler.take().map(Sampler::finish).unwrap_or_default();
         if let Some((stop, handle)) = self.pusher.take() {
             stop.store(true, Ordering::Relaxed);
             if handle.join().is_err() {
@@ -269,7 +282,9 @@ impl Clients {
             }
         }
         self.drain_dispatch();
-        self.report(u64::try_from(unrecovered).unwrap_or(u64::MAX), unanswered)
+        let mut report = self.report(u64::try_from(unrecovered).unwrap_or(u64::MAX), unanswered);
+        report.series = series;
+        report
     }
 
     /// Waits (briefly) until the dispatcher queues are empty and the
@@ -293,6 +308,16 @@ impl Clients {
             events.add(&track.lock().counts());
         }
         let engine = self.engine.health();
+        // One lock at a time: a guard taken inside the struct expression
+        // below would live to its end, and the mutex is not reentrant.
+        let (latency_us, latency_buckets) = {
+            let latency = self.shared.latency.lock();
+            (Percentiles::of(&latency), buckets(&latency))
+        };
+        let (recovery_us, recovery_buckets) = {
+            let recovery = self.shared.recovery.lock();
+            (Percentiles::of(&recovery), buckets(&recovery))
+        };
         let mut report = ClientsReport {
             events,
             channels: u64::try_from(self.tracks.len()).unwrap_or(u64::MAX),
@@ -305,8 +330,10 @@ impl Clients {
             acked: self.pushes.acked(),
             handler_panics: engine.handler_panics,
             leaves_unanswered,
-            latency_us: Percentiles::of(&self.shared.latency.lock()),
-            recovery_us: Percentiles::of(&self.shared.recovery.lock()),
+            latency_us,
+            recovery_us,
+            latency_buckets,
+            recovery_buckets,
             peak_rss_kb: sys::peak_rss_kb(),
             ..ClientsReport::default()
         };
@@ -346,49 +373,11 @@ fn on_event(shared: &Shared, track: &Mutex<Track>, message: &Message) {
             return;
         }
     }
-    shared.latency.lock().saturating_record(unix_us.saturating_sub(tick.t).max(1));
+    let latency_us = unix_us.saturating_sub(tick.t).max(1);
+    shared.latency.lock().saturating_record(latency_us);
+    shared.window.record(latency_us);
     let recovered = track.lock().on_event(join_ref, tick.seq, now);
     if let Some(after) = recovered {
         shared.recovery.lock().saturating_record(clock::micros(after).max(1));
-    }
-}
-
-/// Pushes round-robin over the clients at `rate` pushes per second in all.
-fn push_loop(
-    rooms: &[Channel],
-    path: &Arc<dyn PushPath>,
-    pushes: &Arc<PushCounters>,
-    rate: f64,
-    stop: &AtomicBool,
-) {
-    let start = clock::now();
-    let mut done: u64 = 0;
-    let mut numbers = vec![0_u64; rooms.len()];
-    let mut next = 0_usize;
-    while !stop.load(Ordering::Relaxed) {
-        let due = (clock::now().saturating_duration_since(start).as_secs_f64() * rate) as u64;
-        while done < due {
-            let (Some(room), Some(number)) = (rooms.get(next), numbers.get_mut(next)) else {
-                next = 0;
-                continue;
-            };
-            *number += 1;
-            let (n, client) = (*number, u32::try_from(next).unwrap_or(u32::MAX));
-            match path.send(room, n) {
-                Ok(push) => {
-                    pushes.sent();
-                    let id = push.outbox_id();
-                    let (path, pushes) = (Arc::clone(path), Arc::clone(pushes));
-                    push.then(move |outcome| pushes.resolve(path.as_ref(), id, &outcome));
-                }
-                Err(e) => {
-                    log::warn!("client {client}: push {n} refused: {e}");
-                    pushes.refused();
-                }
-            }
-            done += 1;
-            next = (next + 1) % rooms.len();
-        }
-        clock::sleep(Duration::from_millis(10));
     }
 }

@@ -19,9 +19,12 @@ use serde::Serialize;
 /// invariant held, 1 on any violation, 2 on a usage or environment error.
 #[derive(argh::FromArgs, Debug)]
 #[argh(
-    note = "Report (--json FILE): config, seed, mode (in-process|child-process|namespace), proxy_used, interrupted, wall_s, faults {{resets, stalls, restarts, skipped}}, pushes {{sent, acked, lost, recorded, duplicates, requeued, outbox_left, error_replies, timeouts, failed, unresolved}}, events {{expected, delivered, lost, dropped, cut_by_fault, duplicated, reordered, stale, epochs}}, channels {{total, never_joined, unrecovered}}, reconnects, connections, heartbeat_timeouts, time_to_recover_us and latency_us {{count, p50, p90, p99, p999, max}}, server {{...}}, proxy {{...}}, netns_dropped_packets, resources {{peak_rss_kb, cpu_pct, clients_peak_rss_kb, clients_cpu_pct, engine_cpu_pct}}, violations [...]. Lost means: an acknowledged push the server never recorded, or a stream event missing inside one join (a gap) that the engine did not count as a drop; events a fault cut are cut_by_fault, not lost.",
+    note = "Report (--json FILE): config, seed, mode (in-process|child-process|namespace), proxy_used, interrupted, wall_s, faults {{resets, stalls, restarts, skipped}}, pushes {{sent, acked, lost, recorded, duplicates, requeued, outbox_left, error_replies, timeouts, failed, unresolved}}, events {{expected, delivered, lost, dropped, cut_by_fault, duplicated, reordered, stale, epochs}}, channels {{total, never_joined, unrecovered}}, reconnects, connections, heartbeat_timeouts, time_to_recover_us and latency_us {{count, p50, p90, p99, p999, max}}, server {{...}}, proxy {{...}}, netns_dropped_packets, resources {{peak_rss_kb, cpu_pct, clients_peak_rss_kb, clients_cpu_pct, engine_cpu_pct}}, violations [...], series {{per_second [{{t_s, delivered, latency_p50_us, latency_p99_us, reconnects, open_connections}}], faults [{{kind, at_s, until_s}}], latency_us and time_to_recover_us [{{le_us, count}}]}}. Lost means: an acknowledged push the server never recorded, or a stream event missing inside one join (a gap) that the engine did not count as a drop; events a fault cut are cut_by_fault, not lost.",
     error_code(1, "an invariant was violated (listed on stderr and in violations)"),
-    error_code(2, "usage or environment error (bad flag; --loss without root, ip or nft)")
+    error_code(
+        2,
+        "usage or environment error (bad flag; --loss without root, ip or nft; a --report file that cannot be written)"
+    )
 )]
 pub(crate) struct Flags {
     /// number of client sockets (default 100, at most 100000; the run is
@@ -72,6 +75,11 @@ pub(crate) struct Flags {
     /// write the JSON report to this file
     #[argh(option)]
     pub(crate) json: Option<PathBuf>,
+    /// write an HTML report to this file: per-second charts with the faults
+    /// marked, latency and time-to-recover histograms, the summary and the
+    /// command that reproduces the run (one file, viewable offline)
+    #[argh(option)]
+    pub(crate) report: Option<PathBuf>,
     /// keep each client's outbox in a SQLite file in this directory (one file and
     /// writer thread per client, so at most 256 clients) instead of in memory
     #[argh(option)]

@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::clock;
 use crate::flags::Config;
 use crate::schedule::{self, FaultKind};
+use crate::series::FaultMark;
 use crate::side::ClientSide;
 use crate::stop::Stop;
 
@@ -153,13 +154,15 @@ pub(crate) struct FaultCounts {
 /// `--restart-down`, then waits for the port), so faults may fall behind
 /// their plan, and the rest of a plan that fell behind is skipped, not run
 /// after the phase. Stalls in progress are still seen to their end (at
-/// most `--stall-for`), so recovery from them is measured.
+/// most `--stall-for`), so recovery from them is measured. Each fault is
+/// also put on `marks`, timed from the phase's start.
 pub(crate) fn run_schedule(
     config: &Config,
     server: &mut ServerSlot,
     proxy: Option<&ProxyHandle>,
     side: &mut dyn ClientSide,
     stop: &Stop,
+    marks: &mut Vec<FaultMark>,
 ) -> Result<FaultCounts, String> {
     let ms = Duration::from_millis;
     let plan = schedule::plan(
@@ -175,6 +178,11 @@ pub(crate) fn run_schedule(
     let start = clock::now();
     let end = start + config.duration();
     let mut counts = FaultCounts::default();
+    if config.loss_pct > 0 {
+        // The namespace drops packets from before the clients start to the
+        // end of the run; the mark spans the faulty phase.
+        marks.push(FaultMark::new("loss", start, start, Some(end)));
+    }
     // Stalls in progress: when each ends (then recovery is measured).
     let mut stall_ends: Vec<Instant> = Vec::new();
     let mut faults = plan.into_iter().peekable();
@@ -199,20 +207,24 @@ pub(crate) fn run_schedule(
         }
         let Some(planned) = faults.next() else { continue };
         log::info!("fault at {:?}: {}", planned.at, planned.kind.name());
+        let at = clock::now();
         match planned.kind {
             FaultKind::Reset => {
                 proxy.ok_or(NO_PROXY)?.reset_all().map_err(|e| e.to_string())?;
                 counts.resets += 1;
+                marks.push(FaultMark::new("reset", start, at, None));
                 side.fault(FaultKind::Reset)?;
             }
             FaultKind::Stall => {
                 proxy.ok_or(NO_PROXY)?.stall_for(stall).map_err(|e| e.to_string())?;
                 counts.stalls += 1;
                 stall_ends.push(clock::now() + stall);
+                marks.push(FaultMark::new("stall", start, at, Some(at + stall)));
             }
             FaultKind::Restart => {
                 server.restart(ms(config.restart_down_ms))?;
                 counts.restarts += 1;
+                marks.push(FaultMark::new("restart", start, at, Some(clock::now())));
                 side.fault(FaultKind::Restart)?;
             }
         }

@@ -45,7 +45,9 @@ mod layout;
 mod progress;
 mod pushes;
 mod report;
+mod report_html;
 mod schedule;
+mod series;
 mod side;
 mod stop;
 mod sys;
@@ -155,6 +157,16 @@ fn start_clients(
 
 /// The host: server, proxy, schedule, and the client half.
 fn run(config: &Config, flags: &Flags) -> Result<ExitCode, Environment> {
+    // Opened first: a path that cannot be written fails before any connection.
+    let mut html_file = match &flags.report {
+        Some(path) => Some((
+            std::fs::File::create(path).map_err(|e| {
+                Environment(format!("cannot write the report to {}: {e}", path.display()))
+            })?,
+            path,
+        )),
+        None => None,
+    };
     // Before the first line: a test (or a user) may signal once it sees it.
     let stop = stop::Stop::install();
     eprintln!(
@@ -204,8 +216,10 @@ fn run(config: &Config, flags: &Flags) -> Result<ExitCode, Environment> {
     if never_joined > 0 {
         eprintln!("rig-stress: {never_joined} channels had no event after {}s", config.ramp_s);
     }
-    let faults = host::run_schedule(config, &mut server, proxy.as_ref(), side.as_mut(), &stop)
-        .map_err(Environment)?;
+    let mut marks = Vec::new();
+    let faults =
+        host::run_schedule(config, &mut server, proxy.as_ref(), side.as_mut(), &stop, &mut marks)
+            .map_err(Environment)?;
     if stop.is_set() {
         eprintln!("rig-stress: interrupted; settling and reporting (again to quit at once)");
     }
@@ -239,7 +253,8 @@ fn run(config: &Config, flags: &Flags) -> Result<ExitCode, Environment> {
     if let Some(proxy) = proxy {
         proxy.shutdown();
     }
-    let report = Report::build(config.clone(), host, &clients);
+    let mut report = Report::build(config.clone(), host, &clients);
+    report.series.faults = marks;
     eprintln!("{}", report.summary());
     for violation in &report.violations {
         eprintln!("rig-stress: VIOLATION: {violation}");
@@ -248,6 +263,12 @@ fn run(config: &Config, flags: &Flags) -> Result<ExitCode, Environment> {
         let json = serde_json::to_string_pretty(&report)
             .map_err(|e| Environment(format!("cannot encode the report: {e}")))?;
         std::fs::write(path, json + "\n")
+            .map_err(|e| Environment(format!("cannot write {}: {e}", path.display())))?;
+    }
+    if let Some((file, path)) = html_file.as_mut() {
+        let html = report_html::render(&report).map_err(Environment)?;
+        file.write_all(html.as_bytes())
+            .and_then(|()| file.flush())
             .map_err(|e| Environment(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(if report.violations.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })

@@ -13,7 +13,9 @@
 //! Every push resolves exactly once (a durable push only with a reply):
 //! pushes still unresolved when the run ends are a violation of their own.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use rig::engine::{Channel, EngineError, Push, PushError, PushResult};
@@ -21,6 +23,8 @@ use rig::outbox::OutboxId;
 use rig::protocol::{Payload, Reply};
 use rig::server::PushLog;
 use serde::{Deserialize, Serialize};
+
+use crate::clock;
 
 /// Where a client's pushes go and what acknowledges them.
 pub(crate) trait PushPath: Send + Sync + std::fmt::Debug {
@@ -201,6 +205,46 @@ pub(crate) fn unrecorded(log: &PushLog, acked: &[AckedRanges]) -> u64 {
         }
     }
     u64::try_from(missing).unwrap_or(u64::MAX)
+}
+
+/// Pushes round-robin over the clients at `rate` pushes per second in all.
+pub(crate) fn push_loop(
+    rooms: &[Channel],
+    path: &Arc<dyn PushPath>,
+    pushes: &Arc<PushCounters>,
+    rate: f64,
+    stop: &AtomicBool,
+) {
+    let start = clock::now();
+    let mut done: u64 = 0;
+    let mut numbers = vec![0_u64; rooms.len()];
+    let mut next = 0_usize;
+    while !stop.load(Ordering::Relaxed) {
+        let due = (clock::now().saturating_duration_since(start).as_secs_f64() * rate) as u64;
+        while done < due {
+            let (Some(room), Some(number)) = (rooms.get(next), numbers.get_mut(next)) else {
+                next = 0;
+                continue;
+            };
+            *number += 1;
+            let (n, client) = (*number, u32::try_from(next).unwrap_or(u32::MAX));
+            match path.send(room, n) {
+                Ok(push) => {
+                    pushes.sent();
+                    let id = push.outbox_id();
+                    let (path, pushes) = (Arc::clone(path), Arc::clone(pushes));
+                    push.then(move |outcome| pushes.resolve(path.as_ref(), id, &outcome));
+                }
+                Err(e) => {
+                    log::warn!("client {client}: push {n} refused: {e}");
+                    pushes.refused();
+                }
+            }
+            done += 1;
+            next = (next + 1) % rooms.len();
+        }
+        clock::sleep(Duration::from_millis(10));
+    }
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ use crate::hist::Percentiles;
 use crate::host::{FaultCounts, ProxyTotals, ServerTotals};
 use crate::layout::{Layout, Placement};
 use crate::pushes::PushReport;
+use crate::series::{Bucket, FaultMark, Sample};
 
 /// The `events` object.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -94,6 +95,18 @@ pub(crate) struct Report {
     pub(crate) netns_dropped_packets: Option<u64>,
     pub(crate) resources: Resources,
     pub(crate) violations: Vec<String>,
+    /// What the `--report` charts are drawn from.
+    pub(crate) series: Series,
+}
+
+/// The `series` object: per-second samples, the faults on the same time
+/// axis, and the latency and time-to-recover distributions.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub(crate) struct Series {
+    pub(crate) per_second: Vec<Sample>,
+    pub(crate) faults: Vec<FaultMark>,
+    pub(crate) latency_us: Vec<Bucket>,
+    pub(crate) time_to_recover_us: Vec<Bucket>,
 }
 
 /// What the server's push log says about the pushes.
@@ -171,6 +184,12 @@ impl Report {
                 engine_cpu_pct: clients.engine_cpu_pct,
             },
             violations: Vec::new(),
+            series: Series {
+                per_second: clients.series.clone(),
+                faults: Vec::new(),
+                latency_us: clients.latency_buckets.clone(),
+                time_to_recover_us: clients.recovery_buckets.clone(),
+            },
         };
         report.violations = violations(&report, clients);
         report

@@ -35,6 +35,7 @@ fn load_flags_are_checked() {
         token_env: None,
         consumer: "on".into(),
         idle: "park".into(),
+        report: None,
     };
     assert!(matches!(
         Load::from_args(&args(Some(5), false, Some(10))),
@@ -93,4 +94,65 @@ fn consumer_pace_and_param_flags_are_checked() {
 #[test]
 fn vmhwm_is_read_from_proc() {
     assert!(vmhwm_kb() > 0);
+}
+
+#[test]
+fn a_report_path_is_checked_before_the_run() {
+    let Err(Failure(code, message)) =
+        report::create(std::path::Path::new("/nonexistent-rig/r.html"))
+    else {
+        panic!("an unwritable path was accepted");
+    };
+    assert_eq!(code, 2);
+    if cfg!(feature = "report") {
+        assert!(
+            message.contains("cannot write the report to /nonexistent-rig/r.html"),
+            "{message}"
+        );
+    } else {
+        assert!(message.contains("`report` feature"), "{message}");
+    }
+}
+
+#[test]
+fn the_reported_command_hides_param_values() {
+    let argv: Vec<String> = ["/x/rig-bench", "--url", "ws://h/socket", "--param", "token=s3cret"]
+        .map(String::from)
+        .into();
+    let line = report::command_line(&argv);
+    assert_eq!(line, "rig-bench --url ws://h/socket --param token=...");
+}
+
+#[cfg(feature = "report")]
+#[test]
+fn the_report_page_holds_three_charts_that_parse_as_xml() {
+    let mut recorded = Recorded::new();
+    for i in 0..3_000 {
+        let latency = 200 + i % 700;
+        recorded.series.record(1_000_000_000 + i * 1_000, latency);
+        recorded.record(i + 1, latency);
+    }
+    let line = serde_json::json!({"events": 3000, "gaps": 0, "note": "<b>"});
+    let page = report::render(
+        &line,
+        "rig-bench --url ws://h/socket",
+        &recorded.series,
+        &recorded.latency_us,
+    )
+    .unwrap();
+    assert!(!page.contains("<script") && !page.contains("<link"), "nothing to fetch");
+    assert!(page.contains("&lt;b&gt;"), "values are escaped");
+    let mut titles = Vec::new();
+    let mut rest = page.as_str();
+    while let Some(start) = rest.find("<svg") {
+        let end = rest[start..].find("</svg>").unwrap() + start + "</svg>".len();
+        let doc = roxmltree::Document::parse(&rest[start..end]).unwrap();
+        let first = doc.descendants().find(|n| n.has_tag_name("text")).and_then(|n| n.text());
+        titles.push(first.unwrap_or_default().trim().to_owned());
+        rest = &rest[end..];
+    }
+    assert_eq!(titles.len(), 3, "{titles:?}");
+    assert!(titles[0].starts_with("Events per second"), "{titles:?}");
+    assert!(titles[2].starts_with("Latency (all events)"), "{titles:?}");
+    assert_eq!(recorded.series.seconds.len(), 3);
 }
