@@ -138,3 +138,25 @@ fn demo_on_a_terminal_redraws_a_topic_table_in_place() {
     let (_, last) = text.trim_end().rsplit_once("\r\x1b[J").unwrap();
     assert!(last.starts_with("summary: "), "{last:?}");
 }
+
+#[test]
+fn monitor_top_on_a_terminal_redraws_a_topic_table_and_counts_what_it_saw() {
+    let server = RigServer::start(&[]);
+    let url = socket_url(&server);
+    let args = ["monitor", &url, "--top", "-t", "stream:top", "-t", "room:top"];
+    let stream = ["--join-param", "rate=200", "--join-param", "count=1000000", "--duration", "3"];
+    let (status, text) =
+        run_on_a_terminal(&[&args[..], &stream[..]].concat(), Duration::from_secs(60));
+    assert_eq!(status.code(), Some(0), "{text}");
+    for word in ["TOPIC", "EVENTS/S", "LAST", "stream:top", "room:top", "joined", "socket open"] {
+        assert!(text.contains(word), "{word} missing: {text:?}");
+    }
+    // Redrawn in place: the cursor moves up over the 4 lines of the last
+    // drawing (summary, header, two topics), at least twice in 3 s.
+    assert!(text.matches("\x1b[4A\r\x1b[J").count() >= 2, "{text:?}");
+    // No event is printed as a line of its own.
+    assert!(!text.contains(r#"{"ts":"#), "{text:?}");
+    // The final counts: everything taken was counted, nothing dropped.
+    let last = text.trim_end().lines().last().unwrap_or_default();
+    assert!(last.contains(" events counted, ") && last.contains(" 0 dropped"), "{last:?}");
+}

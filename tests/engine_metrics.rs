@@ -155,3 +155,22 @@ fn the_listener_answers_metrics_only_and_a_taken_port_is_an_error() {
     drop(listener);
     assert!(TcpStream::connect(addr).is_err(), "dropping the listener closes the port");
 }
+
+#[test]
+fn monitor_and_serve_refuse_a_metrics_port_in_use_before_connecting() {
+    use crate::cli_util::{rig, run};
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    // Nothing listens at port 9: a monitor that got as far as connecting
+    // would fail with exit 3, not 2.
+    let monitor =
+        run(rig(&["monitor", "ws://127.0.0.1:9/socket", "-t", "a", "--metrics", &addr]), "");
+    assert_eq!(monitor.code, Some(2), "{monitor:?}");
+    assert!(monitor.stderr.contains("--metrics") && monitor.stderr.contains(&addr), "{monitor:?}");
+    let bad =
+        run(rig(&["monitor", "ws://127.0.0.1:9/socket", "-t", "a", "--metrics", "nowhere"]), "");
+    assert_eq!(bad.code, Some(2), "{bad:?}");
+    let serve = run(rig(&["serve", "--addr", "127.0.0.1:0", "--metrics", &addr]), "");
+    assert_eq!(serve.code, Some(2), "{serve:?}");
+    assert!(!serve.stdout.contains("listening on"), "the server never started: {serve:?}");
+}
