@@ -55,7 +55,7 @@ impl Collector for Scrape {
         sockets(&self.0, &mut encoder)?;
         topics(&self.0, &mut encoder)?;
         #[cfg(feature = "server")]
-        for server in self.0.servers.lock().iter() {
+        if let Some(server) = self.0.server.lock().as_ref() {
             super::server::encode(&(server.read)(), &mut encoder)?;
         }
         Ok(())

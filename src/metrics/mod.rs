@@ -78,7 +78,7 @@ struct Watched {
     sockets: Mutex<Vec<SocketSource>>,
     topics: Mutex<Vec<TopicSource>>,
     #[cfg(feature = "server")]
-    servers: Mutex<Vec<collect::ServerSource>>,
+    server: Mutex<Option<collect::ServerSource>>,
 }
 
 impl Default for Metrics {
@@ -177,7 +177,8 @@ impl Metrics {
         topics.push(TopicSource::new(socket_name.to_owned(), channel));
     }
 
-    /// Watches the embedded server's counters (`rig_server_*`).
+    /// Watches the embedded server's counters (`rig_server_*`), in place of
+    /// the server watched before (a restarted server is a new handle).
     ///
     /// # Examples
     ///
@@ -190,7 +191,7 @@ impl Metrics {
     /// ```
     #[cfg(feature = "server")]
     pub fn watch_server(&self, server: &crate::server::ServerHandle) {
-        self.inner.servers.lock().push(collect::ServerSource::new(server));
+        *self.inner.server.lock() = Some(collect::ServerSource::new(server));
     }
 
     /// The current values as OpenMetrics text (`# EOF` last), as

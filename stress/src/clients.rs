@@ -100,6 +100,9 @@ pub(crate) struct Clients {
     cpu_at_start: sys::CpuTime,
 }
 
+/// Sockets `--metrics` shows one by one.
+const METRICS_SOCKETS: usize = 100;
+
 /// The payload fields of a stream event.
 #[derive(Deserialize)]
 struct Tick {
@@ -186,6 +189,20 @@ impl Clients {
     }
 
     /// Binds the checker of one stream channel.
+    /// Shows the engine, the first [`METRICS_SOCKETS`] sockets and their
+    /// topics in `metrics` (more would make thousands of series).
+    pub(crate) fn watch_metrics(&self, metrics: &rig::metrics::Metrics) {
+        metrics.watch_engine(&self.engine);
+        for (i, socket) in self.sockets.iter().take(METRICS_SOCKETS).enumerate() {
+            let name = format!("c{i}");
+            metrics.watch_socket(&name, socket);
+            let prefix = format!("stream:c{i}-");
+            for channel in self.streams.iter().filter(|c| c.topic().starts_with(&prefix)) {
+                metrics.watch_channel(&name, channel);
+            }
+        }
+    }
+
     fn watch(&mut self, channel: &Channel) -> Result<(), String> {
         let track = Arc::new(Mutex::new(Track::default()));
         self.tracks.push(Arc::clone(&track));

@@ -80,6 +80,11 @@ pub(crate) struct Flags {
     /// command that reproduces the run (one file, viewable offline)
     #[argh(option)]
     pub(crate) report: Option<PathBuf>,
+    /// serve OpenMetrics at http://ADDR/metrics during the run: the
+    /// server's counters, and with the clients in this process their
+    /// engine, the first 100 sockets and their topics
+    #[argh(option)]
+    pub(crate) metrics: Option<String>,
     /// keep each client's outbox in a SQLite file in this directory (one file and
     /// writer thread per client, so at most 256 clients) instead of in memory
     #[argh(option)]

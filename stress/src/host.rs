@@ -54,6 +54,8 @@ pub(crate) struct ServerSlot {
     totals: ServerTotals,
     /// What the `inbox:*` channels recorded, across every instance.
     push_log: Arc<PushLog>,
+    /// `--metrics`: each new instance is shown in place of the last.
+    pub(crate) metrics: Option<rig::metrics::Metrics>,
 }
 
 impl ServerSlot {
@@ -64,7 +66,14 @@ impl ServerSlot {
         let handle = Server::start(config).map_err(|e| format!("cannot start the server: {e}"))?;
         let addr = handle.local_addr();
         let totals = ServerTotals { instances: 1, ..ServerTotals::default() };
-        Ok(Self { addr, handle: Some(handle), totals, push_log })
+        Ok(Self { addr, handle: Some(handle), totals, push_log, metrics: None })
+    }
+
+    /// Shows the server's counters in `metrics` (again after a restart).
+    pub(crate) fn watch(&self, metrics: &rig::metrics::Metrics) {
+        if let Some(handle) = &self.handle {
+            metrics.watch_server(handle);
+        }
     }
 
     /// Where the server listens.
@@ -98,6 +107,9 @@ impl ServerSlot {
                 ServerConfig::builder().addr(self.addr).push_log(Arc::clone(&self.push_log));
             match Server::start(config.build()) {
                 Ok(handle) => {
+                    if let Some(metrics) = &self.metrics {
+                        metrics.watch_server(&handle);
+                    }
                     self.handle = Some(handle);
                     self.totals.instances += 1;
                     return Ok(());

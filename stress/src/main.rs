@@ -167,6 +167,19 @@ fn run(config: &Config, flags: &Flags) -> Result<ExitCode, Environment> {
         )),
         None => None,
     };
+    // Bound before anything starts: a bad address or a port in use exits 2.
+    let metrics = rig::metrics::Metrics::new();
+    let _metrics_listener = match &flags.metrics {
+        Some(addr) => {
+            let bad = |why: String| Environment(format!("bad --metrics {addr:?}: {why}"));
+            let at = std::net::ToSocketAddrs::to_socket_addrs(addr.as_str())
+                .map_err(|e| bad(e.to_string()))?
+                .next()
+                .ok_or_else(|| bad("it resolves to no address".into()))?;
+            Some(metrics.serve(at).map_err(|e| bad(e.to_string()))?)
+        }
+        None => None,
+    };
     // Before the first line: a test (or a user) may signal once it sees it.
     let stop = stop::Stop::install();
     eprintln!(
@@ -202,6 +215,10 @@ fn run(config: &Config, flags: &Flags) -> Result<ExitCode, Environment> {
     // clients reach it directly (from the namespace: on the link).
     let server_ip = if layout.proxy { IpAddr::V4(Ipv4Addr::LOCALHOST) } else { host_ip };
     let mut server = host::ServerSlot::start(SocketAddr::new(server_ip, 0)).map_err(Environment)?;
+    if flags.metrics.is_some() {
+        server.watch(&metrics);
+        server.metrics = Some(metrics.clone());
+    }
     let proxy = if layout.proxy {
         let listen = SocketAddr::new(host_ip, 0);
         Some(host::start_proxy(config, listen, server.addr()).map_err(Environment)?)
@@ -212,6 +229,9 @@ fn run(config: &Config, flags: &Flags) -> Result<ExitCode, Environment> {
     let url = format!("ws://{target}/socket");
     log::info!("open files limit {limit}, layout {layout:?}, url {url}");
     let mut side = start_clients(config, layout.clients, link.as_ref(), &url)?;
+    if flags.metrics.is_some() {
+        side.watch(&metrics);
+    }
     let never_joined = side.ready(Duration::from_secs(config.ramp_s)).map_err(Environment)?;
     if never_joined > 0 {
         eprintln!("rig-stress: {never_joined} channels had no event after {}s", config.ramp_s);

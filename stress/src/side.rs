@@ -50,6 +50,10 @@ pub(crate) trait ClientSide {
     fn settle(&mut self, timeout: Duration) -> Result<u64, String>;
     /// Ends the run and reports.
     fn finish(self: Box<Self>, timeout: Duration) -> Result<ClientsReport, String>;
+    /// Shows the clients in `metrics` (only those in this process can be).
+    fn watch(&self, metrics: &rig::metrics::Metrics) {
+        let _ = metrics;
+    }
 }
 
 fn ms(length: Duration) -> u64 {
@@ -76,6 +80,10 @@ impl ClientSide for Local {
 
     fn finish(self: Box<Self>, timeout: Duration) -> Result<ClientsReport, String> {
         Ok(self.0.finish(timeout))
+    }
+
+    fn watch(&self, metrics: &rig::metrics::Metrics) {
+        self.0.watch_metrics(metrics);
     }
 }
 
