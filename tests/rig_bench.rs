@@ -114,3 +114,14 @@ fn unreachable_server_exits_3() {
     assert_eq!(code, Some(3), "stdout {stdout:?}, stderr {stderr:?}");
     assert!(stdout.is_empty(), "{stdout:?}");
 }
+
+#[test]
+fn a_metrics_port_in_use_is_a_usage_error_before_connecting() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    // Nothing listens at port 9: getting as far as connecting would exit 3.
+    let args = ["--url", "ws://127.0.0.1:9/socket", "--burst", "--count", "1", "--metrics", &addr];
+    let (code, _, stderr) = rig_bench(&args);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--metrics"), "{stderr}");
+}

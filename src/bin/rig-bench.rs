@@ -47,6 +47,8 @@ use serde::Deserialize;
 mod consumer;
 #[path = "rig-bench/invoker.rs"]
 mod invoker;
+#[path = "rig-bench/metrics.rs"]
+mod metrics;
 #[path = "rig-bench/report.rs"]
 mod report;
 #[path = "rig-bench/series.rs"]
@@ -106,6 +108,10 @@ struct Args {
     /// latency histogram) to this file; needs the `report` feature
     #[argh(option)]
     report: Option<std::path::PathBuf>,
+    /// serve the engine's, socket's and topic's counters as OpenMetrics at
+    /// http://ADDR/metrics during the run (not with --consumer inline)
+    #[argh(option)]
+    metrics: Option<String>,
 }
 
 /// How the server groups events into writes.
@@ -291,7 +297,8 @@ fn main() -> ExitCode {
         let consumer = args.consumer.parse::<Consumer>()?;
         let idle = IdleStrategy::parse(&args.idle)
             .ok_or_else(|| format!("--idle {}: want park, backoff or spin", args.idle))?;
-        Ok(Setup { pace, consumer, idle, params: connect_params(&args)? })
+        let exposed = metrics::Exposed::bind(args.metrics.as_deref()).map_err(|Failure(_, m)| m)?;
+        Ok(Setup { pace, consumer, idle, params: connect_params(&args)?, exposed })
     });
     let setup = match setup {
         Ok(setup) => setup,
@@ -366,6 +373,7 @@ struct Setup {
     consumer: Consumer,
     idle: IdleStrategy,
     params: Vec<(String, String)>,
+    exposed: metrics::Exposed,
 }
 
 fn run(args: &Args, load: Load, setup: &Setup) -> Result<Report, Failure> {
@@ -394,6 +402,7 @@ fn run(args: &Args, load: Load, setup: &Setup) -> Result<Report, Failure> {
         .map_err(|e| Failure(3, format!("cannot start the engine: {e}")))?;
     let socket =
         engine.socket(options).map_err(|e| Failure(2, format!("--url {}: {e}", args.url)))?;
+    setup.exposed.engine(&engine, &socket);
     let result = measure(&socket, &args.topic, load, setup);
     engine.shutdown();
     result
@@ -405,6 +414,7 @@ fn measure(socket: &Socket, topic: &str, load: Load, setup: &Setup) -> Result<Re
     let channel = socket
         .channel(topic, load.join_params(setup.pace))
         .map_err(|e| Failure(3, format!("cannot create {topic}: {e}")))?;
+    setup.exposed.channel(&channel);
     let attached = consumer::attach(setup.consumer, socket, &channel, topic, load, &clock)?;
     let cpu_before = cpu_time();
     let started = clock.now();

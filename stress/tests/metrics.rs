@@ -49,7 +49,8 @@ fn a_run_serves_its_server_and_clients_counters() {
         let _ = every.recv();
         let Some(text) = scrape(addr) else { continue };
         let events = value(&text, "rig_server_stream_events_total").unwrap_or(0.0);
-        let delivered = value(&text, "rig_topic_delivered_total{socket=\"c0\",topic=\"stream:c0-t0\"}");
+        let delivered =
+            value(&text, "rig_topic_delivered_total{socket=\"c0\",topic=\"stream:c0-t0\"}");
         if events > 0.0 && delivered.is_some_and(|d| d > 0.0) {
             seen = Some(text);
             break;

@@ -36,6 +36,7 @@ fn load_flags_are_checked() {
         consumer: "on".into(),
         idle: "park".into(),
         report: None,
+        metrics: None,
     };
     assert!(matches!(
         Load::from_args(&args(Some(5), false, Some(10))),
