@@ -74,22 +74,15 @@ fn run(params: &str, count: usize) -> Vec<(u64, bool)> {
 #[test]
 fn frame_pace_sends_one_event_per_write_at_its_own_time() {
     // 2,000 events/s: every 500 µs, which the 1 ms timer wheel cannot pace
-    // (it would write two or more per wake-up: at least half shared reads).
-    // Only a client descheduled for over 500 µs sees two in one read, which
-    // a loaded machine does now and then: the best of three runs counts.
-    let mut tries = Vec::new();
-    for _ in 0..3 {
-        let events = run(r#"{"rate":2000,"count":400,"pace":"frame"}"#, 400);
-        let shared = events.iter().filter(|(_, shared)| *shared).count();
-        let mut gaps: Vec<u64> = events.windows(2).map(|w| w[1].0.saturating_sub(w[0].0)).collect();
-        gaps.sort_unstable();
-        let median = gaps[gaps.len() / 2];
-        if shared < events.len() / 4 && (350..=650).contains(&median) {
-            return;
-        }
-        tries.push((shared, median));
-    }
-    panic!("(events sharing a read of 400, median spacing µs, want ~500) per try: {tries:?}");
+    // (it writes what is due at a wake-up together, with one stamp). Paced
+    // by frame, each event is written alone and stamped when it is
+    // written: no two share a stamp, however late the machine runs. The
+    // schedule itself is tested on the mock clock (server::pacer); how
+    // the reads fall on the client depends on its scheduling, so it is
+    // not asserted here.
+    let events = run(r#"{"rate":2000,"count":400,"pace":"frame"}"#, 400);
+    let same_stamp = events.windows(2).filter(|w| w[1].0 == w[0].0).count();
+    assert_eq!(same_stamp, 0, "events written together by the frame pacer");
 }
 
 #[test]
