@@ -15,7 +15,8 @@
 //!
 //! `codec/typed_broadcast` reads the broadcast into a borrowing struct:
 //! rig's decode plus [`Message::decode`] against `serde_json::from_str` of
-//! the same frame into a typed tuple.
+//! the same frame into a typed tuple; `rig_payload_decode_typed` is the
+//! payload decode alone, on a message rig-io already decoded and routed.
 //!
 //! Decoding takes a [`Frame`] by value; each iteration clones it (an atomic
 //! reference count bump, no copy of the bytes).
@@ -163,6 +164,12 @@ fn typed_group(c: &mut Criterion) {
             let message = ser.decode(black_box(frame.clone())).unwrap();
             message.decode::<Shout<'_>>().map(|_| ()).unwrap();
         });
+    });
+    // What a consumer's thread pays: rig-io has decoded the envelope (it
+    // routes by topic and event), the handler decodes the payload.
+    let decoded = ser.decode(frame.clone()).unwrap();
+    group.bench_function("rig_payload_decode_typed", |b| {
+        b.iter(|| black_box(&decoded).decode::<Shout<'_>>().map(|_| ()).unwrap());
     });
     group.bench_function("serde_tuple_typed", |b| {
         b.iter(|| serde_json::from_str::<TypedTuple<'_>>(black_box(BROADCAST)).unwrap());
