@@ -4,6 +4,7 @@
     python3 benches/matrix.py [--reps 5] [--quick] [--rates 1000,10000]
                               [--burst-count 2000000] [--events-per-rate-run N]
                               [--only REGEX] [--json FILE] [--cpu-hog] [--no-build]
+                              [--before DIR]
 
 Starts one `rig serve --addr 127.0.0.1:0` (release build) and runs every
 client as a child process against it, for each workload: each rate in
@@ -88,6 +89,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--json", default=None, metavar="FILE", help="also write every run's raw results here")
     p.add_argument("--cpu-hog", action="store_true", help="keep one core busy during the whole run")
     p.add_argument("--no-build", action="store_true", help="do not run cargo build first")
+    p.add_argument("--before", default=None, metavar="DIR",
+                   help="also run each selected rig path with DIR/rig-bench (an earlier build), "
+                        "named before/..., interleaved in the same run")
     args = p.parse_args()
     if args.reps < 1:
         p.error("--reps must be at least 1")
@@ -317,6 +321,12 @@ def main() -> int:
         clients = [c for c in clients if re.search(args.only, c["name"])]
         if not clients:
             sys.exit(f"matrix: --only {args.only!r} matches no client")
+    if args.before:
+        earlier = str(Path(args.before).resolve() / "rig-bench")
+        clients = clients + [
+            {**c, "name": "before/" + c["name"].split("/", 1)[1], "argv": [earlier, *c["argv"][1:]]}
+            for c in clients if c.get("rig")
+        ]
     if any(c["name"] == "phoenix.js" for c in clients) and not (ROOT / "tests/js/node_modules/phoenix").is_dir():
         print("matrix: tests/js/node_modules is missing (run `npm ci` in tests/js): skipping phoenix.js")
         clients = [c for c in clients if c["name"] != "phoenix.js"]
