@@ -1,14 +1,12 @@
 //! Session events on rig-io: the status stream, channel states, message
 //! delivery to subscriptions and callbacks, push outcomes.
 
-use std::sync::atomic::Ordering::Relaxed;
-
 use crossbeam_channel::TrySendError;
 
 use super::backpressure::{Backpressure, send_blocking};
 use super::slot::{SocketSlot, Sub, SubSink, release_subs, resolve_target};
 use super::thread::Ctx;
-use crate::engine::shared::channel::bump;
+use crate::engine::shared::channel::{TopicCounters, bump};
 use crate::engine::shared::config::Overflow;
 use crate::engine::shared::failure::{ConnectionError, ErrorKind};
 use crate::engine::shared::health::{SocketCounters, add};
@@ -151,13 +149,10 @@ impl SocketSlot {
         let Some(entry) = by_id.get(&channel).and_then(|key| channels.get_mut(key)) else {
             return;
         };
-        // The socket's counters before, to credit this topic with the
-        // difference (rig-io is their only writer, so the loads are exact).
-        let before = (
-            counters.delivered.load(Relaxed),
-            counters.dropped.load(Relaxed),
-            counters.dispatch_dropped.load(Relaxed),
-        );
+        // The topic's counters, bumped beside the socket's (rig-io is their
+        // only writer: plain stores).
+        let topic = &entry.shared.counters;
+        bump(&topic.received, 1);
         let owner = entry.subs.iter().rposition(|sub| {
             !matches!(sub.sink, SubSink::Inline(_)) && sub.filter.matches(&message)
         });
@@ -178,27 +173,23 @@ impl SocketSlot {
                 }
                 ctx.inline.run(ctx.counters, || handler(&message));
                 add(&counters.delivered, 1);
+                bump(&topic.delivered, 1);
                 continue;
             }
             let copy = message.clone();
-            if deliver_one(ctx, counters, backpressure, channel, sub, copy) == Sent::Gone {
+            if deliver_one(ctx, (counters, topic), backpressure, channel, sub, copy) == Sent::Gone {
                 gone.push(sub.key);
             }
         }
         if let Some(sub) = owner.and_then(|i| entry.subs.get(i))
-            && deliver_one(ctx, counters, backpressure, channel, sub, message) == Sent::Gone
+            && deliver_one(ctx, (counters, topic), backpressure, channel, sub, message)
+                == Sent::Gone
         {
             gone.push(sub.key);
         }
         if timed {
             ctx.inline.finish(ctx.counters);
         }
-        let topic = &entry.shared.counters;
-        let dispatch = counters.dispatch_dropped.load(Relaxed) - before.2;
-        bump(&topic.received, 1);
-        bump(&topic.delivered, counters.delivered.load(Relaxed) - before.0);
-        bump(&topic.dropped_queue_full, counters.dropped.load(Relaxed) - before.1 - dispatch);
-        bump(&topic.dropped_dispatch, dispatch);
         if !gone.is_empty() {
             entry.subs.retain(|s| !gone.contains(&s.key));
         }
@@ -214,10 +205,11 @@ enum Sent {
     Gone,
 }
 
-/// Hands `message` to one queue or worker subscription.
+/// Hands `message` to one queue or worker subscription, counting it for
+/// the socket and for its topic.
 fn deliver_one(
     ctx: &mut Ctx<'_>,
-    counters: &SocketCounters,
+    (counters, topic): (&SocketCounters, &TopicCounters),
     backpressure: &mut Backpressure,
     channel: ChannelId,
     sub: &Sub,
@@ -238,7 +230,10 @@ fn deliver_one(
             }
         };
         match sent {
-            Ok(true) => add(&counters.delivered, 1),
+            Ok(true) => {
+                add(&counters.delivered, 1);
+                bump(&topic.delivered, 1);
+            }
             Ok(false) => return Sent::Gone,
             Err(message) => backpressure.stash(channel, sub.key, message),
         }
@@ -254,6 +249,7 @@ fn deliver_one(
                 };
                 add(dropped, lost);
                 add(&counters.dropped, lost);
+                bump(&topic.dropped_queue_full, lost);
                 queued
             }
             Err(TrySendError::Disconnected(_)) => return Sent::Gone,
@@ -263,6 +259,7 @@ fn deliver_one(
             if !queued {
                 add(&counters.dropped, 1);
                 add(&counters.dispatch_dropped, 1);
+                bump(&topic.dropped_dispatch, 1);
             }
             queued
         }
@@ -270,6 +267,7 @@ fn deliver_one(
     };
     if delivered {
         add(&counters.delivered, 1);
+        bump(&topic.delivered, 1);
     }
     Sent::Handled
 }
