@@ -1,5 +1,6 @@
 //! Unit tests of `rig-bench`: the recorder, the flag checks, /proc.
 
+use super::line::vmhwm_kb;
 use super::*;
 
 #[test]
