@@ -81,9 +81,22 @@ fn whole_lines(mut stdout: ChildStdout) -> u64 {
     text.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
-/// A full pipe: rig's stdout is blocked (it writes at most 4 KiB at once).
+/// The pipe's capacity (F_GETPIPE_SZ): 64 KiB by default, but the kernel
+/// gives new pipes as little as one or two pages once the user holds more
+/// than `fs/pipe-user-pages-soft` pages in pipes, as a busy test run may.
+fn capacity(pipe: &ChildStdout) -> usize {
+    // SAFETY: F_GETPIPE_SZ takes no argument and reads nothing through
+    // memory, on a pipe fd this process owns.
+    let size = unsafe { libc::fcntl(pipe.as_raw_fd(), libc::F_GETPIPE_SZ) };
+    usize::try_from(size).expect("F_GETPIPE_SZ")
+}
+
+/// A full pipe: rig's stdout is blocked (it writes at most 4 KiB at once,
+/// so a full pipe holds more than its capacity less 4 KiB).
 fn until_blocked(stdout: &ChildStdout) {
-    assert!(poll_until(WAIT, || unread(stdout) > 64 * 1024 - 4096), "stdout never filled");
+    let full = capacity(stdout).saturating_sub(4096).max(1);
+    let filled = poll_until(WAIT, || unread(stdout) >= full);
+    assert!(filled, "stdout never filled: {} of {} bytes", unread(stdout), capacity(stdout));
 }
 
 #[test]
