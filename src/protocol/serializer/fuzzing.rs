@@ -65,6 +65,9 @@ pub fn decode_v2_json(data: &[u8]) -> Accepted {
     let from_client = ser.decode_client(Frame::Text(text.clone()));
     // Text frames have one layout in both directions.
     assert_eq!(from_server, from_client, "V2 text decodes differently by direction: {text:?}");
+    // The hand-read compact shape is a shortcut, never a different answer.
+    let in_full = super::v2_json::decode_text_in_full(&text);
+    assert_eq!(from_server, in_full, "V2 compact scan disagrees with serde_json: {text:?}");
     if let Ok(msg) = &from_server {
         assert_payload_shares(msg, text.as_bytes().as_ptr_range());
         let wire = encode_ok(ser.encode_server(msg), msg);

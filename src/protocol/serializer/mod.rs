@@ -35,6 +35,7 @@ pub mod fuzzing;
 pub(crate) mod v1_json;
 pub(crate) mod v2_binary;
 pub(crate) mod v2_json;
+mod v2_scan;
 
 pub use v1_json::V1Serializer;
 pub use v2_json::V2Serializer;

@@ -3,7 +3,8 @@
 //!
 //! Decoding cuts every field out of the received text without copying (the
 //! result shares the frame's buffer); only strings that contain JSON escapes
-//! are unescaped into new buffers.
+//! are unescaped into new buffers. The compact frame servers write is read
+//! by hand ([`super::v2_scan`]); every other shape goes through serde_json.
 
 use std::fmt::{self, Write as _};
 
@@ -11,9 +12,9 @@ use bytestring::ByteString;
 use serde::de::{self, Deserializer as _, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::{DEFAULT_MAX_FRAME, Serializer, ServerSerializer, v2_binary};
+use super::{DEFAULT_MAX_FRAME, Serializer, ServerSerializer, v2_binary, v2_scan};
 use crate::protocol::error::{DecodeError, EncodeError, Field, json_type_name};
-use crate::protocol::message::{Frame, Message, Payload, Ref};
+use crate::protocol::message::{Frame, Message, Payload, Ref, events};
 
 /// The V2 serializer (`vsn=2.0.0`, phoenix.js's default): JSON arrays in text
 /// frames, and Phoenix's binary layouts for binary payloads.
@@ -202,6 +203,21 @@ pub(crate) fn write_json_string(out: &mut String, s: &str) {
 
 /// Decodes a V2 JSON array, sharing `text`'s buffer for every field.
 pub(crate) fn decode_text(text: &ByteString) -> Result<Message, DecodeError> {
+    if let Some(envelope) = v2_scan::scan(text) {
+        return Ok(Message {
+            join_ref: envelope.join_ref.map(|r| Ref::new(text.slice_ref(r))),
+            r#ref: envelope.r#ref.map(|r| Ref::new(text.slice_ref(r))),
+            topic: text.slice_ref(envelope.topic),
+            event: protocol_event(envelope.event).unwrap_or_else(|| text.slice_ref(envelope.event)),
+            payload: Payload::Json(text.slice_ref(envelope.payload)),
+        });
+    }
+    decode_text_in_full(text)
+}
+
+/// [`decode_text`] for any shape serde_json reads: whitespace, escapes,
+/// numeric refs; names the problem of a frame it refuses.
+pub(crate) fn decode_text_in_full(text: &ByteString) -> Result<Message, DecodeError> {
     let mut de = serde_json::Deserializer::from_str(text);
     let raw = de.deserialize_any(FiveVisitor).map_err(|e| decode_error(&e))?;
     de.end().map_err(|e| DecodeError::json(&e))?;
@@ -213,6 +229,24 @@ pub(crate) fn decode_text(text: &ByteString) -> Result<Message, DecodeError> {
         event: decode_string(text, event, Field::Event)?,
         payload: Payload::Json(text.slice_ref(payload.get())),
     })
+}
+
+/// The protocol's own event names as static strings: sharing them costs no
+/// reference count on the frame's buffer, paid on rig-io and again on the
+/// thread that drops the message.
+fn protocol_event(event: &str) -> Option<ByteString> {
+    let name = match event {
+        events::REPLY => events::REPLY,
+        events::JOIN => events::JOIN,
+        events::LEAVE => events::LEAVE,
+        events::PRESENCE_DIFF => events::PRESENCE_DIFF,
+        events::PRESENCE_STATE => events::PRESENCE_STATE,
+        events::ERROR => events::ERROR,
+        events::CLOSE => events::CLOSE,
+        events::HEARTBEAT => events::HEARTBEAT,
+        _ => return None,
+    };
+    Some(ByteString::from_static(name))
 }
 
 /// A ref from its raw JSON: a string, a number (kept as written) or null.
