@@ -3,7 +3,7 @@
 //! sends without a reply and without tracking anything.
 
 use crossbeam_channel::Receiver;
-use rig::engine::{EngineError, ErrorKind, Status};
+use rig::engine::{Engine, EngineConfig, EngineError, ErrorKind, SocketOptions, Status};
 use rig::protocol::{CloseReason, ErrorCause, Payload};
 
 use crate::engine_util::{WAIT, engine, server, socket_with, until_status};
@@ -116,4 +116,30 @@ fn send_goes_without_a_reply_and_only_on_a_joined_channel() {
     // counted as unmatched; the channel carries on.
     room.send("echo", Payload::empty()).unwrap();
     assert!(room.push("echo", Payload::empty()).wait().is_ok());
+}
+
+/// A send that rig-io cannot make any more (the channel left, or was
+/// removed, between the call and rig-io's turn) is counted, never lost
+/// silently. The invoker runs rig-io's turns on this thread, so the
+/// commands queue up behind each other: the leave goes first.
+#[test]
+fn a_send_overtaken_by_a_leave_or_a_removal_is_counted() {
+    let server = server();
+    let (engine, mut invoker) = Engine::start_invoker(EngineConfig::default()).unwrap();
+    let socket = engine.socket(SocketOptions::builder(server.url()).build().unwrap()).unwrap();
+    socket.connect().unwrap();
+    let room = socket.channel("room:late", Payload::empty()).unwrap();
+    let other = socket.channel("room:gone", Payload::empty()).unwrap();
+    let (mut joined, mut other_joined) = (room.join(), other.join());
+    invoker
+        .run_until(|| joined.try_outcome().is_some() && other_joined.try_outcome().is_some())
+        .unwrap();
+    room.send("shout", Payload::empty()).unwrap();
+    assert_eq!(socket.health().sends_lost, 0);
+    let mut left = room.leave();
+    room.send("shout", Payload::empty()).unwrap();
+    other.remove().unwrap();
+    other.send("shout", Payload::empty()).unwrap();
+    invoker.run_until(|| left.try_outcome().is_some()).unwrap();
+    assert_eq!(socket.health().sends_lost, 2);
 }

@@ -143,7 +143,7 @@ const STATES: [(ConnectionState, &str); 8] = [
 type SocketField =
     (&'static str, &'static str, Option<UnitKind>, fn(&crate::engine::SocketHealth) -> Value);
 
-const SOCKET_FIELDS: [SocketField; 22] = [
+const SOCKET_FIELDS: [SocketField; 23] = [
     (
         "socket_connect_attempts",
         "Connect attempts started (first connects and reconnects)",
@@ -188,6 +188,12 @@ const SOCKET_FIELDS: [SocketField; 22] = [
         "Status entries dropped because a status stream was full",
         None,
         |h| Value::Counter(h.status_dropped),
+    ),
+    (
+        "socket_sends_lost",
+        "Channel sends not sent: the channel stopped being joined first",
+        None,
+        |h| Value::Counter(h.sends_lost),
     ),
     ("socket_pauses", "Times reading stopped for a full blocking consumer", None, |h| {
         Value::Counter(h.pauses)

@@ -27,8 +27,9 @@ impl Channel {
     ///
     /// Sent only on a joined channel: unlike [`push`](Self::push), nothing
     /// is buffered until a join, so a message is not sent late or twice. A
-    /// channel that stops being joined between this call and rig-io's turn
-    /// loses the message (logged as a warning).
+    /// channel that stops being joined (or is removed) between this call
+    /// and rig-io's turn loses the message: logged as a warning and counted
+    /// in [`SocketHealth::sends_lost`](crate::engine::SocketHealth::sends_lost).
     ///
     /// # Errors
     ///

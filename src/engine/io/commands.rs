@@ -4,6 +4,7 @@ use super::slot::{ChannelEntry, PushEntry, PushTarget, SocketSlot, Sub, SubSink}
 use super::thread::Ctx;
 use crate::engine::dispatch::pool::{Dispatcher, Job};
 use crate::engine::shared::command::{Command, NewChannel, NewPush, NewSend, PushSink, Sink};
+use crate::engine::shared::health::add;
 use crate::engine::shared::push_result::{PushError, PushResult};
 use crate::engine::shared::status::ChannelRef;
 use crate::protocol::{CLOSE_NORMAL, PushId, SessionError, SocketState};
@@ -65,14 +66,18 @@ impl SocketSlot {
             }
             Command::Send(new) => {
                 let NewSend { channel, event, payload, .. } = *new;
-                let sent = match self.channels.get(&channel) {
-                    Some(entry) => self.session.send(entry.id, event.clone(), payload),
-                    None => Ok(()),
+                // The caller checked the channel was joined; it may have
+                // stopped being joined (or been removed) before this turn.
+                let lost = match self.channels.get(&channel) {
+                    Some(entry) => {
+                        let sent = self.session.send(entry.id, event.clone(), payload);
+                        sent.err().map(|err| err.to_string())
+                    }
+                    None => Some("the channel was removed".to_owned()),
                 };
-                if let Err(err) = sent {
-                    // The caller checked the channel was joined; it stopped
-                    // being joined before rig-io got here.
-                    log::warn!("send {event}: not sent: {err}");
+                if let Some(why) = lost {
+                    add(&self.counters.sends_lost, 1);
+                    log::warn!("send {event}: not sent: {why}");
                 }
             }
             Command::DurablePush { channel, id, push, .. } => {

@@ -38,6 +38,7 @@ pub(crate) struct SocketCounters {
     pub(crate) queued: AtomicU64,
     pub(crate) pending_pushes: AtomicU64,
     pub(crate) status_dropped: AtomicU64,
+    pub(crate) sends_lost: AtomicU64,
     pub(crate) pauses: AtomicU64,
     /// Filter subscriptions (written by the dispatcher workers).
     pub(crate) filter_delivered: WorkerCounter,
@@ -71,6 +72,7 @@ impl Default for SocketCounters {
             queued: AtomicU64::new(0),
             pending_pushes: AtomicU64::new(0),
             status_dropped: AtomicU64::new(0),
+            sends_lost: AtomicU64::new(0),
             pauses: AtomicU64::new(0),
             filter_delivered: WorkerCounter::default(),
             filter_dropped: WorkerCounter::default(),
@@ -145,6 +147,7 @@ impl SocketCounters {
             queued: self.queued.load(Relaxed),
             pending_pushes: self.pending_pushes.load(Relaxed),
             status_dropped: self.status_dropped.load(Relaxed),
+            sends_lost: self.sends_lost.load(Relaxed),
             pauses: self.pauses.load(Relaxed),
             // Filled by `Socket::health` from the outbox.
             outbox_depth: 0,
@@ -217,6 +220,10 @@ pub struct SocketHealth {
     pub pending_pushes: u64,
     /// Status entries dropped because a status stream was full.
     pub status_dropped: u64,
+    /// [`Channel::send`](crate::engine::Channel::send) messages not sent:
+    /// the channel stopped being joined (or was removed) between the call
+    /// and rig-io's turn.
+    pub sends_lost: u64,
     /// Times reading stopped because an [`Overflow::Block`](crate::engine::Overflow::Block)
     /// consumer was full.
     pub pauses: u64,
