@@ -32,6 +32,7 @@ mod conformance_tests;
 #[cfg(any(test, fuzzing))]
 #[doc(hidden)]
 pub mod fuzzing;
+mod json_check;
 pub(crate) mod v1_json;
 pub(crate) mod v2_binary;
 pub(crate) mod v2_json;

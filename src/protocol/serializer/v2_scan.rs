@@ -6,7 +6,8 @@
 //! one pass over their bytes instead of four rounds of serde_json's raw-value
 //! machinery, which was most of the envelope's cost (a 62-byte broadcast:
 //! 160 ns against 66 ns for serde_json into borrowed strings). The payload
-//! is still checked to be one JSON value, by serde_json.
+//! is still checked to be one JSON value ([`super::json_check`], then
+//! serde_json for what that is unsure of).
 //!
 //! Anything else (whitespace, escapes, numeric refs, a wrong shape, a bad
 //! payload) is left to the full decoder in [`super::v2_json`], which also
@@ -14,6 +15,8 @@
 //! accepts, with the same fields (the fuzz oracles check both on every seed).
 
 use serde::de::IgnoredAny;
+
+use super::json_check;
 
 /// The five fields of a compact V2 frame, as slices of its text: the refs
 /// and strings without their quotes, the payload as written.
@@ -45,23 +48,12 @@ pub(crate) fn scan(text: &str) -> Option<Envelope<'_>> {
         return None;
     }
     // One JSON value and nothing after it: `{},1` or a stray `]` fail here.
-    serde_json::from_str::<IgnoredAny>(payload).ok()?;
+    // The one-pass check first; serde_json for what it is unsure of.
+    if !json_check::is_one_value(payload) {
+        serde_json::from_str::<IgnoredAny>(payload).ok()?;
+    }
     Some(Envelope { join_ref, r#ref, topic, event, payload })
 }
-
-/// The bytes that end the fast read of a string: its closing quote, an
-/// escape, or a control character. One table load per byte.
-static STOPS: [bool; 256] = {
-    let mut stops = [false; 256];
-    let mut b = 0;
-    while b < 0x20 {
-        stops[b] = true;
-        b += 1;
-    }
-    stops[b'"' as usize] = true;
-    stops[b'\\' as usize] = true;
-    stops
-};
 
 /// A position in the frame's text.
 struct Cursor<'a> {
@@ -89,7 +81,7 @@ impl<'a> Cursor<'a> {
         self.eat(b'"')?;
         let start = self.at;
         let rest = self.text.as_bytes().get(start..)?;
-        let len = rest.iter().position(|&b| STOPS[usize::from(b)])?;
+        let len = json_check::string_stop(rest)?;
         if rest.get(len) != Some(&b'"') {
             return None;
         }
