@@ -143,3 +143,35 @@ fn a_send_overtaken_by_a_leave_or_a_removal_is_counted() {
     invoker.run_until(|| left.try_outcome().is_some()).unwrap();
     assert_eq!(socket.health().sends_lost, 2);
 }
+
+/// `Socket::off` removes one lifecycle callback (phoenix.js
+/// `socket.off(refs)`), a channel's as well; the others stay.
+#[test]
+fn off_removes_one_callback_and_keeps_the_others() {
+    let server = server();
+    let engine = engine();
+    let (socket, status) = socket_with(&engine, server.url(), |o| o);
+    let (tx, events) = seen();
+    let (first, second) = (tx.clone(), tx.clone());
+    let gone = socket.on_open(move || first.send("first").unwrap()).unwrap();
+    socket.on_open(move || second.send("second").unwrap()).unwrap();
+    socket.connect().unwrap();
+    let mut opened: Vec<_> = (0..2).map(|_| events.recv_timeout(WAIT).unwrap()).collect();
+    opened.sort_unstable();
+    assert_eq!(opened, ["first", "second"]);
+    let room = socket.channel("room:off", Payload::empty()).unwrap();
+    let closed = tx.clone();
+    let close = room.on_close(move |_| closed.send("room closed").unwrap()).unwrap();
+    room.join().wait().unwrap();
+    socket.off(gone).unwrap();
+    socket.off(close).unwrap();
+    socket.off(close).unwrap(); // a ref already gone is ignored
+    room.leave().wait().unwrap();
+    socket.disconnect().unwrap();
+    until_status(&status, WAIT, |s| matches!(s, Status::Closed { .. }));
+    socket.connect().unwrap();
+    // Worker 0 runs the callbacks in order: "second" for the new open
+    // comes after anything the removed ones would have seen.
+    assert_eq!(events.recv_timeout(WAIT).unwrap(), "second");
+    assert!(events.try_recv().is_err());
+}

@@ -161,6 +161,7 @@ impl PyChannel {
                 let text = format!("{cause:?}");
                 callback.call(|py| PyTuple::new(py, [PyString::new(py, &text)]));
             })
+            .map(drop)
             .map_err(engine_error)
     }
 
@@ -172,6 +173,7 @@ impl PyChannel {
                 let text = format!("{reason:?}");
                 callback.call(|py| PyTuple::new(py, [PyString::new(py, &text)]));
             })
+            .map(drop)
             .map_err(engine_error)
     }
 

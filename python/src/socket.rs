@@ -136,6 +136,7 @@ impl PySocket {
         let callback = Callback::new(callback)?;
         self.socket()?
             .on_open(move || callback.call(|py| Ok(PyTuple::empty(py))))
+            .map(drop)
             .map_err(engine_error)
     }
 
@@ -152,6 +153,7 @@ impl PySocket {
                     )
                 });
             })
+            .map(drop)
             .map_err(engine_error)
     }
 
@@ -163,6 +165,7 @@ impl PySocket {
                 let text = error.to_string();
                 callback.call(|py| PyTuple::new(py, [text]));
             })
+            .map(drop)
             .map_err(engine_error)
     }
 
@@ -171,6 +174,7 @@ impl PySocket {
         let callback = Callback::new(callback)?;
         self.socket()?
             .on_reconnecting(move |attempt, _at| callback.call(|py| PyTuple::new(py, [attempt])))
+            .map(drop)
             .map_err(engine_error)
     }
 
@@ -185,6 +189,7 @@ impl PySocket {
                 let pair = [status_kind(status).to_owned(), status.to_string()];
                 callback.call(|py| PyTuple::new(py, pair));
             })
+            .map(drop)
             .map_err(engine_error)
     }
 

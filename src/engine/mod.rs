@@ -125,6 +125,7 @@ pub use api::channel::Channel;
 pub use api::client::Engine;
 pub use api::filter_subscription::{FilterBinding, FilterSubscription};
 pub use api::invoker::Invoker;
+pub use api::lifecycle::CallbackRef;
 pub use api::presence::ChannelPresence;
 pub use api::push::Push;
 pub use api::socket::Socket;

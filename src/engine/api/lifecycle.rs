@@ -16,8 +16,9 @@
 //! | `channel.onClose(f)` | [`Channel::on_close`] |
 //!
 //! A socket's callbacks live as long as the socket, a channel's until it
-//! closes (phoenix.js `off` has no counterpart yet). They take `Fn`, so
-//! keep state behind an atomic or a lock.
+//! closes, or until [`Socket::off`] is given the [`CallbackRef`] their
+//! registration returned (phoenix.js `socket.off(refs)`). They take `Fn`,
+//! so keep state behind an atomic or a lock.
 
 use std::sync::Arc;
 
@@ -30,6 +31,36 @@ use crate::engine::shared::failure::{ConnectionError, ErrorKind};
 use crate::engine::shared::status::{ChannelChange, ChannelRef, Status};
 use crate::protocol::{CloseReason, ErrorCause};
 use crate::time::Instant;
+
+/// What a lifecycle callback's registration returns, to remove it with
+/// [`Socket::off`] (phoenix.js's `onOpen` and the like return a ref for
+/// `socket.off`).
+///
+/// # Examples
+///
+/// ```
+/// # let server = rig::server::Server::start(rig::server::ServerConfig::builder().build())?;
+/// # let engine = rig::engine::Engine::start(Default::default())?;
+/// # let socket = engine.socket(rig::engine::SocketOptions::builder(server.url()).build()?)?;
+/// use std::time::Duration;
+/// let (tx, rx) = crossbeam_channel::unbounded();
+/// let (once, always) = (tx.clone(), tx);
+/// let first = socket.on_open(move || { let _ = once.send("first"); })?;
+/// socket.on_open(move || { let _ = always.send("second"); })?;
+/// socket.connect()?;
+/// assert_eq!(rx.recv_timeout(Duration::from_secs(5))?, "first");
+/// assert_eq!(rx.recv_timeout(Duration::from_secs(5))?, "second");
+/// socket.off(first)?;
+/// # let room = socket.channel("room:a", rig::protocol::Payload::empty())?;
+/// # room.join().wait()?;
+/// socket.disconnect()?;
+/// socket.connect()?;
+/// // The callbacks run in order: "first" would have come before "second".
+/// assert_eq!(rx.recv_timeout(Duration::from_secs(5))?, "second");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CallbackRef(u64);
 
 impl Socket {
     /// Calls `callback` with every status entry of this socket (what
@@ -54,7 +85,7 @@ impl Socket {
     pub fn on_status(
         &self,
         callback: impl Fn(&Status) + Send + Sync + 'static,
-    ) -> Result<(), EngineError> {
+    ) -> Result<CallbackRef, EngineError> {
         self.on_status_of(None, Arc::new(callback))
     }
 
@@ -63,9 +94,27 @@ impl Socket {
         &self,
         scope: Option<ChannelRef>,
         handler: StatusHandler,
-    ) -> Result<(), EngineError> {
+    ) -> Result<CallbackRef, EngineError> {
         let link = self.link();
-        link.send(Command::OnStatus { socket: link.socket, scope, handler })
+        let id = link.engine.keys.next();
+        link.send(Command::OnStatus { socket: link.socket, id, scope, handler })?;
+        Ok(CallbackRef(id))
+    }
+
+    /// Removes a lifecycle callback of this socket or of one of its
+    /// channels (phoenix.js `socket.off(refs)`); entries already handed to
+    /// the pool may still reach it. A ref that is gone is ignored.
+    ///
+    /// # Errors
+    ///
+    /// [`EngineError::Stopped`].
+    ///
+    /// # Examples
+    ///
+    /// See [`CallbackRef`].
+    pub fn off(&self, callback: CallbackRef) -> Result<(), EngineError> {
+        let link = self.link();
+        link.send(Command::OffStatus { socket: link.socket, id: callback.0 })
     }
 
     /// Calls `callback` each time the WebSocket opens (phoenix.js
@@ -87,7 +136,10 @@ impl Socket {
     /// assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(5))?, "open");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn on_open(&self, callback: impl Fn() + Send + Sync + 'static) -> Result<(), EngineError> {
+    pub fn on_open(
+        &self,
+        callback: impl Fn() + Send + Sync + 'static,
+    ) -> Result<CallbackRef, EngineError> {
         self.on_status(move |status| {
             if *status == Status::Open {
                 callback();
@@ -119,7 +171,7 @@ impl Socket {
     pub fn on_error(
         &self,
         callback: impl Fn(&ConnectionError) + Send + Sync + 'static,
-    ) -> Result<(), EngineError> {
+    ) -> Result<CallbackRef, EngineError> {
         self.on_status(move |status| match status {
             Status::Failed { error } => callback(error),
             Status::AuthFailed { status } => callback(&ConnectionError::new(
@@ -155,7 +207,7 @@ impl Socket {
     pub fn on_close(
         &self,
         callback: impl Fn(Option<u16>, &str) + Send + Sync + 'static,
-    ) -> Result<(), EngineError> {
+    ) -> Result<CallbackRef, EngineError> {
         self.on_status(move |status| {
             if let Status::Closed { code, reason } = status {
                 callback(*code, reason);
@@ -187,7 +239,7 @@ impl Socket {
     pub fn on_reconnecting(
         &self,
         callback: impl Fn(u32, Instant) + Send + Sync + 'static,
-    ) -> Result<(), EngineError> {
+    ) -> Result<CallbackRef, EngineError> {
         self.on_status(move |status| {
             if let Status::WaitingToReconnect { until, attempt } = status {
                 callback(*attempt, *until);
@@ -223,7 +275,7 @@ impl Channel {
     pub fn on_error(
         &self,
         callback: impl Fn(&ErrorCause) + Send + Sync + 'static,
-    ) -> Result<(), EngineError> {
+    ) -> Result<CallbackRef, EngineError> {
         let me = self.channel_ref().clone();
         let scope = Some(me.clone());
         self.socket().on_status_of(
@@ -264,7 +316,7 @@ impl Channel {
     pub fn on_close(
         &self,
         callback: impl Fn(&CloseReason) + Send + Sync + 'static,
-    ) -> Result<(), EngineError> {
+    ) -> Result<CallbackRef, EngineError> {
         let me = self.channel_ref().clone();
         let scope = Some(me.clone());
         self.socket().on_status_of(

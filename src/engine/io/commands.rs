@@ -35,9 +35,10 @@ impl SocketSlot {
                 self.session.disconnect(now, CLOSE_NORMAL, "removed");
             }
             Command::WatchStatus { sender, .. } => self.watch(sender),
-            Command::OnStatus { scope, handler, .. } => {
-                self.on_status(ctx.dispatcher, scope, handler);
+            Command::OnStatus { id, scope, handler, .. } => {
+                self.on_status(ctx.dispatcher, id, scope, handler);
             }
+            Command::OffStatus { id, .. } => self.off_status(id),
             Command::Ping { reply, .. } => {
                 // Not open: the sender drops and the caller sees it.
                 if self.session.ping(now) {

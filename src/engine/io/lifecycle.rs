@@ -13,8 +13,8 @@ use crate::engine::shared::status::{ChannelChange, ChannelRef, Status};
 /// The callbacks of one socket (boxed in the slot: most sockets have none).
 pub(crate) struct Lifecycle {
     dispatcher: Dispatcher,
-    /// Each callback with the channel it is for, if it is for one.
-    handlers: Vec<(Option<ChannelRef>, StatusHandler)>,
+    /// Each callback with its id and the channel it is for, if it is for one.
+    handlers: Vec<(u64, Option<ChannelRef>, StatusHandler)>,
 }
 
 impl Lifecycle {
@@ -22,13 +22,13 @@ impl Lifecycle {
     /// runs push outcomes: one order for all of them).
     /// A channel's callbacks go with its close, the last entry about it.
     pub(crate) fn publish(&mut self, status: &Status) {
-        for (_, handler) in &self.handlers {
+        for (_, _, handler) in &self.handlers {
             let handler = Arc::clone(handler);
             let status = status.clone();
             self.dispatcher.control(0, Job::Run(Box::new(move || handler(&status))));
         }
         if let Status::Channel { channel, change: ChannelChange::Closed(_) } = status {
-            self.handlers.retain(|(scope, _)| scope.as_ref() != Some(channel));
+            self.handlers.retain(|(_, scope, _)| scope.as_ref() != Some(channel));
         }
     }
 
@@ -44,13 +44,23 @@ impl SocketSlot {
     pub(crate) fn on_status(
         &mut self,
         dispatcher: &Dispatcher,
+        id: u64,
         scope: Option<ChannelRef>,
         handler: StatusHandler,
     ) {
         let lifecycle = self.lifecycle.get_or_insert_with(|| {
             Box::new(Lifecycle { dispatcher: dispatcher.clone(), handlers: Vec::new() })
         });
-        lifecycle.handlers.push((scope, handler));
+        lifecycle.handlers.push((id, scope, handler));
+    }
+
+    /// Removes lifecycle callback `id`; the last one takes the box along.
+    pub(crate) fn off_status(&mut self, id: u64) {
+        let Some(lifecycle) = self.lifecycle.as_mut() else { return };
+        lifecycle.handlers.retain(|(held, _, _)| *held != id);
+        if lifecycle.handlers.is_empty() {
+            self.lifecycle = None;
+        }
     }
 }
 
@@ -72,12 +82,14 @@ mod tests {
         let (tx, seen) = crossbeam_channel::unbounded();
         let room = ChannelRef::new(1, "room:a".into());
         let mut lifecycle = Lifecycle { dispatcher: dispatcher.clone(), handlers: Vec::new() };
-        for scope in [None, Some(room.clone())] {
+        for (id, scope) in [(1, None), (2, Some(room.clone()))] {
             let tx = tx.clone();
             let name = if scope.is_some() { "channel" } else { "socket" };
-            lifecycle
-                .handlers
-                .push((scope, Arc::new(move |s: &Status| tx.send((name, s.to_string())).unwrap())));
+            lifecycle.handlers.push((
+                id,
+                scope,
+                Arc::new(move |s: &Status| tx.send((name, s.to_string())).unwrap()),
+            ));
         }
         let other = ChannelRef::new(2, "room:b".into());
         let closed = |channel: &ChannelRef| Status::Channel {

@@ -211,6 +211,7 @@ impl IoThread {
             | Command::ReconnectNow(key)
             | Command::WatchStatus { socket: key, .. }
             | Command::OnStatus { socket: key, .. }
+            | Command::OffStatus { socket: key, .. }
             | Command::Ping { socket: key, .. }
             | Command::Join { socket: key, .. }
             | Command::Leave { socket: key, .. }

@@ -48,8 +48,15 @@ pub(crate) enum Command {
     /// for a channel (`scope`) is dropped once that channel has closed.
     OnStatus {
         socket: SocketKey,
+        /// What `Socket::off` names it by.
+        id: u64,
         scope: Option<ChannelRef>,
         handler: StatusHandler,
+    },
+    /// Removes the lifecycle callback `id`.
+    OffStatus {
+        socket: SocketKey,
+        id: u64,
     },
     Ping {
         socket: SocketKey,
