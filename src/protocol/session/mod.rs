@@ -232,6 +232,8 @@ pub struct Session {
     timers: TimerWheel<Timer>,
     transmits: VecDeque<Frame>,
     events: VecDeque<Event>,
+    /// Events emitted since `events` last ran dry (see [`Self::poll_event`]).
+    emitted: u32,
     stats: SessionStats,
 }
 
@@ -267,6 +269,10 @@ pub struct SessionStats {
     /// Heartbeats that went unanswered.
     pub heartbeat_timeouts: u64,
 }
+
+/// At most this many events between two drains make a quiet round, after
+/// which the event buffer is freed.
+const QUIET_ROUND: u32 = 16;
 
 impl Session {
     /// A closed session; nothing happens until [`connect`](Self::connect).
@@ -307,6 +313,7 @@ impl Session {
             timers: TimerWheel::new(now),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            emitted: 0,
             stats: SessionStats::default(),
         }
     }
@@ -341,9 +348,16 @@ impl Session {
     /// See [`Event`].
     pub fn poll_event(&mut self) -> Option<Event> {
         let event = self.events.pop_front();
-        if event.is_none() && self.events.capacity() > 0 {
-            // Drained: an idle session keeps no buffer (4 events, 0.9 KiB).
-            self.events = VecDeque::new();
+        if event.is_none() && self.emitted > 0 {
+            // Drained after a quiet round (a heartbeat, a few messages): an
+            // idle session keeps no buffer. After a busy
+            // one it keeps the buffer for the next: a burst read of a
+            // thousand frames regrew it from nothing every round (ten
+            // reallocations, each moving every event queued so far).
+            if self.emitted <= QUIET_ROUND {
+                self.events = VecDeque::new();
+            }
+            self.emitted = 0;
         }
         event
     }

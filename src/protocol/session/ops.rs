@@ -17,6 +17,7 @@ use crate::time::Instant;
 impl Session {
     pub(crate) fn emit(&mut self, event: Event) {
         self.events.push_back(event);
+        self.emitted = self.emitted.saturating_add(1);
     }
 
     /// Moves a channel to `to`, reporting the change.

@@ -11,6 +11,11 @@ impl Session {
         self.pushes.refs_waiting()
     }
 
+    /// Room the event queue holds (0: no buffer at all).
+    pub(crate) fn event_capacity(&self) -> usize {
+        self.events.capacity()
+    }
+
     /// Messages in the socket send buffer.
     pub(crate) fn send_buffer_len(&self) -> usize {
         self.send_buffer.len()

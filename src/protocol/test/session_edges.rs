@@ -237,3 +237,34 @@ fn a_session_born_at_time_zero_never_underflows() {
     assert!(s.stats().heartbeat_timeouts > 0);
     assert!(s.stats().connections > 1);
 }
+
+/// The event queue: an idle session holds no buffer; a busy one keeps its
+/// buffer from one round to the next (a burst does not regrow it each
+/// read), and frees it after the first quiet round.
+#[test]
+fn the_event_buffer_outlives_busy_rounds_and_goes_after_a_quiet_one() {
+    use crate::protocol::{Frame, Session, SessionConfig};
+    let (clock, _mock) = crate::time::Clock::mock();
+    let config = SessionConfig::builder("ws://h/socket").build().expect("valid config");
+    let mut s = Session::new(config, clock.now());
+    let ch = s.channel("t", Payload::empty());
+    assert!(s.join(clock.now(), ch, None).is_ok());
+    s.connect(clock.now());
+    s.handle_open(clock.now());
+    let reply = Frame::text(r#"["1","1","t","phx_reply",{"status":"ok","response":{}}]"#);
+    assert!(s.handle_frame(clock.now(), reply).is_ok());
+    while s.poll_event().is_some() {}
+    assert_eq!(s.event_capacity(), 0, "joined and drained: quiet, no buffer");
+    let event = Frame::text(r#"["1",null,"t","e",{}]"#);
+    for round in 0..3 {
+        for _ in 0..100 {
+            assert!(s.handle_frame(clock.now(), event.clone()).is_ok());
+        }
+        assert_eq!(std::iter::from_fn(|| s.poll_event()).count(), 100);
+        assert!(s.poll_event().is_none(), "a second look changes nothing");
+        assert!(s.event_capacity() >= 100, "round {round}: the busy buffer stays");
+    }
+    assert!(s.handle_frame(clock.now(), event).is_ok());
+    assert_eq!(std::iter::from_fn(|| s.poll_event()).count(), 1);
+    assert_eq!(s.event_capacity(), 0, "a quiet round frees it");
+}
