@@ -235,6 +235,11 @@ pub(crate) fn decode_text_in_full(text: &ByteString) -> Result<Message, DecodeEr
 /// reference count on the frame's buffer, paid on rig-io and again on the
 /// thread that drops the message.
 fn protocol_event(event: &str) -> Option<ByteString> {
+    // Every protocol name starts `phx_`, `presence_` or `heartbeat`: most
+    // application events are settled by their first byte.
+    if !matches!(event.as_bytes().first(), Some(b'p' | b'h')) {
+        return None;
+    }
     let name = match event {
         events::REPLY => events::REPLY,
         events::JOIN => events::JOIN,

@@ -77,6 +77,7 @@ impl<'a> Cursor<'a> {
 
     /// A string literal without escapes or control characters (which JSON
     /// forbids unescaped); its contents.
+    #[inline(always)]
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.at;
