@@ -12,10 +12,17 @@
 //!
 //! `engine/stream_burst_typed` reads every event into a struct:
 //! `rig_on_decoded` with [`Channel::on_decoded`] (rig-io reads the
-//! envelope, the dispatcher worker the payload), against
-//! `raw_tungstenite_serde_typed`, one `serde_json::from_slice` of each frame
-//! straight into the typed envelope: the typed decode's cost per event, end
-//! to end, against serde_json alone.
+//! envelope, a dispatcher worker the payload), `rig_invoker_on_inline_decode`
+//! with an engine in invoker mode whose inline handler calls
+//! [`Message::decode`](rig::protocol::Message::decode) (one thread, as the
+//! baseline), against `raw_tungstenite_serde_typed`, one
+//! `serde_json::from_slice` of each frame straight into the typed envelope:
+//! the typed decode's cost per event, end to end, against serde_json alone.
+//!
+//! After the criterion groups, each group's pipelines run in turn, 9 bursts
+//! each, and the medians are printed as ratios to the last (the baseline):
+//! the server runs in this process and shares the machine's cores, so only
+//! ratios from one run compare.
 //!
 //! Run with `cargo bench --bench engine`.
 
