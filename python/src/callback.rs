@@ -7,6 +7,13 @@
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
+use rig::engine::CallbackRef;
+
+/// What a lifecycle callback's registration returns (`Socket.on_open`,
+/// `Channel.on_error`, ...), for `off`.
+#[pyclass(module = "rig", name = "CallbackRef", frozen)]
+#[derive(Debug)]
+pub(crate) struct PyCallbackRef(pub(crate) CallbackRef);
 
 /// A Python callable the engine calls from its threads.
 #[derive(Debug)]

@@ -3,12 +3,13 @@
 use std::time::Duration;
 
 use parking_lot::Mutex;
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyString, PyTuple};
 use rig::engine::{Binding, Channel, Push, PushResult};
 use rig::protocol::ChannelState;
 
-use crate::callback::Callback;
+use crate::callback::{Callback, PyCallbackRef};
 use crate::errors::{RigError, Waited, engine_error, push_error};
 use crate::message::PyMessage;
 use crate::presence::PyPresence;
@@ -133,9 +134,19 @@ impl PyChannel {
         Ok(PyBinding(binding))
     }
 
-    /// Removes a callback `on` added.
-    fn off(&self, binding: &Bound<'_, PyBinding>) -> PyResult<()> {
-        self.channel.off(binding.get().0).map_err(engine_error)
+    /// Removes a callback `on` added (a `Binding`), or one `on_error` or
+    /// `on_close` added (a `CallbackRef`).
+    fn off(&self, handle: &Bound<'_, PyAny>) -> PyResult<()> {
+        if let Ok(binding) = handle.cast::<PyBinding>() {
+            return self.channel.off(binding.get().0).map_err(engine_error);
+        }
+        if let Ok(callback) = handle.cast::<PyCallbackRef>() {
+            return self.channel.socket().off(callback.get().0).map_err(engine_error);
+        }
+        Err(PyTypeError::new_err(format!(
+            "off takes a Binding or a CallbackRef, got {}",
+            handle.get_type().name()?
+        )))
     }
 
     /// An iterator over `event` messages; each step waits up to `timeout`
@@ -154,26 +165,26 @@ impl PyChannel {
 
     /// `callback(cause)` when the channel errors (the server side crashed,
     /// the connection dropped); it rejoins by itself.
-    fn on_error(&self, callback: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn on_error(&self, callback: &Bound<'_, PyAny>) -> PyResult<PyCallbackRef> {
         let callback = Callback::new(callback)?;
         self.channel
             .on_error(move |cause| {
                 let text = format!("{cause:?}");
                 callback.call(|py| PyTuple::new(py, [PyString::new(py, &text)]));
             })
-            .map(drop)
+            .map(PyCallbackRef)
             .map_err(engine_error)
     }
 
     /// `callback(reason)` when the channel closes (left, or closed by the server).
-    fn on_close(&self, callback: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn on_close(&self, callback: &Bound<'_, PyAny>) -> PyResult<PyCallbackRef> {
         let callback = Callback::new(callback)?;
         self.channel
             .on_close(move |reason| {
                 let text = format!("{reason:?}");
                 callback.call(|py| PyTuple::new(py, [PyString::new(py, &text)]));
             })
-            .map(drop)
+            .map(PyCallbackRef)
             .map_err(engine_error)
     }
 

@@ -27,6 +27,7 @@ fn rig_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<socket::PySocket>()?;
     module.add_class::<channel::PyChannel>()?;
     module.add_class::<channel::PyBinding>()?;
+    module.add_class::<callback::PyCallbackRef>()?;
     module.add_class::<subscription::PySubscription>()?;
     module.add_class::<presence::PyPresence>()?;
     module.add_class::<message::PyMessage>()?;

@@ -7,7 +7,7 @@ use pyo3::types::{PyString, PyTuple};
 use rig::engine::{Engine, EngineConfig, Socket, SocketOptions, Status};
 use rig::protocol::ChannelParams;
 
-use crate::callback::Callback;
+use crate::callback::{Callback, PyCallbackRef};
 use crate::channel::PyChannel;
 use crate::errors::{RigError, engine_error};
 use crate::{convert, names, open_sockets, wait};
@@ -132,17 +132,17 @@ impl PySocket {
     }
 
     /// `callback()` each time the socket opens.
-    fn on_open(&self, callback: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn on_open(&self, callback: &Bound<'_, PyAny>) -> PyResult<PyCallbackRef> {
         let callback = Callback::new(callback)?;
         self.socket()?
             .on_open(move || callback.call(|py| Ok(PyTuple::empty(py))))
-            .map(drop)
+            .map(PyCallbackRef)
             .map_err(engine_error)
     }
 
     /// `callback(code, reason)` each time the connection closes (`code`
     /// is None when there was no close frame).
-    fn on_close(&self, callback: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn on_close(&self, callback: &Bound<'_, PyAny>) -> PyResult<PyCallbackRef> {
         let callback = Callback::new(callback)?;
         self.socket()?
             .on_close(move |code, reason| {
@@ -153,28 +153,28 @@ impl PySocket {
                     )
                 });
             })
-            .map(drop)
+            .map(PyCallbackRef)
             .map_err(engine_error)
     }
 
     /// `callback(message)` each time a connect attempt or the connection fails.
-    fn on_error(&self, callback: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn on_error(&self, callback: &Bound<'_, PyAny>) -> PyResult<PyCallbackRef> {
         let callback = Callback::new(callback)?;
         self.socket()?
             .on_error(move |error| {
                 let text = error.to_string();
                 callback.call(|py| PyTuple::new(py, [text]));
             })
-            .map(drop)
+            .map(PyCallbackRef)
             .map_err(engine_error)
     }
 
     /// `callback(attempt)` before each reconnect attempt.
-    fn on_reconnecting(&self, callback: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn on_reconnecting(&self, callback: &Bound<'_, PyAny>) -> PyResult<PyCallbackRef> {
         let callback = Callback::new(callback)?;
         self.socket()?
             .on_reconnecting(move |attempt, _at| callback.call(|py| PyTuple::new(py, [attempt])))
-            .map(drop)
+            .map(PyCallbackRef)
             .map_err(engine_error)
     }
 
@@ -182,15 +182,21 @@ impl PySocket {
     /// channels: `kind` is "connecting", "open", "closed", "failed",
     /// "auth_failed", "waiting_to_reconnect", "gave_up", "channel" or
     /// "dropped"; `text` describes it.
-    fn on_status(&self, callback: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn on_status(&self, callback: &Bound<'_, PyAny>) -> PyResult<PyCallbackRef> {
         let callback = Callback::new(callback)?;
         self.socket()?
             .on_status(move |status| {
                 let pair = [status_kind(status).to_owned(), status.to_string()];
                 callback.call(|py| PyTuple::new(py, pair));
             })
-            .map(drop)
+            .map(PyCallbackRef)
             .map_err(engine_error)
+    }
+
+    /// Removes a callback an `on_*` method added (one already removed is
+    /// ignored).
+    fn off(&self, callback: &Bound<'_, PyCallbackRef>) -> PyResult<()> {
+        self.socket()?.off(callback.get().0).map_err(engine_error)
     }
 
     fn __enter__(slf: Py<Self>) -> PyResult<Py<Self>> {

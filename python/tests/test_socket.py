@@ -73,3 +73,29 @@ def test_a_socket_dropped_without_close_stops_its_engine(server):
     room.send("shout", {"n": 1})
     got.get(timeout=WAIT_S)
     del room, socket
+
+
+def test_off_removes_one_callback_and_keeps_the_others(server):
+    opened = queue.Queue()
+    closes = queue.Queue()
+    socket = rig.Socket(server.url)
+    try:
+        first = socket.on_open(lambda: opened.put("first"))
+        socket.on_open(lambda: opened.put("second"))
+        assert isinstance(first, rig.CallbackRef)
+        socket.off(first)
+        socket.off(first)  # already gone: ignored
+        room = socket.channel("room:lobby")
+        room.off(room.on_close(lambda reason: closes.put("gone")))
+        room.on_close(lambda reason: closes.put("kept"))
+        with pytest.raises(TypeError, match="Binding or a CallbackRef"):
+            room.off("not a handle")
+        socket.connect()
+        # Callbacks run in order on one worker: a removed one would come
+        # before the one kept.
+        assert opened.get(timeout=WAIT_S) == "second"
+        room.join()
+        room.leave()
+        assert closes.get(timeout=WAIT_S) == "kept"
+    finally:
+        socket.close()

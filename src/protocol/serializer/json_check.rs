@@ -175,7 +175,9 @@ impl Reader<'_> {
     }
 
     /// A string with the escapes serde_json checks the same way; a `\u`
-    /// escape (surrogate rules) is left to serde_json.
+    /// escape (surrogate rules) is left to serde_json. Always inlined: as a
+    /// call it spilled the reader to the stack and back for every string
+    /// (the broadcast's decode 133 -> 109 ns with this and the envelope's).
     #[inline(always)]
     fn string(&mut self) -> Option<()> {
         self.eat(b'"')?;

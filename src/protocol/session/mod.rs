@@ -144,6 +144,7 @@ mod inbound;
 mod ops;
 mod queries;
 mod send;
+mod stats;
 #[cfg(test)]
 mod test_access;
 mod timers;
@@ -160,6 +161,7 @@ pub use event::{
     AbandonReason, CloseReason, ErrorCause, Event, RttKind, TransportError, TransportReason,
 };
 pub use ids::{ChannelId, PushId};
+pub use stats::SessionStats;
 
 use super::backoff::Retry;
 use super::channel::Channel;
@@ -235,39 +237,6 @@ pub struct Session {
     /// Events emitted since `events` last ran dry (see [`Self::poll_event`]).
     emitted: u32,
     stats: SessionStats,
-}
-
-/// Counters of one session (monotonic).
-///
-/// # Examples
-///
-/// ```
-/// use rig::protocol::{Frame, Session, SessionConfig};
-/// let (clock, _m) = rig::time::Clock::mock();
-/// let mut s = Session::new(SessionConfig::builder("ws://h/socket").build()?, clock.now());
-/// assert!(s.handle_frame(clock.now(), Frame::text("not json")).is_err());
-/// assert_eq!(s.stats().decode_errors, 1);
-/// # Ok::<(), rig::protocol::ConfigError>(())
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct SessionStats {
-    /// Frames queued for the transport.
-    pub frames_sent: u64,
-    /// Frames handed to [`Session::handle_frame`].
-    pub frames_received: u64,
-    /// Frames that did not decode (dropped).
-    pub decode_errors: u64,
-    /// Messages dropped because their join_ref is not the channel's current one.
-    pub stale_dropped: u64,
-    /// Messages for a topic no channel has (dropped).
-    pub unroutable: u64,
-    /// Replies whose ref matches no waiting push (late, duplicate or foreign).
-    pub unmatched_replies: u64,
-    /// Transports that opened.
-    pub connections: u64,
-    /// Heartbeats that went unanswered.
-    pub heartbeat_timeouts: u64,
 }
 
 /// At most this many events between two drains make a quiet round, after
@@ -350,10 +319,10 @@ impl Session {
         let event = self.events.pop_front();
         if event.is_none() && self.emitted > 0 {
             // Drained after a quiet round (a heartbeat, a few messages): an
-            // idle session keeps no buffer. After a busy
-            // one it keeps the buffer for the next: a burst read of a
-            // thousand frames regrew it from nothing every round (ten
-            // reallocations, each moving every event queued so far).
+            // idle session keeps no buffer. After a busy one it keeps the
+            // buffer for the next: a burst read of a thousand frames regrew
+            // it from nothing every round (eight reallocations, moving every
+            // event queued so far each time).
             if self.emitted <= QUIET_ROUND {
                 self.events = VecDeque::new();
             }
