@@ -6,7 +6,7 @@ use serde_json::value::RawValue;
 
 use super::error::{DecodeError, Field, json_type_name};
 use super::message::Payload;
-use super::serializer::v2_json::write_json_string;
+use super::serializer::json_write::write_json_string;
 
 /// A reply to a push, correlated with it by `ref`.
 ///

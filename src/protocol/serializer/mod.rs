@@ -33,6 +33,7 @@ mod conformance_tests;
 #[doc(hidden)]
 pub mod fuzzing;
 mod json_check;
+pub(crate) mod json_write;
 pub(crate) mod v1_json;
 pub(crate) mod v2_binary;
 pub(crate) mod v2_json;

@@ -9,7 +9,8 @@ use bytestring::ByteString;
 use serde::de::{self, Deserializer as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::v2_json::{decode_ref, decode_string, write_json_string, write_ref};
+use super::json_write::{write_json_string, write_ref};
+use super::v2_json::{decode_ref, decode_string};
 use super::{DEFAULT_MAX_FRAME, Serializer, ServerSerializer};
 use crate::protocol::error::{DecodeError, EncodeError, Field, json_type_name};
 use crate::protocol::message::{Frame, Message, Payload};

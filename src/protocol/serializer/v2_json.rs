@@ -6,12 +6,13 @@
 //! are unescaped into new buffers. The compact frame servers write is read
 //! by hand ([`super::v2_scan`]); every other shape goes through serde_json.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use bytestring::ByteString;
 use serde::de::{self, Deserializer as _, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
+use super::json_write::{json_string_len, ref_len, write_json_string, write_ref};
 use super::{DEFAULT_MAX_FRAME, Serializer, ServerSerializer, v2_binary, v2_scan};
 use crate::protocol::error::{DecodeError, EncodeError, Field, json_type_name};
 use crate::protocol::message::{Frame, Message, Payload, Ref, events};
@@ -156,7 +157,14 @@ pub(crate) fn encode_text(msg: &Message, vsn: &'static str) -> Result<ByteString
     let Payload::Json(payload) = &msg.payload else {
         return Err(EncodeError::Unsupported { what: "binary payload in a text frame", vsn });
     };
-    let mut out = String::with_capacity(msg.topic.len() + msg.event.len() + payload.len() + 32);
+    // Exactly the frame's length: see `json_write`.
+    let len = ref_len(msg.join_ref.as_ref())
+        + ref_len(msg.r#ref.as_ref())
+        + json_string_len(&msg.topic)
+        + json_string_len(&msg.event)
+        + payload.len()
+        + 6;
+    let mut out = String::with_capacity(len);
     out.push('[');
     write_ref(&mut out, msg.join_ref.as_ref());
     out.push(',');
@@ -169,36 +177,6 @@ pub(crate) fn encode_text(msg: &Message, vsn: &'static str) -> Result<ByteString
     out.push_str(payload);
     out.push(']');
     Ok(ByteString::from(out))
-}
-
-pub(crate) fn write_ref(out: &mut String, r: Option<&Ref>) {
-    match r {
-        None => out.push_str("null"),
-        Some(r) if r.is_number() => out.push_str(r.as_str()),
-        Some(r) => write_json_string(out, r.as_str()),
-    }
-}
-
-/// Writes `s` as a JSON string literal (the escaping serde_json uses).
-pub(crate) fn write_json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                // Writing to a String cannot fail.
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// Decodes a V2 JSON array, sharing `text`'s buffer for every field.
