@@ -11,6 +11,7 @@ mod channel;
 mod config;
 mod error;
 mod message;
+mod message_ref;
 pub mod presence;
 mod push;
 mod reply;

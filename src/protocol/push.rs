@@ -10,6 +10,7 @@ use std::time::Duration;
 use bytestring::ByteString;
 
 use super::message::{Payload, Ref};
+use super::message_ref::RefText;
 use super::session::{ChannelId, PushId};
 use crate::timer::TimerKey;
 
@@ -83,7 +84,9 @@ pub(crate) struct Pushes {
     /// Boxed: a B-tree leaf holds 11 entries, so an inline record cost
     /// 2.6 KiB for a session whose only push is a join.
     records: BTreeMap<PushId, Box<PushRecord>>,
-    by_ref: HashMap<ByteString, PushId>,
+    /// By the ref's text alone: a reply's ref matches whether it came back
+    /// as a string or a number.
+    by_ref: HashMap<RefText, PushId>,
     by_channel: BTreeSet<(ChannelId, PushId)>,
     next: u64,
 }
@@ -125,7 +128,7 @@ impl Pushes {
         if let Some(old) = old {
             self.unregister(&old, id);
         }
-        self.by_ref.insert(r.text().clone(), id);
+        self.by_ref.insert(r.text_key().clone(), id);
     }
 
     /// Forgets the ref of `id` (the reply binding goes away).
@@ -138,7 +141,7 @@ impl Pushes {
 
     /// The push whose frame carried `r`.
     pub(crate) fn by_ref(&self, r: &Ref) -> Option<PushId> {
-        self.by_ref.get(r.as_str()).copied()
+        self.by_ref.get(r.text_key()).copied()
     }
 
     /// The ids of a channel's pushes, oldest first.
@@ -171,8 +174,8 @@ impl Pushes {
     }
 
     fn unregister(&mut self, r: &Ref, id: PushId) {
-        if self.by_ref.get(r.as_str()) == Some(&id) {
-            self.by_ref.remove(r.as_str());
+        if self.by_ref.get(r.text_key()) == Some(&id) {
+            self.by_ref.remove(r.text_key());
         }
     }
 }

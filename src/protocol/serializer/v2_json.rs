@@ -183,8 +183,8 @@ pub(crate) fn encode_text(msg: &Message, vsn: &'static str) -> Result<ByteString
 pub(crate) fn decode_text(text: &ByteString) -> Result<Message, DecodeError> {
     if let Some(envelope) = v2_scan::scan(text) {
         return Ok(Message {
-            join_ref: envelope.join_ref.map(|r| Ref::new(text.slice_ref(r))),
-            r#ref: envelope.r#ref.map(|r| Ref::new(text.slice_ref(r))),
+            join_ref: envelope.join_ref.map(|r| Ref::from_str_in(r, false, || text.slice_ref(r))),
+            r#ref: envelope.r#ref.map(|r| Ref::from_str_in(r, false, || text.slice_ref(r))),
             topic: text.slice_ref(envelope.topic),
             event: protocol_event(envelope.event).unwrap_or_else(|| text.slice_ref(envelope.event)),
             payload: Payload::Json(text.slice_ref(envelope.payload)),
@@ -242,7 +242,7 @@ pub(crate) fn decode_ref(
     match s.as_bytes().first() {
         Some(b'n') => Ok(None),
         Some(b'"') => Ok(Some(Ref::new(unquote(text, s, field)?))),
-        Some(b'-' | b'0'..=b'9') => Ok(Some(Ref::number(text.slice_ref(s)))),
+        Some(b'-' | b'0'..=b'9') => Ok(Some(Ref::from_str_in(s, true, || text.slice_ref(s)))),
         _ => Err(DecodeError::FieldType {
             field,
             expected: "a string, a number or null",
