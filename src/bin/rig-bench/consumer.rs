@@ -11,7 +11,8 @@ use rig::filter::Filter;
 use rig::protocol::Message;
 use rig::time::Clock;
 
-use super::{Failure, Load, Recorded};
+use super::args::Load;
+use super::{Failure, Recorded};
 
 /// Where the stream's messages are consumed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

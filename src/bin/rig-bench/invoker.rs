@@ -7,8 +7,9 @@ use std::time::Duration;
 use rig::engine::{Engine, EngineConfig, Invoker, SocketOptions, Status};
 use rig::time::Clock;
 
+use super::args::Load;
 use super::consumer::on_message;
-use super::{CONNECT_WAIT, Failure, Load, Recorded, Setup, cpu_time};
+use super::{CONNECT_WAIT, Failure, Recorded, Setup, cpu_time};
 
 /// Connects, joins `topic` and records until `done`, all on this thread;
 /// the recording, the time from join to `done` and the CPU meanwhile.
