@@ -3,7 +3,9 @@
 //! [`Session::handle_frame`] one by one (decode, topic routing, the
 //! channel's join_ref check, an [`Event::Message`] queued), then every
 //! event drained with [`Session::poll_event`]. No sockets, no threads: the
-//! per-event cost of the protocol core alone.
+//! per-event cost of the protocol core alone. `rig_session_text_in` feeds
+//! the same frames as rig-io does, slices of one buffer
+//! ([`Session::handle_text`]).
 //!
 //! Baseline in the same group: `serde_value_route`, what a naive client does
 //! with the same frames: `serde_json::Value` per frame, its topic looked up
@@ -16,6 +18,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::hint::black_box;
 
+use bytestring::ByteString;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rig::protocol::{Event, Frame, Payload, Session, SessionConfig};
 use rig::time::Clock;
@@ -53,6 +56,32 @@ fn burst_round(c: &mut Criterion) {
         b.iter(|| {
             for frame in &frames {
                 session.handle_frame(clock.now(), frame.clone()).unwrap();
+            }
+            let mut messages = 0;
+            while let Some(event) = session.poll_event() {
+                messages += usize::from(matches!(event, Event::Message { .. }));
+                black_box(&event);
+            }
+            assert_eq!(messages, ROUND);
+        });
+    });
+    // As rig-io feeds it: the read's frames back to back in one buffer,
+    // each handed over as a slice of it.
+    let texts: Vec<String> = frames
+        .iter()
+        .map(|f| match f {
+            Frame::Text(text) => text.to_string(),
+            Frame::Binary(_) => unreachable!("text only"),
+        })
+        .collect();
+    let buffer = ByteString::from(texts.concat());
+    group.bench_function("rig_session_text_in", |b| {
+        b.iter(|| {
+            let mut at = 0;
+            for text in &texts {
+                let frame = &buffer[at..at + text.len()];
+                session.handle_text(clock.now(), &buffer, frame).unwrap();
+                at += text.len();
             }
             let mut messages = 0;
             while let Some(event) = session.poll_event() {

@@ -68,6 +68,14 @@ pub fn decode_v2_json(data: &[u8]) -> Accepted {
     // The hand-read compact shape is a shortcut, never a different answer.
     let in_full = super::v2_json::decode_text_in_full(&text);
     assert_eq!(from_server, in_full, "V2 compact scan disagrees with serde_json: {text:?}");
+    // Inside a buffer of several frames (as rig-io reads them), the same;
+    // the default (V1's) agrees, and a text outside the buffer is copied.
+    let buffer = ByteString::from(format!("[]{text}[]"));
+    let inside = buffer.get(2..2 + text.len()).unwrap_or_default();
+    assert_eq!(ser.decode_text_in(&buffer, inside), from_server, "V2 in a buffer: {text:?}");
+    assert_eq!(ser.decode_text_in(&ByteString::new(), &text), from_server, "V2 copied: {text:?}");
+    let v1 = V1Serializer::default();
+    assert_eq!(v1.decode_text_in(&buffer, inside), v1.decode(Frame::Text(text.clone())));
     if let Ok(msg) = &from_server {
         assert_payload_shares(msg, text.as_bytes().as_ptr_range());
         let wire = encode_ok(ser.encode_server(msg), msg);

@@ -24,6 +24,8 @@
 
 use std::fmt;
 
+use bytestring::ByteString;
+
 use super::error::{DecodeError, EncodeError};
 use super::message::{Frame, Message};
 
@@ -78,6 +80,45 @@ pub trait Serializer: Send + Sync + fmt::Debug {
     ///
     /// [`DecodeError`] naming what was wrong with the frame.
     fn decode(&self, frame: Frame) -> Result<Message, DecodeError>;
+
+    /// Decodes the text frame `text`, a slice of `buffer` (a driver that
+    /// copies the frames of one read back to back into one buffer): the
+    /// message's fields can share `buffer` without a count of their own on
+    /// the frame. The default makes the frame and calls
+    /// [`decode`](Self::decode); a `text` that is not inside `buffer` is
+    /// copied.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError`] naming what was wrong with the frame.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytestring::ByteString;
+    /// use rig::protocol::{Serializer, V2Serializer};
+    ///
+    /// let buffer = ByteString::from(r#"[null,null,"a","e",{}][null,null,"b","e",{}]"#);
+    /// let second = V2Serializer::default().decode_text_in(&buffer, &buffer[22..])?;
+    /// assert_eq!(&*second.topic, "b");
+    /// # Ok::<(), rig::protocol::DecodeError>(())
+    /// ```
+    fn decode_text_in(&self, buffer: &ByteString, text: &str) -> Result<Message, DecodeError> {
+        self.decode(Frame::Text(shared_slice(buffer, text)))
+    }
+}
+
+/// `text` as a slice of `buffer` when it lies inside it, else a copy.
+pub(crate) fn shared_slice(buffer: &ByteString, text: &str) -> ByteString {
+    if lies_in(buffer, text) { buffer.slice_ref(text) } else { ByteString::from(text) }
+}
+
+/// Whether `text` lies inside `buffer`, so that `buffer.slice_ref` of it (or
+/// of any part of it) cannot panic. Addresses compared as numbers: safe.
+pub(crate) fn lies_in(buffer: &ByteString, text: &str) -> bool {
+    let start = buffer.as_ptr() as usize;
+    let at = text.as_ptr() as usize;
+    at >= start && at + text.len() <= start + buffer.len()
 }
 
 /// The server side of a serializer: decodes client frames, encodes server messages.

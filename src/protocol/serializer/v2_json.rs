@@ -133,6 +133,15 @@ impl Serializer for V2Serializer {
     fn decode(&self, frame: Frame) -> Result<Message, DecodeError> {
         self.decode_frame(frame, Peer::Server)
     }
+
+    fn decode_text_in(&self, buffer: &ByteString, text: &str) -> Result<Message, DecodeError> {
+        self.check_len(text.len())?;
+        if super::lies_in(buffer, text) {
+            decode_text_of(buffer, text)
+        } else {
+            decode_text(&ByteString::from(text))
+        }
+    }
 }
 
 impl ServerSerializer for V2Serializer {
@@ -181,16 +190,23 @@ pub(crate) fn encode_text(msg: &Message, vsn: &'static str) -> Result<ByteString
 
 /// Decodes a V2 JSON array, sharing `text`'s buffer for every field.
 pub(crate) fn decode_text(text: &ByteString) -> Result<Message, DecodeError> {
+    decode_text_of(text, text)
+}
+
+/// Decodes the V2 JSON array `text`, which lies inside `buffer` (the caller
+/// checks: `slice_ref` panics otherwise): the fields are slices of `buffer`.
+fn decode_text_of(buffer: &ByteString, text: &str) -> Result<Message, DecodeError> {
     if let Some(envelope) = v2_scan::scan(text) {
+        let share = |field: &str| buffer.slice_ref(field);
         return Ok(Message {
-            join_ref: envelope.join_ref.map(|r| Ref::from_str_in(r, false, || text.slice_ref(r))),
-            r#ref: envelope.r#ref.map(|r| Ref::from_str_in(r, false, || text.slice_ref(r))),
-            topic: text.slice_ref(envelope.topic),
-            event: protocol_event(envelope.event).unwrap_or_else(|| text.slice_ref(envelope.event)),
-            payload: Payload::Json(text.slice_ref(envelope.payload)),
+            join_ref: envelope.join_ref.map(|r| Ref::from_str_in(r, false, || share(r))),
+            r#ref: envelope.r#ref.map(|r| Ref::from_str_in(r, false, || share(r))),
+            topic: share(envelope.topic),
+            event: protocol_event(envelope.event).unwrap_or_else(|| share(envelope.event)),
+            payload: Payload::Json(share(envelope.payload)),
         });
     }
-    decode_text_in_full(text)
+    decode_text_in_full(&buffer.slice_ref(text))
 }
 
 /// [`decode_text`] for any shape serde_json reads: whitespace, escapes,

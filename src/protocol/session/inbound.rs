@@ -1,6 +1,8 @@
 //! Received frames: decoding, heartbeat replies, reply correlation and
 //! routing to channels (phoenix.js `onConnMessage`, `isMember`, `trigger`).
 
+use bytestring::ByteString;
+
 use super::ids::{ChannelId, PushId};
 use super::{CloseReason, ErrorCause, Event, RttKind, Session};
 use crate::protocol::channel::ChannelState;
@@ -43,7 +45,58 @@ impl Session {
         if log::log_enabled!(log::Level::Trace) {
             log::trace!("recv {}", crate::redact::text(&format!("{frame:?}")));
         }
-        match self.config.serializer.decode(frame) {
+        let decoded = self.config.serializer.decode(frame);
+        self.decoded(now, decoded)
+    }
+
+    /// [`handle_frame`](Self::handle_frame) for a text frame that is a
+    /// slice of `buffer` (a driver that copies the frames of one read back
+    /// to back into one buffer): the message's fields share `buffer`, with
+    /// no count of the frame's own to take and drop.
+    ///
+    /// # Errors
+    ///
+    /// As [`handle_frame`](Self::handle_frame).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytestring::ByteString;
+    /// use rig::protocol::{Event, Payload, Session, SessionConfig};
+    /// let (clock, _m) = rig::time::Clock::mock();
+    /// let mut s = Session::new(SessionConfig::builder("ws://h/socket").build()?, clock.now());
+    /// let ch = s.channel("room:a", Payload::empty());
+    /// s.join(clock.now(), ch, None)?;
+    /// let read = ByteString::from(r#"[null,null,"room:a","a",{}][null,null,"room:a","b",{}]"#);
+    /// s.handle_text(clock.now(), &read, &read[..27])?;
+    /// s.handle_text(clock.now(), &read, &read[27..])?;
+    /// let events: Vec<String> = std::iter::from_fn(|| s.poll_event())
+    ///     .filter_map(|e| match e { Event::Message { message, .. } => Some(message.event.to_string()), _ => None })
+    ///     .collect();
+    /// assert_eq!(events, ["a", "b"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn handle_text(
+        &mut self,
+        now: Instant,
+        buffer: &ByteString,
+        text: &str,
+    ) -> Result<(), DecodeError> {
+        self.stats.frames_received = self.stats.frames_received.saturating_add(1);
+        if log::log_enabled!(log::Level::Trace) {
+            // As `handle_frame` writes it (the frame's Debug), redacted alike.
+            log::trace!("recv {}", crate::redact::text(&format!("Text({text:?})")));
+        }
+        let decoded = self.config.serializer.decode_text_in(buffer, text);
+        self.decoded(now, decoded)
+    }
+
+    fn decoded(
+        &mut self,
+        now: Instant,
+        decoded: Result<Message, DecodeError>,
+    ) -> Result<(), DecodeError> {
+        match decoded {
             Ok(msg) => self.route(now, msg),
             Err(err) => Err(self.decode_failed(err)),
         }
