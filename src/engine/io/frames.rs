@@ -148,6 +148,11 @@ impl Chunk {
             return;
         }
         let all = ByteString::from(std::mem::take(&mut self.text));
+        // Sliced through a handle of its own: `bytes` keeps a buffer made
+        // from a full `String` "promotable", and every slice of that handle
+        // takes a slower path than slices of a shared one (the session
+        // bench's round: 4.3 M/s against 5.8 M/s).
+        let all = all.slice_ref(&all);
         let mut start = 0;
         for end in self.ends.drain(..) {
             if let Some(text) = all.get(start..end) {

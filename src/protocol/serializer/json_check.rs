@@ -23,58 +23,64 @@ pub(crate) fn is_one_value(text: &str) -> bool {
     reader.value_list().is_some() && reader.at == reader.bytes.len()
 }
 
-/// The index of the first byte of `bytes` that ends the fast read of a
-/// string: a quote, a backslash or a control character. Eight bytes at a
-/// time (a 1 KiB string is most of a big payload's check).
-pub(super) fn string_stop(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// The index of the first byte of `bytes` that `marks` flags, eight bytes
+/// at a time: `marks` sets the high bit of each flagged byte of a
+/// little-endian word (the lowest set bit must be exact; bits above it may
+/// be stray), `marked` says the same of one byte for the tail.
+#[inline(always)]
+fn first_marked(
+    bytes: &[u8],
+    marks: impl Fn(u64) -> u64,
+    marked: impl Fn(u8) -> bool,
+) -> Option<usize> {
     let mut chunks = bytes.chunks_exact(8);
     let mut at = 0;
     for chunk in chunks.by_ref() {
         let mut word = [0; 8];
         word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        // A high bit for each quote, backslash or byte below 0x20; only the
-        // lowest is exact (a borrow can set bits above it), and it is the
-        // first such byte, the word being read little-endian.
-        let found = zero_byte(x ^ (ONES * u64::from(b'"')))
-            | zero_byte(x ^ (ONES * u64::from(b'\\')))
-            | (x.wrapping_sub(ONES * 0x20) & !x & HIGHS);
+        let found = marks(u64::from_le_bytes(word));
         if found != 0 {
             return Some(at + found.trailing_zeros() as usize / 8);
         }
         at += 8;
     }
-    let tail = chunks.remainder().iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    let tail = chunks.remainder().iter().position(|&b| marked(b))?;
     Some(at + tail)
+}
+
+/// The index of the first byte of `bytes` that ends the fast read of a
+/// string: a quote, a backslash or a control character. Eight bytes at a
+/// time (a 1 KiB string is most of a big payload's check).
+pub(super) fn string_stop(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    // A high bit for each quote, backslash or byte below 0x20; only the
+    // lowest is exact (a borrow can set bits above it), and it is the first
+    // such byte, the word being read little-endian.
+    let marks = |x: u64| {
+        zero_byte(x ^ (ONES * u64::from(b'"')))
+            | zero_byte(x ^ (ONES * u64::from(b'\\')))
+            | (x.wrapping_sub(ONES * 0x20) & !x & HIGHS)
+    };
+    first_marked(bytes, marks, |b| b == b'"' || b == b'\\' || b < 0x20)
 }
 
 /// How many ASCII digits `bytes` starts with. Eight at a time: the
 /// microsecond timestamps and ids of market and telemetry payloads are
 /// 13 to 19 digits long.
 fn digit_run(bytes: &[u8]) -> usize {
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let mut chunks = bytes.chunks_exact(8);
-    let mut at = 0;
-    for chunk in chunks.by_ref() {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        // Per byte, no carries between bytes: below b'0' borrows into the
-        // high bit of `x - 0x30` (only where the high bit of x is clear, so
-        // the borrow stays in its byte), above b'9' carries into the high
-        // bit of `x + 0x46`; high bytes set it in both.
+    // Per byte, no carries between bytes: below b'0' borrows into the high
+    // bit of `x - 0x30` (only where the high bit of x is clear, so the
+    // borrow stays in its byte), above b'9' carries into the high bit of
+    // `x + 0x46`; high bytes set it in both.
+    let not_digit = |x: u64| {
         let below = (x | HIGHS).wrapping_sub(u64::from_ne_bytes([0x30; 8])) ^ HIGHS;
         let above = (x & !HIGHS).wrapping_add(u64::from_ne_bytes([0x46; 8])) | x;
-        let not_digit = (below | above) & HIGHS;
-        if not_digit != 0 {
-            return at + not_digit.trailing_zeros() as usize / 8;
-        }
-        at += 8;
-    }
-    at + chunks.remainder().iter().take_while(|b| b.is_ascii_digit()).count()
+        (below | above) & HIGHS
+    };
+    first_marked(bytes, not_digit, |b| !b.is_ascii_digit()).unwrap_or(bytes.len())
 }
 
 struct Reader<'a> {
