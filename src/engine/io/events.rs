@@ -62,6 +62,9 @@ impl SocketSlot {
             Event::TransportError { error, .. } => match error {
                 TransportError::Refused { status } => {
                     self.sticky = Some(ConnectionState::AuthFailed);
+                    // The state first, as for every other status: a reader
+                    // woken by this status must see it in `state()` too.
+                    self.set_state(ConnectionState::AuthFailed);
                     self.status(Status::AuthFailed { status });
                 }
                 other => {
